@@ -1,0 +1,58 @@
+package dev.hybridonboarding.aws;
+
+import dev.hybridonboarding.activation.ActivationCode;
+import dev.hybridonboarding.activation.ActivationRejectedException;
+import dev.hybridonboarding.activation.ActivationServiceUnavailableException;
+import dev.hybridonboarding.activation.ActivationSpec;
+import dev.hybridonboarding.activation.Activations;
+import dev.hybridonboarding.activation.IssuedActivation;
+import java.util.List;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.CreateActivationResponse;
+import software.amazon.awssdk.services.ssm.model.InvalidActivationException;
+import software.amazon.awssdk.services.ssm.model.SsmException;
+import software.amazon.awssdk.services.ssm.model.Tag;
+
+/** Hybrid activations through SSM's CreateActivation and DeleteActivation. */
+public final class SsmActivations implements Activations {
+
+    private final SsmClient ssm;
+
+    public SsmActivations(SsmClient ssm) {
+        this.ssm = ssm;
+    }
+
+    @Override
+    public IssuedActivation create(ActivationSpec spec) {
+        List<Tag> tags = spec.tags().entrySet().stream()
+                .map(tag -> Tag.builder().key(tag.getKey()).value(tag.getValue()).build())
+                .toList();
+        try {
+            CreateActivationResponse created = ssm.createActivation(request -> request
+                    .iamRole(spec.instanceRole())
+                    .registrationLimit(spec.registrationLimit())
+                    .expirationDate(spec.expiresAt())
+                    .defaultInstanceName(spec.defaultInstanceName())
+                    .description(spec.description())
+                    .tags(tags));
+            return new IssuedActivation(created.activationId(), new ActivationCode(created.activationCode()), spec.expiresAt());
+        } catch (SsmException e) {
+            if (AwsErrors.isTransient(e)) {
+                throw new ActivationServiceUnavailableException("CreateActivation: " + AwsErrors.describe(e), e);
+            }
+            throw new ActivationRejectedException("CreateActivation: " + AwsErrors.describe(e), e);
+        } catch (SdkClientException e) {
+            throw new ActivationServiceUnavailableException("CreateActivation: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void delete(String activationId) {
+        try {
+            ssm.deleteActivation(request -> request.activationId(activationId));
+        } catch (InvalidActivationException alreadyGone) {
+            // Deleting is how we clean up; an activation that is gone already is the outcome we wanted.
+        }
+    }
+}

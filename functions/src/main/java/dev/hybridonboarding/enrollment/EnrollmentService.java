@@ -1,0 +1,382 @@
+package dev.hybridonboarding.enrollment;
+
+import dev.hybridonboarding.activation.ActivationCode;
+import dev.hybridonboarding.activation.ActivationRejectedException;
+import dev.hybridonboarding.activation.ActivationServiceUnavailableException;
+import dev.hybridonboarding.activation.ActivationSpec;
+import dev.hybridonboarding.activation.Activations;
+import dev.hybridonboarding.activation.InstanceTags;
+import dev.hybridonboarding.activation.IssuedActivation;
+import dev.hybridonboarding.activation.SharedCodeVault;
+import dev.hybridonboarding.activation.TokenBoundSeal;
+import dev.hybridonboarding.fleet.Fleet;
+import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.log.StructuredLog;
+import dev.hybridonboarding.token.BearerToken;
+import dev.hybridonboarding.token.EnrollmentToken;
+import dev.hybridonboarding.token.RandomIds;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns an enrollment token into an SSM activation for one machine.
+ *
+ * <p>A single-use enrollment costs three AWS calls: one consistent read of everything the decision needs,
+ * CreateActivation, and one transaction that spends the token's use only if it is still there. A shared
+ * enrollment costs two: the read and the transaction, which also counts the handout against the shared
+ * activation's limit. Losing a race in the transaction undoes what was created, so concurrent requests can
+ * never spend more uses than a token has.
+ */
+public final class EnrollmentService {
+
+    /** A machine that receives an activation must still have this long to install the agent and register. */
+    public static final Duration HANDOUT_MARGIN = Duration.ofMinutes(10);
+    static final Duration RETRY_AFTER_UNAVAILABLE = Duration.ofSeconds(5);
+    private static final int MAX_SHARED_ATTEMPTS = 3;
+    private static final String INVALID_TOKEN_MESSAGE = "the enrollment token is invalid, expired or revoked";
+
+    private final EnrollmentStore store;
+    private final Activations activations;
+    private final SharedCodeVault vault;
+    private final TokenBoundSeal seal;
+    private final Fleet templateFleet;
+    private final String region;
+    private final FailurePolicy failurePolicy;
+    private final Clock clock;
+    private final SecureRandom random;
+    private final StructuredLog log;
+
+    public EnrollmentService(EnrollmentStore store, Activations activations, SharedCodeVault vault, Fleet templateFleet,
+                             String region, FailurePolicy failurePolicy, Clock clock, SecureRandom random, StructuredLog log) {
+        this.store = store;
+        this.activations = activations;
+        this.vault = vault;
+        this.seal = new TokenBoundSeal(random);
+        this.templateFleet = templateFleet;
+        this.region = region;
+        this.failurePolicy = failurePolicy;
+        this.clock = clock;
+        this.random = random;
+        this.log = log;
+    }
+
+    /**
+     * @throws EnrollmentRejectedException for every refusal; nothing is spent or left behind then
+     */
+    public EnrollmentResult enroll(EnrollmentAttempt attempt) {
+        try {
+            return enrollOnce(attempt);
+        } catch (MachineAlreadyEnrolled raced) {
+            // A concurrent request for the same machine won; answering again replays what it got.
+            return enrollOnce(attempt);
+        }
+    }
+
+    private EnrollmentResult enrollOnce(EnrollmentAttempt attempt) {
+        Instant now = clock.instant();
+        EnrollmentRequest request = attempt.request();
+        BearerToken bearer = BearerToken.parse(attempt.bearerToken()).orElseThrow(() -> {
+            log.warn("enrollment.rejected", "reason", "malformed-token", "sourceIp", attempt.sourceIp());
+            return new EnrollmentRejectedException(EnrollmentFailure.INVALID_TOKEN, INVALID_TOKEN_MESSAGE);
+        });
+
+        EnrollmentSnapshot snapshot = load(new EnrollmentStore.SnapshotKey(bearer.fleet(), bearer.tokenId(),
+                request.machineId(), attempt.sourceIp(), failurePolicy.windowStart(now)));
+        if (snapshot.sourceFailures() >= failurePolicy.sourceLimit()) {
+            log.warn("enrollment.slowed-down", "scope", "source", "sourceIp", attempt.sourceIp(), "tokenId", bearer.tokenId());
+            throw tooManyFailures(now);
+        }
+        EnrollmentToken token = authenticate(bearer, snapshot, attempt.sourceIp(), now);
+        if (!token.allowsSource(attempt.sourceIp())) {
+            log.warn("enrollment.rejected", "reason", "source-not-allowed", "tokenId", token.tokenId(), "sourceIp", attempt.sourceIp());
+            throw new EnrollmentRejectedException(EnrollmentFailure.SOURCE_NOT_ALLOWED,
+                    "this enrollment token may not be used from " + attempt.sourceIp());
+        }
+        Fleet fleet = resolveFleet(bearer.fleet(), snapshot.storedFleet());
+
+        Optional<RetryRecord> retry = snapshot.retryRecord().filter(record -> canStillUse(record.expiresAt(), now));
+        if (retry.isPresent()) {
+            return replay(retry.get(), bearer, fleet);
+        }
+        if (token.usesLeft() == 0) {
+            throw tokenExhausted(token);
+        }
+        Map<String, String> acceptedTags = acceptedTags(fleet, request.tags());
+        String enrollmentId = "enr-" + RandomIds.base32(random, 16);
+        Enrollment enrollment = new Enrollment(attempt, bearer, token, fleet, acceptedTags, enrollmentId, now);
+        return fleet.mode() == FleetMode.SINGLE_USE ? enrollSingleUse(enrollment) : enrollShared(enrollment, snapshot.sharedActivation());
+    }
+
+    /** One enrollment being decided: the request, the token that allows it and the fleet it joins. */
+    private record Enrollment(EnrollmentAttempt attempt, BearerToken bearer, EnrollmentToken token, Fleet fleet,
+                              Map<String, String> acceptedTags, String enrollmentId, Instant now) {
+
+        EnrollmentRequest request() {
+            return attempt.request();
+        }
+    }
+
+    private EnrollmentResult enrollSingleUse(Enrollment e) {
+        Map<String, String> tags = new LinkedHashMap<>(e.fleet().tags());
+        tags.putAll(e.acceptedTags());
+        tags.put(InstanceTags.FLEET, e.fleet().name());
+        tags.put(InstanceTags.ENROLLMENT_ID, e.enrollmentId());
+        ActivationSpec spec = new ActivationSpec(e.fleet().instanceRole(), 1, expiry(e.now(), e.fleet()),
+                e.request().hostname(),
+                "Hybrid Onboarding enrollment " + e.enrollmentId() + " of fleet " + e.fleet().name() + " by token " + e.token().tokenId(),
+                tags);
+        IssuedActivation issued = createActivation(spec, e.fleet());
+        Optional<RetryRecord> retry = e.request().machineId().map(machineId -> new RetryRecord(machineId, e.enrollmentId(),
+                issued.activationId(),
+                seal.seal(issued.code(), e.bearer().secret(), RetryRecord.sealBinding(e.token().tokenId(), machineId, issued.activationId())),
+                RetryRecord.CodeSealing.TOKEN, issued.expiresAt(), e.request().hostname()));
+        ActivationRecord activationRecord = new ActivationRecord(issued.activationId(), e.fleet().name(), FleetMode.SINGLE_USE,
+                Optional.of(e.enrollmentId()), 1, issued.expiresAt(), e.now());
+        EnrollmentCommit commit = new EnrollmentCommit(e.token().tokenId(), record(e, issued.activationId(), issued.expiresAt()),
+                retry, Optional.of(activationRecord), Optional.empty(), e.now(), e.now().plus(HANDOUT_MARGIN));
+        try {
+            store.commit(commit);
+        } catch (CommitRejectedException lost) {
+            deleteUnused(issued.activationId(), "commit-rejected");
+            throw afterLostCommit(lost, e.token());
+        } catch (RuntimeException failed) {
+            deleteUnused(issued.activationId(), "commit-failed");
+            throw failed instanceof StoreUnavailableException unavailable ? serviceUnavailable(unavailable) : failed;
+        }
+        return issued(e, issued.activationId(), issued.code(), issued.expiresAt());
+    }
+
+    private EnrollmentResult enrollShared(Enrollment e, Optional<SharedActivation> current) {
+        for (int attempt = 0; attempt < MAX_SHARED_ATTEMPTS; attempt++) {
+            if (attempt > 0) {
+                current = readShared(e.fleet());
+            }
+            SharedActivation shared = current.filter(a -> a.canHandOut(e.now(), HANDOUT_MARGIN)).orElse(null);
+            if (shared == null) {
+                Optional<SharedActivation> install = installShared(e.fleet(), current, e.now());
+                if (install.isEmpty()) {
+                    continue;
+                }
+                shared = install.get();
+            }
+            ActivationCode code = openShared(shared, e.fleet());
+            String activationId = shared.activationId();
+            SharedActivation handed = shared;
+            Optional<RetryRecord> retry = e.request().machineId().map(machineId -> new RetryRecord(machineId, e.enrollmentId(),
+                    activationId, handed.sealedCode(), RetryRecord.CodeSealing.VAULT, handed.expiresAt(), e.request().hostname()));
+            EnrollmentCommit commit = new EnrollmentCommit(e.token().tokenId(), record(e, activationId, shared.expiresAt()),
+                    retry, Optional.empty(), Optional.of(activationId), e.now(), e.now().plus(HANDOUT_MARGIN));
+            try {
+                store.commit(commit);
+                return issued(e, activationId, code, shared.expiresAt());
+            } catch (CommitRejectedException lost) {
+                if (lost.reason() != CommitRejectedException.Reason.SHARED_ACTIVATION_SPENT) {
+                    throw afterLostCommit(lost, e.token());
+                }
+            } catch (StoreUnavailableException unavailable) {
+                throw serviceUnavailable(unavailable);
+            }
+        }
+        log.warn("enrollment.shared-contention", "fleet", e.fleet().name(), "tokenId", e.token().tokenId());
+        throw new EnrollmentRejectedException(EnrollmentFailure.SERVICE_UNAVAILABLE,
+                "the fleet's shared activation is being replaced; try again shortly", RETRY_AFTER_UNAVAILABLE);
+    }
+
+    /**
+     * Creates a fresh shared activation and makes it the fleet's current one, unless another request did so
+     * first; then the loser deletes its own and the caller re-reads the winner's.
+     */
+    private Optional<SharedActivation> installShared(Fleet fleet, Optional<SharedActivation> replaced, Instant now) {
+        Map<String, String> tags = new LinkedHashMap<>(fleet.tags());
+        tags.put(InstanceTags.FLEET, fleet.name());
+        ActivationSpec spec = new ActivationSpec(fleet.instanceRole(), fleet.registrationLimit(), expiry(now, fleet),
+                fleet.name(), "Hybrid Onboarding shared activation of fleet " + fleet.name(), tags);
+        IssuedActivation issued = createActivation(spec, fleet);
+        try {
+            byte[] sealed = vault.seal(issued.code(), fleet.name(), issued.activationId());
+            SharedActivation next = new SharedActivation(issued.activationId(), sealed, issued.expiresAt(),
+                    fleet.registrationLimit(), 0, now);
+            ActivationRecord record = new ActivationRecord(issued.activationId(), fleet.name(), FleetMode.SHARED, Optional.empty(),
+                    fleet.registrationLimit(), issued.expiresAt(), now);
+            if (store.installSharedActivation(fleet.name(), replaced.map(SharedActivation::activationId), next, record)) {
+                log.info("shared-activation.installed", "fleet", fleet.name(), "activationId", issued.activationId(),
+                        "replaced", replaced.map(SharedActivation::activationId).orElse("none"),
+                        "registrationLimit", fleet.registrationLimit(), "expiresAt", issued.expiresAt());
+                return Optional.of(next);
+            }
+            deleteUnused(issued.activationId(), "shared-install-lost");
+            return Optional.empty();
+        } catch (ActivationServiceUnavailableException unavailable) {
+            deleteUnused(issued.activationId(), "shared-seal-failed");
+            throw serviceUnavailable(unavailable);
+        } catch (StoreUnavailableException unavailable) {
+            deleteUnused(issued.activationId(), "shared-install-failed");
+            throw serviceUnavailable(unavailable);
+        }
+    }
+
+    private EnrollmentResult replay(RetryRecord retry, BearerToken bearer, Fleet fleet) {
+        ActivationCode code;
+        try {
+            code = retry.sealing() == RetryRecord.CodeSealing.TOKEN
+                    ? seal.open(retry.sealedCode(), bearer.secret(), RetryRecord.sealBinding(bearer.tokenId(), retry.machineId(), retry.activationId()))
+                    : vault.open(retry.sealedCode(), fleet.name(), retry.activationId());
+        } catch (ActivationServiceUnavailableException unavailable) {
+            throw serviceUnavailable(unavailable);
+        }
+        log.info("enrollment.replayed", "enrollmentId", retry.enrollmentId(), "tokenId", bearer.tokenId(),
+                "activationId", retry.activationId());
+        return new EnrollmentResult(false, retry.activationId(), code, region, retry.expiresAt(), fleet.name(),
+                retry.instanceName(), retry.enrollmentId());
+    }
+
+    private EnrollmentToken authenticate(BearerToken bearer, EnrollmentSnapshot snapshot, String sourceIp, Instant now) {
+        EnrollmentToken token = snapshot.token().orElse(null);
+        String rejection = token == null ? "unknown-token" : token.rejection(bearer, now);
+        if (rejection == null) {
+            return token;
+        }
+        if (token != null && "wrong-secret".equals(rejection) && snapshot.tokenFailures() >= failurePolicy.tokenLimit()) {
+            log.warn("enrollment.slowed-down", "scope", "token", "tokenId", bearer.tokenId(), "sourceIp", sourceIp);
+            throw tooManyFailures(now);
+        }
+        try {
+            store.recordFailure(sourceIp, token == null ? Optional.empty() : Optional.of(bearer.tokenId()),
+                    failurePolicy.windowStart(now), failurePolicy.windowEnd(now));
+        } catch (StoreUnavailableException notCounted) {
+            log.warn("enrollment.failure-not-counted", "sourceIp", sourceIp, "cause", notCounted.getMessage());
+        }
+        log.warn("enrollment.rejected", "reason", rejection, "tokenId", bearer.tokenId(), "fleet", bearer.fleet(), "sourceIp", sourceIp);
+        throw new EnrollmentRejectedException(EnrollmentFailure.INVALID_TOKEN, INVALID_TOKEN_MESSAGE);
+    }
+
+    private Fleet resolveFleet(String name, Optional<Fleet> stored) {
+        Fleet fleet = stored.orElse(name.equals(templateFleet.name()) ? templateFleet : null);
+        if (fleet == null) {
+            log.error("enrollment.rejected", "reason", "fleet-not-found", "fleet", name);
+            throw new EnrollmentRejectedException(EnrollmentFailure.FLEET_NOT_FOUND, "fleet '" + name + "' does not exist");
+        }
+        if (!fleet.enabled()) {
+            log.warn("enrollment.rejected", "reason", "fleet-disabled", "fleet", name);
+            throw new EnrollmentRejectedException(EnrollmentFailure.FLEET_DISABLED, "fleet '" + name + "' is disabled");
+        }
+        return fleet;
+    }
+
+    private static Map<String, String> acceptedTags(Fleet fleet, Map<String, String> requested) {
+        for (String key : requested.keySet()) {
+            if (!fleet.acceptsTagKey(key)) {
+                throw new EnrollmentRejectedException(EnrollmentFailure.TAG_NOT_ACCEPTED,
+                        "fleet '" + fleet.name() + "' does not accept the tag key '" + key + "'"
+                                + (fleet.acceptedTagKeys().isEmpty() ? "; it accepts no request tags" : "; it accepts " + fleet.acceptedTagKeys()));
+            }
+        }
+        return requested;
+    }
+
+    private IssuedActivation createActivation(ActivationSpec spec, Fleet fleet) {
+        try {
+            return activations.create(spec);
+        } catch (ActivationServiceUnavailableException unavailable) {
+            throw serviceUnavailable(unavailable);
+        } catch (ActivationRejectedException rejected) {
+            log.error("activation.rejected", "fleet", fleet.name(), "instanceRole", fleet.instanceRole(), "cause", rejected.getMessage());
+            throw new EnrollmentRejectedException(EnrollmentFailure.FLEET_MISCONFIGURED,
+                    "Systems Manager refused the activation for fleet '" + fleet.name() + "'; an administrator must check the fleet's instance role");
+        }
+    }
+
+    private ActivationCode openShared(SharedActivation shared, Fleet fleet) {
+        try {
+            return vault.open(shared.sealedCode(), fleet.name(), shared.activationId());
+        } catch (ActivationServiceUnavailableException unavailable) {
+            throw serviceUnavailable(unavailable);
+        }
+    }
+
+    private EnrollmentSnapshot load(EnrollmentStore.SnapshotKey key) {
+        try {
+            return store.load(key);
+        } catch (StoreUnavailableException unavailable) {
+            throw serviceUnavailable(unavailable);
+        }
+    }
+
+    private Optional<SharedActivation> readShared(Fleet fleet) {
+        try {
+            return store.sharedActivation(fleet.name());
+        } catch (StoreUnavailableException unavailable) {
+            throw serviceUnavailable(unavailable);
+        }
+    }
+
+    private void deleteUnused(String activationId, String why) {
+        try {
+            activations.delete(activationId);
+            log.info("activation.deleted-unused", "activationId", activationId, "why", why);
+        } catch (RuntimeException failed) {
+            // The activation outlives this request; its record is missing, so the rotation sweep cannot find
+            // it, but it expires on its own and can only ever register one machine.
+            log.error("activation.delete-failed", "activationId", activationId, "why", why, "cause", failed.getClass().getSimpleName());
+        }
+    }
+
+    private RuntimeException afterLostCommit(CommitRejectedException lost, EnrollmentToken token) {
+        if (lost.reason() == CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED) {
+            return new MachineAlreadyEnrolled();
+        }
+        return tokenExhausted(token);
+    }
+
+    private EnrollmentRejectedException tokenExhausted(EnrollmentToken token) {
+        log.warn("enrollment.rejected", "reason", "token-exhausted", "tokenId", token.tokenId(), "maxUses", token.maxUses());
+        return new EnrollmentRejectedException(EnrollmentFailure.TOKEN_EXHAUSTED, "the enrollment token has no uses left");
+    }
+
+    private EnrollmentRejectedException tooManyFailures(Instant now) {
+        return new EnrollmentRejectedException(EnrollmentFailure.TOO_MANY_FAILURES,
+                "too many failed enrollment attempts; try again later", failurePolicy.retryAfter(now));
+    }
+
+    private EnrollmentRejectedException serviceUnavailable(RuntimeException cause) {
+        log.warn("enrollment.unavailable", "cause", cause.getMessage());
+        return new EnrollmentRejectedException(EnrollmentFailure.SERVICE_UNAVAILABLE,
+                "the service is busy; try again shortly", RETRY_AFTER_UNAVAILABLE);
+    }
+
+    /** Whole seconds: the table stores expiry in epoch seconds, and retries must report the same instant. */
+    private static Instant expiry(Instant now, Fleet fleet) {
+        return now.plus(fleet.activationLifetime()).truncatedTo(ChronoUnit.SECONDS);
+    }
+
+    private static boolean canStillUse(Instant expiresAt, Instant now) {
+        return now.plus(HANDOUT_MARGIN).isBefore(expiresAt);
+    }
+
+    private EnrollmentRecord record(Enrollment e, String activationId, Instant activationExpiresAt) {
+        return new EnrollmentRecord(e.enrollmentId(), e.token().tokenId(), e.fleet().name(), e.fleet().mode(),
+                e.attempt().sourceIp(), e.attempt().userAgent(), e.request().hostname(), e.request().platform(),
+                e.request().machineId(), e.request().tags(), e.acceptedTags(), activationId, activationExpiresAt,
+                e.request().hostname(), e.now());
+    }
+
+    private EnrollmentResult issued(Enrollment e, String activationId, ActivationCode code, Instant expiresAt) {
+        log.info("enrollment.issued", "enrollmentId", e.enrollmentId(), "tokenId", e.token().tokenId(), "fleet", e.fleet().name(),
+                "mode", e.fleet().mode(), "activationId", activationId, "hostname", e.request().hostname(),
+                "sourceIp", e.attempt().sourceIp());
+        return new EnrollmentResult(true, activationId, code, region, expiresAt, e.fleet().name(), e.request().hostname(), e.enrollmentId());
+    }
+
+    /** Signals that a concurrent request enrolled the same machine first. */
+    private static final class MachineAlreadyEnrolled extends RuntimeException {
+        MachineAlreadyEnrolled() {
+            super("machine already enrolled", null, false, false);
+        }
+    }
+}

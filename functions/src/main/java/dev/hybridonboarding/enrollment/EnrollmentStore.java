@@ -1,0 +1,32 @@
+package dev.hybridonboarding.enrollment;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/** The port to the table that holds fleets, tokens, activations and enrollments. */
+public interface EnrollmentStore {
+
+    /** The key of everything {@link #load} reads. */
+    record SnapshotKey(String fleet, String tokenId, Optional<String> machineId, String sourceIp, Instant failureWindow) {
+    }
+
+    /** Reads token, fleet, shared activation, retry record and failure counters in one consistent round trip. */
+    EnrollmentSnapshot load(SnapshotKey key);
+
+    /** Counts a failed attempt against the source address and, when known, the token id. */
+    void recordFailure(String sourceIp, Optional<String> tokenId, Instant failureWindow, Instant expiresAt);
+
+    /** @throws CommitRejectedException when a condition no longer holds; then nothing was written */
+    void commit(EnrollmentCommit commit);
+
+    /**
+     * Makes {@code next} the fleet's shared activation if the current one is still {@code replaced} (or there
+     * is none), and records it.
+     *
+     * @return true if installed, false if another request installed a different one first
+     */
+    boolean installSharedActivation(String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record);
+
+    /** A consistent read of the fleet's shared activation. */
+    Optional<SharedActivation> sharedActivation(String fleet);
+}

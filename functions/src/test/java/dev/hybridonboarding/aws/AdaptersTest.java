@@ -1,0 +1,143 @@
+package dev.hybridonboarding.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import dev.hybridonboarding.activation.ActivationCode;
+import dev.hybridonboarding.activation.ActivationRejectedException;
+import dev.hybridonboarding.activation.ActivationServiceUnavailableException;
+import dev.hybridonboarding.activation.ActivationSpec;
+import dev.hybridonboarding.enrollment.CommitRejectedException;
+import dev.hybridonboarding.enrollment.EnrollmentCommit;
+import dev.hybridonboarding.enrollment.EnrollmentRecord;
+import dev.hybridonboarding.enrollment.EnrollmentStore;
+import dev.hybridonboarding.enrollment.Platform;
+import dev.hybridonboarding.enrollment.StoreUnavailableException;
+import dev.hybridonboarding.fleet.FleetMode;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
+import software.amazon.awssdk.services.dynamodb.model.TransactGetItemsRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.DecryptRequest;
+import software.amazon.awssdk.services.kms.model.KmsException;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.CreateActivationRequest;
+import software.amazon.awssdk.services.ssm.model.DeleteActivationRequest;
+import software.amazon.awssdk.services.ssm.model.InvalidActivationException;
+import software.amazon.awssdk.services.ssm.model.SsmException;
+
+/** Failure mapping of the AWS adapters, for errors the emulator does not produce on its own. */
+class AdaptersTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-30T12:00:00Z");
+
+    private static <E extends software.amazon.awssdk.awscore.exception.AwsServiceException.Builder> E error(E builder, String code, int status) {
+        builder.awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(code + " happened").build()).statusCode(status);
+        return builder;
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void ssmThrottlingAndOutagesAreTransientAndOtherErrorsAreRejections() {
+        SsmClient ssm = mock(SsmClient.class);
+        SsmActivations activations = new SsmActivations(ssm);
+        ActivationSpec spec = new ActivationSpec("Role", 1, NOW, "web", "d", Map.of());
+
+        when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "ThrottlingException", 400).build());
+        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(ActivationServiceUnavailableException.class);
+
+        org.mockito.Mockito.reset(ssm);
+        when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "InternalServerError", 500).build());
+        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(ActivationServiceUnavailableException.class);
+
+        org.mockito.Mockito.reset(ssm);
+        when(ssm.createActivation(any(Consumer.class))).thenThrow(SdkClientException.create("connection reset"));
+        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(ActivationServiceUnavailableException.class);
+
+        org.mockito.Mockito.reset(ssm);
+        when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "ValidationException", 400).build());
+        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(ActivationRejectedException.class)
+                .hasMessageContaining("ValidationException");
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void deletingAnActivationThatIsGoneIsFine() {
+        SsmClient ssm = mock(SsmClient.class);
+        when(ssm.deleteActivation(any(Consumer.class))).thenThrow(InvalidActivationException.builder().message("gone").build());
+
+        new SsmActivations(ssm).delete("11111111-2222-3333-4444-555555555555");
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void kmsThrottlingIsTransientAndABrokenCiphertextIsNot() {
+        KmsClient kms = mock(KmsClient.class);
+        KmsCodeVault vault = new KmsCodeVault(() -> kms, "key");
+        when(kms.decrypt(any(Consumer.class))).thenThrow((KmsException) error(KmsException.builder(), "ThrottlingException", 400).build());
+        assertThatThrownBy(() -> vault.open(new byte[] {1}, "edge", "act")).isInstanceOf(ActivationServiceUnavailableException.class);
+
+        org.mockito.Mockito.reset(kms);
+        when(kms.decrypt(any(Consumer.class))).thenThrow((KmsException) error(KmsException.builder(), "InvalidCiphertextException", 400).build());
+        assertThatThrownBy(() -> vault.open(new byte[] {1}, "edge", "act")).isInstanceOf(IllegalStateException.class)
+                .hasMessageNotContaining("act-code");
+    }
+
+    private static EnrollmentCommit commit() {
+        EnrollmentRecord record = new EnrollmentRecord("enr-1", "tok", "edge", FleetMode.SHARED, "198.51.100.7", null, "web-01",
+                Platform.LINUX, Optional.empty(), Map.of(), Map.of(), "act-1", NOW, "web-01", NOW);
+        return new EnrollmentCommit("tok", record, Optional.empty(), Optional.empty(), Optional.of("act-1"), NOW, NOW);
+    }
+
+    private static TransactionCanceledException cancelled(String... codes) {
+        return TransactionCanceledException.builder()
+                .cancellationReasons(java.util.Arrays.stream(codes).map(code -> CancellationReason.builder().code(code).build()).toList())
+                .build();
+    }
+
+    @Test
+    void aFailedConditionNamesWhatWasSpent() {
+        DynamoDbClient dynamo = mock(DynamoDbClient.class);
+        DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
+
+        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(cancelled("ConditionalCheckFailed", "None", "None"));
+        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(CommitRejectedException.class)
+                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.TOKEN_SPENT);
+
+        org.mockito.Mockito.reset(dynamo);
+        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(cancelled("None", "None", "ConditionalCheckFailed"));
+        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(CommitRejectedException.class)
+                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.SHARED_ACTIVATION_SPENT);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void aConflictingTransactionOrThrottlingIsTransient() {
+        DynamoDbClient dynamo = mock(DynamoDbClient.class);
+        DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
+
+        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(cancelled("TransactionConflict", "None", "None"));
+        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(StoreUnavailableException.class);
+
+        when(dynamo.transactGetItems(any(Consumer.class)))
+                .thenThrow((DynamoDbException) error(DynamoDbException.builder(), "ProvisionedThroughputExceededException", 400)
+                        .build().toBuilder().build());
+        org.mockito.Mockito.reset(dynamo);
+        when(dynamo.transactGetItems(any(Consumer.class))).thenThrow(cancelled("TransactionConflict"));
+        assertThatThrownBy(() -> store.load(new EnrollmentStore.SnapshotKey("edge", "tok", Optional.empty(), "198.51.100.7", NOW)))
+                .isInstanceOf(StoreUnavailableException.class);
+    }
+}

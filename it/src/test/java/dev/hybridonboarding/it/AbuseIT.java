@@ -1,0 +1,112 @@
+package dev.hybridonboarding.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.token.BearerToken;
+import dev.hybridonboarding.token.TokenIssuer;
+import dev.hybridonboarding.token.TokenSecret;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Repeated failures slow their source down, and guessing at a token id slows down the guesses, never the
+ * machine that holds the real secret. The template's defaults apply: 20 failures per source and 5 wrong secrets
+ * per token id in a 5-minute window.
+ */
+class AbuseIT {
+
+    private static final int SOURCE_LIMIT = 20;
+    private static final int TOKEN_LIMIT = 5;
+
+    private final LocalStack stack = LocalStack.get();
+    private final Api api = new Api(stack);
+    private String fleet;
+
+    @BeforeEach
+    void fleet() {
+        stack.clearFailureCounters();
+        fleet = LocalStack.uniqueFleet("abuse");
+        stack.fleets.create(fleet, FleetMode.SINGLE_USE, f -> f);
+    }
+
+    @AfterAll
+    static void cleanUp() {
+        LocalStack.get().clearFailureCounters();
+        Secrets.assertNoneLogged(LocalStack.get().functionLogFiles());
+    }
+
+    private static String guess(String fleet, String tokenId) {
+        return new BearerToken(fleet, tokenId, TokenSecret.generate(new SecureRandom())).reveal();
+    }
+
+    @Test
+    void aSourceWithTooManyFailuresIsSlowedDownAndOtherSourcesAreNot() {
+        for (int i = 0; i < SOURCE_LIMIT; i++) {
+            ApiResponse failure = api.enrollFrom("127.0.0.2", guess(fleet, "abcdefghijk" + "mnpqrstuvwxyz".charAt(i % 13)),
+                    Api.body("web", null, null));
+            assertThat(failure.status()).as(failure.toString()).isEqualTo(401);
+        }
+        TokenIssuer.Issued valid = stack.token(fleet, 2);
+
+        ApiResponse slowedDown = api.enrollFrom("127.0.0.2", valid.bearer().reveal(), Api.body("web", null, null));
+        ApiResponse elsewhere = api.enrollFrom("127.0.0.3", valid.bearer().reveal(), Api.body("web", null, null));
+
+        assertThat(slowedDown.status()).as(slowedDown.toString()).isEqualTo(429);
+        assertThat(slowedDown.errorCode()).isEqualTo("too_many_failures");
+        assertThat(Integer.parseInt(slowedDown.header("Retry-After"))).isBetween(1, 300);
+        assertThat(elsewhere.status()).as(elsewhere.toString()).isEqualTo(201);
+        assertThat(stack.store.token(valid.token().tokenId()).orElseThrow().uses()).isEqualTo(1);
+    }
+
+    @Test
+    void guessingATokensSecretCannotLockItsHolderOut() {
+        TokenIssuer.Issued valid = stack.token(fleet, 1);
+        String tokenId = valid.token().tokenId();
+        List<ApiResponse> guesses = new ArrayList<>();
+        for (int i = 0; i < TOKEN_LIMIT + 2; i++) {
+            guesses.add(api.enrollFrom("127.0.1." + (10 + i), guess(fleet, tokenId), Api.body("web", null, null)));
+        }
+
+        assertThat(guesses.subList(0, TOKEN_LIMIT)).allSatisfy(r -> assertThat(r.status()).as(r.toString()).isEqualTo(401));
+        assertThat(guesses.subList(TOKEN_LIMIT, guesses.size())).allSatisfy(r -> {
+            assertThat(r.status()).as(r.toString()).isEqualTo(429);
+            assertThat(r.header("Retry-After")).isNotNull();
+        });
+
+        ApiResponse holder = api.enrollFrom("127.0.2.1", valid.bearer().reveal(), Api.body("web", null, null));
+        assertThat(holder.status()).as(holder.toString()).isEqualTo(201);
+    }
+
+    @Test
+    void theApiItselfThrottlesBursts() throws Exception {
+        int requests = 120;
+        ExecutorService pool = Executors.newFixedThreadPool(40);
+        try {
+            List<Future<ApiResponse>> futures = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                futures.add(pool.submit(() -> api.post("/v1/activations", null, "text/plain", "x")));
+            }
+            List<ApiResponse> responses = new ArrayList<>();
+            for (Future<ApiResponse> future : futures) {
+                responses.add(future.get());
+            }
+            List<ApiResponse> throttled = responses.stream().filter(r -> r.status() == 429).toList();
+            assertThat(throttled).isNotEmpty();
+            assertThat(throttled).allSatisfy(r -> assertThat(r.json()).isEqualTo(Map.of("message", "Too Many Requests")));
+            assertThat(responses).allSatisfy(r -> assertThat(r.status()).isIn(415, 429));
+        } finally {
+            pool.shutdownNow();
+        }
+        // Let the stage's token bucket refill before the next test.
+        Thread.sleep(2500);
+    }
+}

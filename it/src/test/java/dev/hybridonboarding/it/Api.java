@@ -1,0 +1,125 @@
+package dev.hybridonboarding.it;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Calls the HTTP API as a machine does. */
+final class Api {
+
+    private final LocalStack stack;
+
+    Api(LocalStack stack) {
+        this.stack = stack;
+    }
+
+    static Map<String, Object> body(String hostname, String machineId, Map<String, String> tags) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("hostname", hostname);
+        body.put("platform", "linux");
+        if (machineId != null) {
+            body.put("machineId", machineId);
+        }
+        if (tags != null) {
+            body.put("tags", tags);
+        }
+        return body;
+    }
+
+    ApiResponse enroll(String token, Map<String, Object> body) {
+        return post("/v1/activations", token, "application/json", json(body));
+    }
+
+    ApiResponse post(String path, String token, String contentType, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(stack.apiUrl.resolve(path))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .header("User-Agent", "hybrid-onboarding-it/1.0");
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        try {
+            HttpResponse<String> response = stack.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return response(response.statusCode(), response.headers().map(), response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The same request sent from another loopback address (127.0.0.0/8 is all loopback on Linux), so that the
+     * API sees a different source IP; java.net.http cannot choose its local address.
+     */
+    ApiResponse enrollFrom(String sourceAddress, String token, Map<String, Object> body) {
+        URI api = stack.apiUrl;
+        byte[] payload = json(body).getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(InetAddress.getByName(sourceAddress), 0));
+            socket.connect(new InetSocketAddress(api.getHost(), api.getPort()), 5000);
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            String head = "POST /v1/activations HTTP/1.1\r\nHost: " + api.getHost() + ":" + api.getPort() + "\r\n"
+                    + "Content-Type: application/json\r\nConnection: close\r\n"
+                    + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
+                    + "Content-Length: " + payload.length + "\r\n\r\n";
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            out.write(payload);
+            out.flush();
+            return parseRawResponse(socket.getInputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ApiResponse parseRawResponse(InputStream in) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        in.transferTo(all);
+        String raw = all.toString(StandardCharsets.UTF_8);
+        int split = raw.indexOf("\r\n\r\n");
+        String[] lines = raw.substring(0, split).split("\r\n");
+        int status = Integer.parseInt(lines[0].split(" ")[1]);
+        Map<String, List<String>> headers = new HashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            headers.put(lines[i].substring(0, colon).trim().toLowerCase(), List.of(lines[i].substring(colon + 1).trim()));
+        }
+        return response(status, headers, raw.substring(split + 4));
+    }
+
+    private static ApiResponse response(int status, Map<String, List<String>> headers, String body) throws IOException {
+        Map<String, Object> json = body == null || body.isBlank() ? Map.of() : JSON.std.mapFrom(body);
+        Object code = json.get("activationCode");
+        if (code != null) {
+            Secrets.remember(String.valueOf(code));
+        }
+        return new ApiResponse(status, headers, json);
+    }
+
+    static String json(Object value) {
+        try {
+            return JSON.std.asString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

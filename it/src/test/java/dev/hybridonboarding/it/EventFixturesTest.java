@@ -1,0 +1,88 @@
+package dev.hybridonboarding.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.amazonaws.services.lambda.runtime.events.ScheduledEvent;
+import com.amazonaws.services.lambda.runtime.tests.annotations.Event;
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.hybridonboarding.enrollment.EnrollmentHandler;
+import dev.hybridonboarding.enrollment.EnrollmentService;
+import dev.hybridonboarding.enrollment.FailurePolicy;
+import dev.hybridonboarding.enrollment.EnrollmentSnapshot;
+import dev.hybridonboarding.enrollment.EnrollmentStore;
+import dev.hybridonboarding.fleet.Fleet;
+import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.log.StructuredLog;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.params.ParameterizedTest;
+
+/** The sample events in events/ load into the types the functions receive, and drive the handlers. */
+class EventFixturesTest {
+
+    @ParameterizedTest
+    @Event(value = "events/enrollment-request.json", type = APIGatewayV2HTTPEvent.class)
+    void theEnrollmentRequestReachesTheHandlerAndItsUnknownTokenGets401(APIGatewayV2HTTPEvent event) throws IOException {
+        assertThat(event.getRequestContext().getHttp().getSourceIp()).isEqualTo("203.0.113.10");
+        EnrollmentStore store = org.mockito.Mockito.mock(EnrollmentStore.class);
+        org.mockito.Mockito.when(store.load(org.mockito.ArgumentMatchers.any())).thenReturn(
+                new EnrollmentSnapshot(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 0, 0));
+        EnrollmentService service = new EnrollmentService(store, null, null,
+                Fleet.withDefaults("default", FleetMode.SINGLE_USE, "Role"), "us-east-1", FailurePolicy.DEFAULT, Clock.systemUTC(),
+                new SecureRandom(), new StructuredLog(new PrintStream(OutputStream.nullOutputStream())));
+
+        APIGatewayV2HTTPResponse response = new EnrollmentHandler(service, new StructuredLog(new PrintStream(OutputStream.nullOutputStream())))
+                .handleRequest(event, null);
+
+        assertThat(response.getStatusCode()).isEqualTo(401);
+        assertThat(JSON.std.mapFrom(response.getBody())).containsKey("error");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/ssm-managed-instance-registration.json", type = ScheduledEvent.class)
+    void theRegistrationEventNamesTheInstance(ScheduledEvent event) {
+        assertThat(event.getSource()).isEqualTo("aws.ssm");
+        assertThat(event.getDetailType()).isEqualTo("SSM Managed Instance Registration");
+        assertThat(event.getResources()).singleElement().asString().endsWith(":managed-instance/mi-0123456789abcdef0");
+        assertThat(event.getDetail()).containsEntry("instance-id", "mi-0123456789abcdef0");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/ssm-managed-instance-deregistration.json", type = ScheduledEvent.class)
+    void theDeregistrationEventNamesTheInstance(ScheduledEvent event) {
+        assertThat(event.getDetailType()).isEqualTo("SSM Managed Instance Deregistration");
+        assertThat(event.getResources()).singleElement().asString().contains("mi-0123456789abcdef0");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/cloudtrail-register-managed-instance.json", type = ScheduledEvent.class)
+    void theCloudTrailEventCarriesTheInstanceInItsResponse(ScheduledEvent event) {
+        assertThat(event.getDetailType()).isEqualTo("AWS API Call via CloudTrail");
+        assertThat(event.getDetail()).containsEntry("eventName", "RegisterManagedInstance")
+                .containsEntry("eventSource", "ssm.amazonaws.com");
+        assertThat(event.getDetail().get("responseElements")).isEqualTo(Map.of("instanceId", "mi-0123456789abcdef0"));
+        assertThat(event.getDetail().toString()).doesNotContainIgnoringCase("activationCode");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/sqs-registration-events.json", type = SQSEvent.class)
+    void theQueueDeliversBothRoutesInOneBatch(SQSEvent event) throws IOException {
+        assertThat(event.getRecords()).hasSize(2);
+        assertThat(JSON.std.mapFrom(event.getRecords().get(0).getBody())).containsEntry("detail-type", "SSM Managed Instance Registration");
+        assertThat(JSON.std.mapFrom(event.getRecords().get(1).getBody())).containsEntry("detail-type", "AWS API Call via CloudTrail");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/schedule-tick.json", type = Map.class)
+    void theScheduleTickIsTheRotationSchedulesInput(Map<String, Object> tick) {
+        assertThat(tick).containsEntry("source", "hybrid-onboarding.schedule");
+    }
+}

@@ -1,0 +1,157 @@
+package dev.hybridonboarding.it;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.hybridonboarding.admin.FleetAdmin;
+import dev.hybridonboarding.admin.TokenAdmin;
+import dev.hybridonboarding.aws.AwsClients;
+import dev.hybridonboarding.aws.DynamoAdminStore;
+import dev.hybridonboarding.aws.TableItems;
+import dev.hybridonboarding.fleet.Fleet;
+import dev.hybridonboarding.fleet.FleetDefaults;
+import dev.hybridonboarding.token.TokenIssuer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.ssm.SsmClient;
+
+/**
+ * The running local stack, as its state file describes it: the API, the emulator's endpoint and knobs, and the
+ * stack's outputs. It fails loudly when the stack is not running; integration tests never skip.
+ */
+final class LocalStack {
+
+    private static LocalStack instance;
+
+    final Path projectRoot;
+    final Map<String, Object> state;
+    final URI apiUrl;
+    final URI endpoint;
+    final String region;
+    final String table;
+    final Fleet templateFleet;
+    final AwsClients clients;
+    final SsmClient ssm;
+    final DynamoDbClient dynamo;
+    final DynamoAdminStore store;
+    final FleetAdmin fleets;
+    final TokenAdmin tokens;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @SuppressWarnings("unchecked")
+    private LocalStack(Path stateFile) throws IOException {
+        projectRoot = Path.of(System.getProperty("projectRoot", "..")).toAbsolutePath().normalize();
+        state = JSON.std.mapFrom(Files.readString(stateFile));
+        apiUrl = URI.create((String) state.get("apiUrl"));
+        endpoint = URI.create((String) state.get("endpointUrl"));
+        region = (String) state.get("region");
+        Map<String, Object> outputs = (Map<String, Object>) state.get("outputs");
+        table = (String) outputs.get("TableName");
+        Map<String, String> settings = new HashMap<>();
+        JSON.std.mapFrom((String) outputs.get("DefaultFleetSettings")).forEach((k, v) -> settings.put(k, String.valueOf(v)));
+        templateFleet = FleetDefaults.fromSettings(settings);
+        clients = new AwsClients(Region.of(region), StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+                Optional.of(endpoint));
+        ssm = clients.ssm();
+        dynamo = clients.dynamoDb();
+        store = new DynamoAdminStore(dynamo, table);
+        fleets = new FleetAdmin(store, templateFleet, Clock.systemUTC());
+        tokens = new TokenAdmin(store, fleets, new TokenIssuer(new SecureRandom()), Clock.systemUTC());
+    }
+
+    static synchronized LocalStack get() {
+        if (instance == null) {
+            Path stateFile = Path.of(System.getProperty("localStackState", "../target/it-stack.json"));
+            if (!Files.exists(stateFile)) {
+                throw new IllegalStateException("no local stack: " + stateFile + " does not exist. Run the tests with bin/test, "
+                        + "which starts the stack, or start it with `python3 -m hybrid_local up --state-file " + stateFile + "`");
+            }
+            try {
+                instance = new LocalStack(stateFile);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return instance;
+    }
+
+    /** A fleet name no other test uses. */
+    static String uniqueFleet(String prefix) {
+        return prefix + "-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+    }
+
+    String stateFile() {
+        return String.valueOf(state.get("stateFile") == null ? System.getProperty("localStackState") : state.get("stateFile"));
+    }
+
+    /** Issues a token and remembers its secret, so the log scan can prove it never reached a log. */
+    TokenIssuer.Issued token(String fleet, int uses, List<String> sourceCidrs) {
+        TokenIssuer.Issued issued = tokens.create(fleet, uses, Duration.ofHours(1), sourceCidrs, "integration test");
+        Secrets.remember(issued.bearer().reveal());
+        return issued;
+    }
+
+    TokenIssuer.Issued token(String fleet, int uses) {
+        return token(fleet, uses, List.of());
+    }
+
+    /** Forgets the failed-attempt counters, so one test's failures do not slow down the next. */
+    void clearFailureCounters() {
+        dynamo.scanPaginator(request -> request.tableName(table)
+                        .filterExpression("begins_with(pk, :failures)")
+                        .expressionAttributeValues(Map.of(":failures", AttributeValue.fromS("FAILURES#"))))
+                .items()
+                .forEach(item -> dynamo.deleteItem(request -> request.tableName(table)
+                        .key(Map.of(TableItems.PK, item.get(TableItems.PK), TableItems.SK, item.get(TableItems.SK)))));
+    }
+
+    /** A control call to the emulator ({@code /_hybrid/...}). */
+    Map<String, Object> emulator(String method, String path, Map<String, Object> body) {
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve("/_hybrid/" + path))
+                    .header("Content-Type", "application/json");
+            request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(JSON.std.asString(body)));
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() >= 300) {
+                throw new IllegalStateException("emulator " + method + " " + path + " answered " + response.statusCode() + ": " + response.body());
+            }
+            return response.body().isBlank() ? Map.of() : JSON.std.mapFrom(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    void injectFault(String target, String error, int status, int count) {
+        emulator("POST", "faults", Map.of("target", target, "error", error, "status", status, "count", count));
+    }
+
+    void clearFaults() {
+        emulator("DELETE", "faults", null);
+    }
+
+    @SuppressWarnings("unchecked")
+    List<String> functionLogFiles() {
+        Map<String, Object> functions = (Map<String, Object>) state.get("functions");
+        return functions.values().stream().map(f -> (String) ((Map<String, Object>) f).get("logFile")).toList();
+    }
+}

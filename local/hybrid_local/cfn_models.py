@@ -1,0 +1,167 @@
+"""CloudFormation support for the resource types a SAM template needs and moto 5.2.1 does not provision.
+
+moto answers CREATE_COMPLETE for types it does not know but creates nothing. The local stack must create the
+HTTP API (with the routes from its OpenAPI body), its stage (throttling settings) and EventBridge Scheduler
+schedules from template.yaml itself, so these models register with moto's CloudFormation parser the same way
+moto's own models do: by subclassing CloudFormationModel before the first stack is parsed.
+"""
+
+from typing import Any
+
+import yaml
+from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.core.common_models import CloudFormationModel
+from moto.scheduler.models import scheduler_backends
+
+
+def _camel(properties: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's PascalCase property names to the API's camelCase ones."""
+    return {key[:1].lower() + key[1:]: _camel(value) if isinstance(value, dict) else value
+            for key, value in properties.items()}
+
+
+class HttpApi(CloudFormationModel):
+    def __init__(self, api: Any, region_name: str):
+        self.api = api
+        self.region_name = region_name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.api.api_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Api"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("ApiEndpoint", "ApiId")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "ApiId":
+            return self.api.api_id
+        if attribute_name == "ApiEndpoint":
+            return f"https://{self.api.api_id}.execute-api.{self.region_name}.amazonaws.com"
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> "HttpApi":
+        properties = cloudformation_json["Properties"]
+        backend = apigatewayv2_backends[account_id][region_name]
+        body = properties.get("Body") or {}
+        api = backend.create_api(
+            api_key_selection_expression=None,
+            cors_configuration=properties.get("CorsConfiguration"),
+            description=properties.get("Description"),
+            disable_schema_validation=None,
+            disable_execute_api_endpoint=properties.get("DisableExecuteApiEndpoint"),
+            name=properties.get("Name") or body.get("info", {}).get("title") or resource_name,
+            protocol_type=properties.get("ProtocolType", "HTTP"),
+            route_selection_expression=None,
+            tags=properties.get("Tags") or {},
+            version=None,
+        )
+        if body:
+            # moto's importer creates one integration and route per path and method, as API Gateway does.
+            api.import_api(yaml.safe_dump(body), fail_on_warnings=False)
+            if properties.get("Description"):
+                api.description = properties["Description"]
+        return cls(api, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        return None
+
+
+class HttpApiStage(CloudFormationModel):
+    def __init__(self, api_id: str, stage: Any):
+        self.api_id = api_id
+        self.stage = stage
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.stage.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "StageName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Stage"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> "HttpApiStage":
+        properties = dict(cloudformation_json["Properties"])
+        api_id = properties.pop("ApiId")
+        config = _camel(properties)
+        config["stageName"] = properties.get("StageName", resource_name)
+        stage = apigatewayv2_backends[account_id][region_name].create_stage(api_id, config)
+        return cls(api_id, stage)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        return None
+
+
+class Schedule(CloudFormationModel):
+    def __init__(self, schedule: Any):
+        self.schedule = schedule
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.schedule.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Scheduler::Schedule"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Arn":
+            return self.schedule.arn
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> "Schedule":
+        properties = cloudformation_json["Properties"]
+        schedule = scheduler_backends[account_id][region_name].create_schedule(
+            description=properties.get("Description"),
+            end_date=properties.get("EndDate"),
+            flexible_time_window=properties.get("FlexibleTimeWindow", {"Mode": "OFF"}),
+            group_name=properties.get("GroupName"),
+            kms_key_arn=properties.get("KmsKeyArn"),
+            name=properties.get("Name", resource_name),
+            schedule_expression=properties["ScheduleExpression"],
+            schedule_expression_timezone=properties.get("ScheduleExpressionTimezone"),
+            start_date=properties.get("StartDate"),
+            state=properties.get("State", "ENABLED"),
+            target=properties["Target"],
+            action_after_completion=None,
+        )
+        return cls(schedule)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        return None

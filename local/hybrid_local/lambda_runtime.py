@@ -1,0 +1,370 @@
+"""Runs deployed Lambda functions inside the real AWS Lambda Java runtime interface client.
+
+Each execution environment is one JVM started the way Lambda's java21 runtime starts it: the runtime interface
+client on the class path, the function's package (classes at the root, jars in lib/) as the working directory,
+which the client loads with its own class loader, and a Runtime API on loopback that hands it one invocation at
+a time. Environments start on demand and are reused while warm; concurrent invocations start more, up to a limit,
+as Lambda scales out.
+"""
+
+import ctypes
+import platform
+import zipfile
+import json
+import logging
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import IO, Any
+
+log = logging.getLogger("hybrid_local.lambda")
+
+RUNTIME_API = "/2018-06-01/runtime"
+RIC_MAIN = "com.amazonaws.services.lambda.runtime.api.client.AWSLambda"
+NATIVE_CLIENT_PROPERTY = "com.amazonaws.services.lambda.runtime.api.client.runtimeapi.NativeClient.JNI"
+
+
+@dataclass(frozen=True)
+class RuntimeInterfaceClient:
+    """The client's class path and its native library, unpacked once for every JVM.
+
+    Left to itself, each JVM unpacks the library to the fixed path /tmp/.libaws-lambda-jni.so; in Lambda every
+    sandbox has its own /tmp, but JVMs starting together on one machine would overwrite each other's copy.
+    """
+
+    classpath: str
+    native_library: Path
+
+    @staticmethod
+    def unpack(jar: Path, classpath: str, directory: Path) -> "RuntimeInterfaceClient":
+        machine = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch_64", "arm64": "aarch_64"}[platform.machine().lower()]
+        name = f"libaws-lambda-jni.linux-{machine}.so"
+        directory.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(jar) as archive:
+            (directory / name).write_bytes(archive.read(f"jni/{name}"))
+        return RuntimeInterfaceClient(classpath, directory / name)
+
+
+class InvocationError(Exception):
+    """The function failed: it reported an error, crashed, or ran out of time."""
+
+    def __init__(self, error_type: str, message: str, payload: Any = None):
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.payload = payload
+
+
+@dataclass
+class FunctionConfig:
+    """What Lambda knows about a function, read from the deployed stack."""
+
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    code_dir: Path
+    environment: dict[str, str]
+    memory_mb: int
+    timeout_s: int
+    log_file: Path
+    # Benchmarks pin JVMs to a CPU (e.g. ["taskset", "-c", "0"]) and add JVM flags such as class-load logging.
+    command_prefix: list[str] = field(default_factory=list)
+    jvm_options: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Invocation:
+    request_id: str
+    payload: bytes
+    deadline_ms: int
+    done: threading.Event = field(default_factory=threading.Event)
+    result: bytes | None = None
+    error: InvocationError | None = None
+
+
+def _die_with_parent() -> None:
+    # A JVM must not outlive the local stack, even if the stack is killed with SIGKILL.
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class _Spawner:
+    """Starts processes from one thread that lives as long as the service.
+
+    PR_SET_PDEATHSIG fires when the thread that forked the child ends, not the process; request threads end
+    after every request, so a JVM started from one would be killed right after its first invocation.
+    """
+
+    def __init__(self) -> None:
+        self.requests: queue.Queue[tuple[dict[str, Any], queue.Queue[Any]] | None] = queue.Queue()
+        threading.Thread(target=self._run, name="jvm-spawner", daemon=True).start()
+
+    def _run(self) -> None:
+        while (request := self.requests.get()) is not None:
+            arguments, reply = request
+            try:
+                reply.put(subprocess.Popen(preexec_fn=_die_with_parent, **arguments))
+            except Exception as error:  # handed to the caller, which raises it in its own thread
+                reply.put(error)
+
+    def popen(self, **arguments: Any) -> subprocess.Popen:
+        reply: queue.Queue[Any] = queue.Queue()
+        self.requests.put((arguments, reply))
+        result = reply.get()
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def stop(self) -> None:
+        self.requests.put(None)
+
+
+class _Environment:
+    """One warm JVM and the Runtime API it polls."""
+
+    def __init__(self, function: FunctionConfig, aws_env: dict[str, str], ric: RuntimeInterfaceClient, log_sink: IO[str],
+                 spawner: _Spawner):
+        self.function = function
+        self.pending: queue.Queue[_Invocation | None] = queue.Queue()
+        self.current: _Invocation | None = None
+        self.broken = False
+        self.init_error: InvocationError | None = None
+        environment = self
+
+        class RuntimeApi(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                if self.path != f"{RUNTIME_API}/invocation/next":
+                    self._reply(404, b"")
+                    return
+                invocation = environment.pending.get()
+                if invocation is None:
+                    self.close_connection = True
+                    return
+                environment.current = invocation
+                self.send_response(200)
+                # The runtime interface client rejects a /next response without a content type.
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Lambda-Runtime-Aws-Request-Id", invocation.request_id)
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(invocation.deadline_ms))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn", function.arn)
+                self.send_header("Lambda-Runtime-Trace-Id", f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}")
+                self.send_header("Content-Length", str(len(invocation.payload)))
+                self.end_headers()
+                self.wfile.write(invocation.payload)
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                parts = self.path[len(RUNTIME_API):].strip("/").split("/")
+                if parts[:2] == ["init", "error"]:
+                    environment.init_error = InvocationError(*_error_of(body))
+                    self._reply(202, b"{}")
+                    environment._fail_all(environment.init_error)
+                    return
+                if len(parts) == 3 and parts[0] == "invocation" and environment.current \
+                        and parts[1] == environment.current.request_id:
+                    if parts[2] == "response":
+                        environment._finish(result=body)
+                    elif parts[2] == "error":
+                        environment._finish(error=InvocationError(*_error_of(body)))
+                    self._reply(202, b"{}")
+                    return
+                self._reply(400, b'{"errorMessage":"unknown request id"}')
+
+            def _reply(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, name=f"runtime-api-{function.logical_id}", daemon=True).start()
+        port = self.server.server_address[1]
+
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            **aws_env,
+            **function.environment,
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"local/{uuid.uuid4().hex}",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_java21",
+            "LAMBDA_TASK_ROOT": str(function.code_dir),
+            "_HANDLER": function.handler,
+        }
+        if "JAVA_HOME" in os.environ:
+            env["JAVA_HOME"] = os.environ["JAVA_HOME"]
+        java = str(Path(os.environ["JAVA_HOME"], "bin", "java")) if "JAVA_HOME" in os.environ else "java"
+        heap_mb = max(64, int(function.memory_mb * 0.85))
+        command = [
+            *function.command_prefix,
+            java,
+            # The flags Lambda's java21 runtime starts the JVM with (tiered compilation stops at C1).
+            "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto",
+            f"-Xmx{heap_mb}m", f"-XX:MaxMetaspaceSize={max(64, function.memory_mb // 4)}m",
+            f"-D{NATIVE_CLIENT_PROPERTY}={ric.native_library}",
+            *function.jvm_options,
+            "-cp", ric.classpath, RIC_MAIN, function.handler,
+        ]
+        self.process = spawner.popen(args=command, cwd=function.code_dir, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=log_sink, stderr=subprocess.STDOUT)
+
+    def invoke(self, payload: bytes, timeout_s: int) -> bytes:
+        invocation = _Invocation(request_id=str(uuid.uuid4()), payload=payload,
+                                 deadline_ms=int((time.time() + timeout_s) * 1000))
+        self.pending.put(invocation)
+        if not invocation.done.wait(timeout_s + 1):
+            self.broken = True
+            self.stop()
+            raise InvocationError("Sandbox.Timedout", f"Task timed out after {timeout_s} seconds")
+        if invocation.error:
+            if self.broken or self.process.poll() is not None:
+                self.stop()
+            raise invocation.error
+        return invocation.result or b"null"
+
+    def _finish(self, result: bytes | None = None, error: InvocationError | None = None) -> None:
+        invocation, self.current = self.current, None
+        if invocation:
+            invocation.result, invocation.error = result, error
+            invocation.done.set()
+
+    def _fail_all(self, error: InvocationError) -> None:
+        self.broken = True
+        self._finish(error=error)
+        while True:
+            try:
+                invocation = self.pending.get_nowait()
+            except queue.Empty:
+                return
+            if invocation:
+                invocation.error = error
+                invocation.done.set()
+
+    def watch(self) -> None:
+        """Fails the invocations of a JVM that died, as Lambda reports Runtime.ExitError."""
+        code = self.process.wait()
+        self._fail_all(self.init_error or InvocationError("Runtime.ExitError", f"the JVM exited with status {code}"))
+
+    def stop(self) -> None:
+        self.broken = True
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.pending.put(None)
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _error_of(body: bytes) -> tuple[str, str, Any]:
+    try:
+        error = json.loads(body or b"{}")
+    except ValueError:
+        return "Runtime.Unknown", body.decode(errors="replace"), None
+    return error.get("errorType", "Runtime.Unknown"), error.get("errorMessage", ""), error
+
+
+class FunctionPool:
+    """The execution environments of one function."""
+
+    def __init__(self, function: FunctionConfig, aws_env: dict[str, str], ric: RuntimeInterfaceClient, max_concurrency: int,
+                 spawner: _Spawner):
+        self.function = function
+        self.spawner = spawner
+        self.aws_env = aws_env
+        self.ric = ric
+        self.max_concurrency = max_concurrency
+        self.idle: list[_Environment] = []
+        self.all: list[_Environment] = []
+        self.lock = threading.Condition()
+        function.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log_sink = open(function.log_file, "a", buffering=1, encoding="utf-8")
+        self.cold_starts = 0
+
+    def invoke(self, event: Any) -> Any:
+        payload = json.dumps(event).encode()
+        environment = self._acquire()
+        try:
+            result = environment.invoke(payload, self.function.timeout_s)
+        finally:
+            self._release(environment)
+        return json.loads(result)
+
+    def _acquire(self) -> _Environment:
+        with self.lock:
+            while True:
+                while self.idle:
+                    environment = self.idle.pop()
+                    if not environment.broken:
+                        return environment
+                live = [e for e in self.all if not e.broken]
+                if len(live) < self.max_concurrency:
+                    break
+                self.lock.wait()
+            self.all = live
+            environment = _Environment(self.function, self.aws_env, self.ric, self.log_sink, self.spawner)
+            threading.Thread(target=environment.watch, name=f"watch-{self.function.logical_id}", daemon=True).start()
+            self.all.append(environment)
+            self.cold_starts += 1
+            log.info("cold start of %s (environment %d)", self.function.logical_id, len(self.all))
+            return environment
+
+    def _release(self, environment: _Environment) -> None:
+        with self.lock:
+            if not environment.broken:
+                self.idle.append(environment)
+            self.lock.notify()
+
+    def stop(self) -> None:
+        with self.lock:
+            environments, self.all, self.idle = self.all, [], []
+        for environment in environments:
+            environment.stop()
+        self.log_sink.close()
+
+
+class LambdaService:
+    """All deployed functions, invocable by name or ARN."""
+
+    def __init__(self, functions: list[FunctionConfig], aws_env: dict[str, str], ric: RuntimeInterfaceClient,
+                 max_concurrency: int):
+        self.spawner = _Spawner()
+        self.pools = {f.name: FunctionPool(f, aws_env, ric, max_concurrency, self.spawner) for f in functions}
+        self.by_arn = {f.arn: f.name for f in functions}
+
+    def pool(self, name_or_arn: str) -> FunctionPool:
+        name = self.by_arn.get(name_or_arn.split(":$LATEST")[0], name_or_arn)
+        if name.startswith("arn:"):
+            name = name.split(":function:")[1].split(":")[0]
+        if name not in self.pools:
+            raise KeyError(f"no function {name_or_arn} in the stack")
+        return self.pools[name]
+
+    def invoke(self, name_or_arn: str, event: Any) -> Any:
+        return self.pool(name_or_arn).invoke(event)
+
+    def stop(self) -> None:
+        for pool in self.pools.values():
+            pool.stop()
+        self.spawner.stop()

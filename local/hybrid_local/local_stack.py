@@ -1,0 +1,170 @@
+"""The whole product on loopback: the AWS emulator, the stack deployed from template.yaml, its functions running
+in the Lambda Java runtime interface client, its HTTP APIs, schedules and queue triggers."""
+
+import json
+import logging
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from .emulator import LocalAws
+from .http_api import HttpApi, TokenBucket, route_of
+from .lambda_runtime import InvocationError, LambdaService, RuntimeInterfaceClient
+from .stack import ACCOUNT_ID, DeployError, StackDeployer
+from .triggers import QueuePollers, Schedules
+
+log = logging.getLogger("hybrid_local")
+
+REGION = "us-east-1"
+
+
+def runtime_interface_client(project: Path, work_dir: Path) -> RuntimeInterfaceClient:
+    jars = project / "local" / "runtime" / "target" / "ric"
+    found = sorted(jars.glob("aws-lambda-java-runtime-interface-client-*.jar"))
+    if not found:
+        raise DeployError(f"the Lambda runtime interface client is missing from {jars}: "
+                          "run `mvn -q -B package -pl local/runtime` first")
+    return RuntimeInterfaceClient.unpack(found[-1], f"{jars}/*", work_dir / "ric")
+
+
+class LocalStack:
+    def __init__(self, project: Path, work_dir: Path, stack_name: str = "hybrid-onboarding",
+                 template: Path | None = None, parameters: dict[str, str] | None = None, api_port: int = 0,
+                 aws_port: int = 0, concurrency: int = 4, build: bool = False):
+        self.project = project
+        self.work_dir = work_dir
+        self.stack_name = stack_name
+        self.template = template or project / "template.yaml"
+        self.parameters = parameters or {}
+        self.api_port, self.aws_port = api_port, aws_port
+        self.concurrency = concurrency
+        self.build = build
+        self.aws: LocalAws | None = None
+        self.lambdas: LambdaService | None = None
+        self.apis: list[HttpApi] = []
+        self.schedules: Schedules | None = None
+        self.pollers: QueuePollers | None = None
+        self.control: ThreadingHTTPServer | None = None
+        self.stack = None
+
+    def start(self) -> "LocalStack":
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.aws = LocalAws(port=self.aws_port)
+        self.aws.start()
+        deployer = StackDeployer(self.aws.endpoint_url, REGION)
+        self.stack = deployer.deploy(self.template, self.stack_name, self.parameters, self.work_dir / "build",
+                                     skip_build=not self.build)
+        functions = deployer.functions(self.stack, self.work_dir / "build", self.work_dir / "logs")
+        aws_env = {
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_ENDPOINT_URL": self.aws.endpoint_url,
+        }
+        self.lambdas = LambdaService(functions, aws_env, runtime_interface_client(self.project, self.work_dir),
+                                     self.concurrency)
+        for index, api in enumerate(deployer.http_apis(self.stack)):
+            throttling = api["throttling"]
+            bucket = None
+            if throttling.get("ThrottlingRateLimit") is not None:
+                bucket = TokenBucket(float(throttling["ThrottlingRateLimit"]), int(throttling.get("ThrottlingBurstLimit", 1)))
+            http_api = HttpApi(api["apiId"], ACCOUNT_ID, REGION, [route_of(k, uri) for k, uri in api["routes"]],
+                               self.lambdas, bucket, port=self.api_port if index == 0 else 0)
+            http_api.start()
+            self.apis.append(http_api)
+        self.schedules = Schedules(deployer.schedules(), self.lambdas)
+        self.schedules.start()
+        self.pollers = QueuePollers(deployer.event_source_mappings(), self.lambdas, self.aws.endpoint_url, REGION,
+                                    ACCOUNT_ID)
+        self.pollers.start()
+        self.control = self._control_server()
+
+    @property
+    def api_url(self) -> str:
+        return self.apis[0].url if self.apis else ""
+
+    @property
+    def control_url(self) -> str:
+        return f"http://127.0.0.1:{self.control.server_address[1]}" if self.control else ""
+
+    def state(self) -> dict[str, Any]:
+        """What scripts, the admin CLI and the integration tests need to drive the stack."""
+        return {
+            "region": REGION,
+            "accountId": ACCOUNT_ID,
+            "endpointUrl": self.aws.endpoint_url,
+            "stackName": self.stack_name,
+            "apiUrl": self.api_url,
+            "controlUrl": self.control_url,
+            "outputs": self.stack.outputs,
+            "functions": {pool.function.logical_id: {"name": pool.function.name, "logFile": str(pool.function.log_file)}
+                          for pool in self.lambdas.pools.values()},
+            "pid": os.getpid(),
+        }
+
+    def _control_server(self) -> ThreadingHTTPServer:
+        stack = self
+
+        class Control(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/health":
+                    self._json(200, {"ok": True})
+                elif self.path == "/functions":
+                    self._json(200, {p.function.logical_id: {"name": p.function.name, "coldStarts": p.cold_starts}
+                                     for p in stack.lambdas.pools.values()})
+                else:
+                    self._json(404, {"message": "Not Found"})
+
+            def do_POST(self) -> None:
+                parts = self.path.strip("/").split("/")
+                if len(parts) == 3 and parts[0] == "schedules" and parts[2] == "tick":
+                    if parts[1] not in stack.schedules.schedules:
+                        self._json(404, {"message": f"no schedule {parts[1]}"})
+                        return
+                    try:
+                        self._json(200, {"result": stack.schedules.tick(parts[1])})
+                    except InvocationError as error:
+                        self._json(502, {"errorType": error.error_type, "errorMessage": str(error)})
+                else:
+                    self._json(404, {"message": "Not Found"})
+
+            def _json(self, status: int, body: Any) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Control)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name="control", daemon=True).start()
+        return server
+
+    def stop(self) -> None:
+        for stoppable in (self.schedules, self.pollers):
+            if stoppable:
+                stoppable.stop()
+        for api in self.apis:
+            api.stop()
+        if self.control:
+            self.control.shutdown()
+            self.control.server_close()
+        if self.lambdas:
+            self.lambdas.stop()
+        if self.aws:
+            self.aws.stop()

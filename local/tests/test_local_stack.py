@@ -1,0 +1,301 @@
+"""The local stack end to end with a small Java function: a SAM template deployed into the emulator, its function
+run in the Lambda runtime interface client, and every way the template wires it (HTTP API, schedule, queue,
+EventBridge rule)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from hybrid_local.local_stack import REGION, LocalStack
+from hybrid_local.stack import DeployError
+
+PROJECT = Path(__file__).resolve().parents[2]
+RIC_JARS = PROJECT / "local" / "runtime" / "target" / "ric"
+
+ECHO_SOURCE = r"""
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Records every event it gets; answers HTTP events with the event as the body. */
+public class Echo implements RequestStreamHandler {
+    @Override
+    public void handleRequest(InputStream in, OutputStream out, Context context) throws IOException {
+        byte[] input = in.readAllBytes();
+        String text = new String(input, StandardCharsets.UTF_8);
+        Files.write(Path.of(System.getenv("ECHO_DIR"), System.nanoTime() + "-" + context.getAwsRequestId() + ".json"), input);
+        if (text.contains("crash-me") || text.contains("reject-me")) {
+            throw new IllegalStateException("asked to fail");
+        }
+        if (text.contains("\"routeKey\"")) {
+            String body = text.replace("\\", "\\\\").replace("\"", "\\\"");
+            String reply = "{\"statusCode\":207,\"headers\":{\"X-Echo\":\"yes\",\"Content-Type\":\"application/json\"},"
+                    + "\"body\":\"" + body + "\"}";
+            out.write(reply.getBytes(StandardCharsets.UTF_8));
+        } else {
+            out.write(("{\"env\":\"" + System.getenv("NUMBER_SETTING") + "\"}").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+}
+"""
+
+TEMPLATE = """
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Number:
+    Type: Number
+    Default: 42
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      DefaultRouteSettings:
+        ThrottlingRateLimit: 2
+        ThrottlingBurstLimit: 4
+  DeadLetters:
+    Type: AWS::SQS::Queue
+  Inbox:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 1
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt DeadLetters.Arn
+        maxReceiveCount: 1
+  Rule:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [echo.test]}
+      Targets:
+        - {Arn: !GetAtt Inbox.Arn, Id: inbox}
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: echo
+      Handler: Echo::handleRequest
+      Runtime: java21
+      MemorySize: 512
+      Timeout: 10
+      Environment:
+        Variables:
+          ECHO_DIR: {echo_dir}
+          NUMBER_SETTING: !Ref Number
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: '/things/{name}', Method: GET}
+        Post:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /things, Method: POST}
+        Tick:
+          Type: ScheduleV2
+          Properties:
+            ScheduleExpression: rate(1 day)
+            Input: '{"tick": "from-the-schedule"}'
+        Queue:
+          Type: SQS
+          Properties: {Queue: !GetAtt Inbox.Arn, BatchSize: 5}
+"""
+
+
+@pytest.fixture(scope="module")
+def echo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not any(RIC_JARS.glob("aws-lambda-java-core-*.jar")):
+        pytest.fail(f"{RIC_JARS} is empty: build the runtime interface client with `mvn -q -B package -pl local/runtime`")
+    project = tmp_path_factory.mktemp("echo-project")
+    classes = project / "echo" / "target" / "classes"
+    classes.mkdir(parents=True)
+    source = project / "Echo.java"
+    source.write_text(ECHO_SOURCE)
+    subprocess.run(["javac", "--release", "17", "-cp", f"{RIC_JARS}/*", "-d", str(classes), str(source)], check=True)
+    echo_dir = project / "received"
+    echo_dir.mkdir()
+    (project / "template.yaml").write_text(TEMPLATE.replace("{echo_dir}", str(echo_dir)))
+    return project
+
+
+@pytest.fixture(scope="module")
+def stack(echo_project: Path) -> Any:
+    local = LocalStack(PROJECT, echo_project / "work", stack_name="echo-stack", template=echo_project / "template.yaml",
+                       concurrency=3)
+    local.start()
+    yield local
+    local.stop()
+
+
+def received(project: Path, containing: str, timeout: float = 20) -> list[dict[str, Any]]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        events = [json.loads(p.read_text()) for p in sorted((project / "received").glob("*.json"))]
+        matching = [e for e in events if containing in json.dumps(e)]
+        if matching:
+            return matching
+        time.sleep(0.2)
+    raise AssertionError(f"the function never received an event containing {containing!r}")
+
+
+def aws_client(stack: LocalStack, service: str) -> Any:
+    return boto3.client(service, endpoint_url=stack.aws.endpoint_url, region_name=REGION,
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def test_http_requests_become_payload_v2_events_and_responses_come_back(stack: LocalStack) -> None:
+    response = requests.get(f"{stack.api_url}/things/lamp?colour=red&colour=blue", headers={"X-Trace": "t1"}, timeout=30)
+
+    assert response.status_code == 207
+    assert response.headers["X-Echo"] == "yes"
+    event = response.json()
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "GET /things/{name}"
+    assert event["rawPath"] == "/things/lamp"
+    assert event["pathParameters"] == {"name": "lamp"}
+    assert event["queryStringParameters"] == {"colour": "red,blue"}
+    assert event["headers"]["x-trace"] == "t1"
+    assert event["requestContext"]["http"]["sourceIp"] == "127.0.0.1"
+    assert event["requestContext"]["http"]["method"] == "GET"
+    assert event["requestContext"]["stage"] == "$default"
+    assert event["isBase64Encoded"] is False
+
+
+def test_binary_bodies_are_base64_encoded(stack: LocalStack) -> None:
+    time.sleep(1)
+    response = requests.post(f"{stack.api_url}/things", data=b"\x00\x01binary",
+                             headers={"Content-Type": "application/octet-stream"}, timeout=30)
+
+    event = response.json()
+    assert event["isBase64Encoded"] is True
+    assert event["body"] == "AAFiaW5hcnk="
+
+
+def test_unknown_routes_are_404_and_a_failing_function_is_500(stack: LocalStack) -> None:
+    time.sleep(1)
+    assert requests.get(f"{stack.api_url}/nothing/here", timeout=30).status_code == 404
+    failed = requests.post(f"{stack.api_url}/things", json={"please": "crash-me"}, timeout=30)
+    assert failed.status_code == 500
+    assert failed.json() == {"message": "Internal Server Error"}
+
+
+def test_the_stage_throttles_beyond_its_burst(stack: LocalStack) -> None:
+    time.sleep(3)
+    statuses = [requests.get(f"{stack.api_url}/nothing/here", timeout=30).status_code for _ in range(12)]
+
+    assert 429 in statuses
+    assert statuses[:4] == [404, 404, 404, 404]
+    time.sleep(3)
+
+
+def test_function_environment_comes_from_the_template_as_strings(stack: LocalStack) -> None:
+    pool = stack.lambdas.pool(stack.state()["functions"]["Echo"]["name"])
+    assert pool.function.environment["NUMBER_SETTING"] == "42"
+    assert stack.lambdas.invoke(pool.function.arn, {"plain": True}) == {"env": "42"}
+
+
+def test_schedule_ticks_reach_the_function_with_the_schedules_input(stack: LocalStack, echo_project: Path) -> None:
+    response = requests.post(f"{stack.control_url}/schedules/{next(iter(stack.schedules.schedules))}/tick", timeout=30)
+
+    assert response.status_code == 200
+    assert received(echo_project, "from-the-schedule")[0] == {"tick": "from-the-schedule"}
+    assert requests.post(f"{stack.control_url}/schedules/none/tick", timeout=30).status_code == 404
+
+
+def test_events_on_the_bus_reach_the_rule_target_queue_and_the_function(stack: LocalStack, echo_project: Path) -> None:
+    aws_client(stack, "events").put_events(Entries=[{"Source": "echo.test", "DetailType": "Ping", "Detail": '{"ping": "bus-1"}'}])
+
+    batch = received(echo_project, "bus-1")[0]
+    record = batch["Records"][0]
+    assert record["eventSource"] == "aws:sqs"
+    assert json.loads(record["body"])["detail"] == {"ping": "bus-1"}
+    queue_url = aws_client(stack, "sqs").get_queue_url(QueueName=record["eventSourceARN"].rsplit(":", 1)[1])["QueueUrl"]
+    time.sleep(2)
+    attributes = aws_client(stack, "sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_messages_the_function_fails_on_go_to_the_dead_letter_queue(stack: LocalStack, echo_project: Path) -> None:
+    sqs = aws_client(stack, "sqs")
+    inbox = next(u for u in sqs.list_queues()["QueueUrls"] if "Inbox" in u)
+    dead_letters = next(u for u in sqs.list_queues()["QueueUrls"] if "DeadLetters" in u)
+    sqs.send_message(QueueUrl=inbox, MessageBody="reject-me")
+
+    received(echo_project, "reject-me")
+    deadline = time.time() + 20
+    dead = []
+    while time.time() < deadline and not dead:
+        dead = sqs.receive_message(QueueUrl=dead_letters, WaitTimeSeconds=1).get("Messages", [])
+    assert [m["Body"] for m in dead] == ["reject-me"]
+
+
+def test_concurrent_invocations_start_more_environments_up_to_the_limit(stack: LocalStack) -> None:
+    pool = stack.lambdas.pool(stack.state()["functions"]["Echo"]["name"])
+    results: list[Any] = []
+
+    def invoke() -> None:
+        results.append(pool.invoke({"plain": True}))
+
+    threads = [threading.Thread(target=invoke) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [{"env": "42"}] * 8
+    assert 1 <= len([e for e in pool.all if not e.broken]) <= 3
+
+
+def test_a_resource_the_emulator_cannot_create_fails_the_deploy(echo_project: Path, tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text("""
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Service:
+    Type: AWS::AppRunner::Service
+    Properties:
+      SourceConfiguration: {ImageRepository: {ImageIdentifier: public.ecr.aws/x/y:latest, ImageRepositoryType: ECR_PUBLIC}}
+""")
+    local = LocalStack(PROJECT, tmp_path / "work", stack_name="unsupported", template=template)
+    with pytest.raises(DeployError, match="did not create Service"):
+        local.start()
+
+
+def test_stopping_leaves_no_jvm_behind(echo_project: Path) -> None:
+    template = echo_project / "plain.yaml"
+    template.write_text(f"""
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: echo
+      Handler: Echo::handleRequest
+      Runtime: java21
+      Environment:
+        Variables:
+          ECHO_DIR: {echo_project / "received"}
+""")
+    local = LocalStack(PROJECT, echo_project / "short-lived", stack_name="short-lived", template=template)
+    local.start()
+    pool = local.lambdas.pool(local.state()["functions"]["Echo"]["name"])
+    pool.invoke({"plain": True})
+    pids = [e.process.pid for e in pool.all]
+    local.stop()
+
+    assert pids
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or Path(f"/proc/{pid}/status").read_text().find("zombie") >= 0
