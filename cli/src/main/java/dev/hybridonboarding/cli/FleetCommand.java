@@ -146,34 +146,38 @@ final class FleetCommand {
         }
     }
 
-    @Command(name = "disable", mixinStandardHelpOptions = true,
-            description = "Stop a fleet's enrollments; registered machines are not affected.")
-    static final class Disable implements Callable<Integer> {
+    /** Turns a fleet's enrollments on or off; registered machines are not affected either way. */
+    abstract static class Switch implements Callable<Integer> {
         @ParentCommand
         FleetCommand parent;
 
         @Parameters(paramLabel = "NAME")
         String name;
 
+        abstract boolean enabled();
+
         @Override
         public Integer call() {
-            print(parent.hob, new FleetView(parent.hob.context().fleets.update(name, f -> f.withEnabled(false)), false), "disabled");
+            Fleet fleet = parent.hob.context().fleets.update(name, f -> f.withEnabled(enabled()));
+            print(parent.hob, new FleetView(fleet, false), enabled() ? "enabled" : "disabled");
             return 0;
         }
     }
 
-    @Command(name = "enable", mixinStandardHelpOptions = true, description = "Let a disabled fleet enroll machines again.")
-    static final class Enable implements Callable<Integer> {
-        @ParentCommand
-        FleetCommand parent;
-
-        @Parameters(paramLabel = "NAME")
-        String name;
-
+    @Command(name = "disable", mixinStandardHelpOptions = true,
+            description = "Stop a fleet's enrollments; registered machines are not affected.")
+    static final class Disable extends Switch {
         @Override
-        public Integer call() {
-            print(parent.hob, new FleetView(parent.hob.context().fleets.update(name, f -> f.withEnabled(true)), false), "enabled");
-            return 0;
+        boolean enabled() {
+            return false;
+        }
+    }
+
+    @Command(name = "enable", mixinStandardHelpOptions = true, description = "Let a disabled fleet enroll machines again.")
+    static final class Enable extends Switch {
+        @Override
+        boolean enabled() {
+            return true;
         }
     }
 
