@@ -1,15 +1,17 @@
 """CloudFormation support for the resource types a SAM template needs and moto 5.2.1 does not provision.
 
 moto answers CREATE_COMPLETE for types it does not know but creates nothing. The local stack must create the
-HTTP API (with the routes from its OpenAPI body), its stage (throttling settings) and EventBridge Scheduler
-schedules from template.yaml itself, so these models register with moto's CloudFormation parser the same way
-moto's own models do: by subclassing CloudFormationModel before the first stack is parsed.
+HTTP API (with the routes from its OpenAPI body), its stage (throttling settings), EventBridge Scheduler
+schedules and function versions and aliases from template.yaml itself, so these models register with moto's
+CloudFormation parser the same way moto's own models do: by subclassing CloudFormationModel before the first
+stack is parsed.
 """
 
 from typing import Any
 
 import yaml
 from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.awslambda.models import lambda_backends
 from moto.core.common_models import CloudFormationModel
 from moto.scheduler.models import scheduler_backends
 
@@ -160,6 +162,95 @@ class Schedule(CloudFormationModel):
             action_after_completion=None,
         )
         return cls(schedule)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        return None
+
+
+class FunctionVersion(CloudFormationModel):
+    """A published version; moto's own model of this type cannot answer Fn::GetAtt Version, which SAM's
+    AutoPublishAlias uses. Registered after moto's, it takes its place in the parser's type map."""
+
+    def __init__(self, function: Any):
+        self.function = function
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.function.function_arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Version"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Version", "FunctionArn")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Version":
+            return str(self.function.version)
+        if attribute_name == "FunctionArn":
+            return self.function.function_arn
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> "FunctionVersion":
+        function = str(cloudformation_json["Properties"]["FunctionName"]).split(":function:")[-1].split(":")[0]
+        return cls(lambda_backends[account_id][region_name].publish_version(function))
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        return None
+
+
+class FunctionAlias(CloudFormationModel):
+    """SAM's AutoPublishAlias: the alias the API integration and event sources invoke."""
+
+    def __init__(self, alias: Any):
+        self.alias = alias
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.alias.arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Alias"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "AliasArn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "AliasArn":
+            return self.alias.arn
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> "FunctionAlias":
+        properties = cloudformation_json["Properties"]
+        function = str(properties["FunctionName"]).split(":function:")[-1].split(":")[0]
+        alias = lambda_backends[account_id][region_name].create_alias(
+            name=properties["Name"],
+            function_name=function,
+            function_version=str(properties["FunctionVersion"]),
+            description=properties.get("Description", ""),
+            routing_config=properties.get("RoutingConfig"),
+        )
+        return cls(alias)
 
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
