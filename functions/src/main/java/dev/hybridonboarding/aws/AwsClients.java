@@ -7,6 +7,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -66,7 +67,9 @@ public final class AwsClients {
         builder.region(region)
                 .credentialsProvider(credentials)
                 .httpClient(http)
-                .overrideConfiguration(c -> c.apiCallTimeout(API_CALL_TIMEOUT));
+                // Standard mode: at most three attempts with backoff, so a throttled boot storm does not multiply
+                // its load and a machine hears "try again" (503) within the API call timeout.
+                .overrideConfiguration(c -> c.apiCallTimeout(API_CALL_TIMEOUT).retryStrategy(RetryMode.STANDARD));
         endpoint.ifPresent(builder::endpointOverride);
         return builder;
     }

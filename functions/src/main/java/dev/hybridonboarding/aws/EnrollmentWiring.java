@@ -27,7 +27,7 @@ public final class EnrollmentWiring {
         AwsClients clients = AwsClients.forLambda();
         return new EnrollmentService(
                 new DynamoEnrollmentStore(clients.dynamoDb(), required(env, TABLE_NAME)),
-                new SsmActivations(clients.ssm()),
+                new SsmActivations(clients::ssm),
                 new CachingCodeVault(new KmsCodeVault(clients::kms, required(env, CODE_KEY_ID))),
                 FleetDefaults.fromSettings(env),
                 clients.region().id(),

@@ -17,20 +17,19 @@ import software.amazon.awssdk.services.kms.model.KmsException;
  */
 public final class KmsCodeVault implements SharedCodeVault {
 
-    private final Supplier<KmsClient> clients;
+    private final Supplier<KmsClient> kms;
     private final String keyId;
-    private volatile KmsClient kms;
 
-    /** @param clients builds the client on first use: functions whose fleets are all single-use never need it */
-    public KmsCodeVault(Supplier<KmsClient> clients, String keyId) {
-        this.clients = clients;
+    /** @param kms built on first use: a function whose fleets are all single-use never needs it */
+    public KmsCodeVault(Supplier<KmsClient> kms, String keyId) {
+        this.kms = Lazy.of(kms);
         this.keyId = keyId;
     }
 
     @Override
     public byte[] seal(ActivationCode code, String fleet, String activationId) {
         try {
-            return kms().encrypt(request -> request
+            return kms.get().encrypt(request -> request
                             .keyId(keyId)
                             .plaintext(SdkBytes.fromString(code.reveal(), StandardCharsets.UTF_8))
                             .encryptionContext(context(fleet, activationId)))
@@ -43,7 +42,7 @@ public final class KmsCodeVault implements SharedCodeVault {
     @Override
     public ActivationCode open(byte[] sealed, String fleet, String activationId) {
         try {
-            return new ActivationCode(kms().decrypt(request -> request
+            return new ActivationCode(kms.get().decrypt(request -> request
                             .keyId(keyId)
                             .ciphertextBlob(SdkBytes.fromByteArray(sealed))
                             .encryptionContext(context(fleet, activationId)))
@@ -51,19 +50,6 @@ public final class KmsCodeVault implements SharedCodeVault {
         } catch (KmsException | SdkClientException e) {
             throw failure("Decrypt", e);
         }
-    }
-
-    private KmsClient kms() {
-        KmsClient client = kms;
-        if (client == null) {
-            synchronized (this) {
-                if (kms == null) {
-                    kms = clients.get();
-                }
-                client = kms;
-            }
-        }
-        return client;
     }
 
     private static Map<String, String> context(String fleet, String activationId) {

@@ -7,6 +7,7 @@ import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.IssuedActivation;
 import java.util.List;
+import java.util.function.Supplier;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.CreateActivationResponse;
@@ -17,10 +18,11 @@ import software.amazon.awssdk.services.ssm.model.Tag;
 /** Hybrid activations through SSM's CreateActivation and DeleteActivation. */
 public final class SsmActivations implements Activations {
 
-    private final SsmClient ssm;
+    private final Supplier<SsmClient> ssm;
 
-    public SsmActivations(SsmClient ssm) {
-        this.ssm = ssm;
+    /** @param ssm built on first use: requests refused before an activation is needed never pay for it */
+    public SsmActivations(Supplier<SsmClient> ssm) {
+        this.ssm = Lazy.of(ssm);
     }
 
     @Override
@@ -29,7 +31,7 @@ public final class SsmActivations implements Activations {
                 .map(tag -> Tag.builder().key(tag.getKey()).value(tag.getValue()).build())
                 .toList();
         try {
-            CreateActivationResponse created = ssm.createActivation(request -> request
+            CreateActivationResponse created = ssm.get().createActivation(request -> request
                     .iamRole(spec.instanceRole())
                     .registrationLimit(spec.registrationLimit())
                     .expirationDate(spec.expiresAt())
@@ -50,7 +52,7 @@ public final class SsmActivations implements Activations {
     @Override
     public void delete(String activationId) {
         try {
-            ssm.deleteActivation(request -> request.activationId(activationId));
+            ssm.get().deleteActivation(request -> request.activationId(activationId));
         } catch (InvalidActivationException alreadyGone) {
             // Deleting is how we clean up; an activation that is gone already is the outcome we wanted.
         }

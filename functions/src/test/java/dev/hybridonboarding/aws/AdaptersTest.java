@@ -53,7 +53,7 @@ class AdaptersTest {
     @Test
     void ssmThrottlingAndOutagesAreTransientAndOtherErrorsAreRejections() {
         SsmClient ssm = mock(SsmClient.class);
-        SsmActivations activations = new SsmActivations(ssm);
+        SsmActivations activations = new SsmActivations(() -> ssm);
         ActivationSpec spec = new ActivationSpec("Role", 1, NOW, "web", "d", Map.of());
 
         when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "ThrottlingException", 400).build());
@@ -79,7 +79,7 @@ class AdaptersTest {
         SsmClient ssm = mock(SsmClient.class);
         when(ssm.deleteActivation(any(Consumer.class))).thenThrow(InvalidActivationException.builder().message("gone").build());
 
-        new SsmActivations(ssm).delete("11111111-2222-3333-4444-555555555555");
+        new SsmActivations(() -> ssm).delete("11111111-2222-3333-4444-555555555555");
     }
 
     @SuppressWarnings("unchecked")
