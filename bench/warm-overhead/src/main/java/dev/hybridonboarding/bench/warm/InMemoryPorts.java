@@ -1,0 +1,98 @@
+package dev.hybridonboarding.bench.warm;
+
+import dev.hybridonboarding.activation.ActivationCode;
+import dev.hybridonboarding.activation.ActivationSpec;
+import dev.hybridonboarding.activation.Activations;
+import dev.hybridonboarding.activation.IssuedActivation;
+import dev.hybridonboarding.activation.SharedCodeVault;
+import dev.hybridonboarding.enrollment.ActivationRecord;
+import dev.hybridonboarding.enrollment.EnrollmentCommit;
+import dev.hybridonboarding.enrollment.EnrollmentSnapshot;
+import dev.hybridonboarding.enrollment.EnrollmentStore;
+import dev.hybridonboarding.enrollment.SharedActivation;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The enrollment function's three AWS ports, answered from memory in constant time, so that the benchmark
+ * measures the handler and the service and nothing of DynamoDB, SSM or KMS. The answers are those of a
+ * healthy deployment: every token is valid and has uses left, every commit succeeds.
+ */
+final class InMemoryPorts {
+
+    private InMemoryPorts() {
+    }
+
+    /** Answers each token id with a fixed snapshot and accepts every write, without keeping it. */
+    static final class Store implements EnrollmentStore {
+
+        private final Map<String, EnrollmentSnapshot> snapshots;
+
+        Store(Map<String, EnrollmentSnapshot> snapshotsByTokenId) {
+            this.snapshots = Map.copyOf(snapshotsByTokenId);
+        }
+
+        @Override
+        public EnrollmentSnapshot load(SnapshotKey key) {
+            EnrollmentSnapshot snapshot = snapshots.get(key.tokenId());
+            if (snapshot == null) {
+                throw new IllegalStateException("the benchmark has no snapshot for token " + key.tokenId());
+            }
+            return snapshot;
+        }
+
+        @Override
+        public void recordFailure(String sourceIp, Optional<String> tokenId, Instant failureWindow, Instant expiresAt) {
+            throw new IllegalStateException("the benchmark only sends valid tokens; a failure means its fixture is wrong");
+        }
+
+        @Override
+        public void commit(EnrollmentCommit commit) {
+            // Accepted: the real store's transaction is exactly the round trip this benchmark leaves out.
+        }
+
+        @Override
+        public boolean installSharedActivation(String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record) {
+            throw new IllegalStateException("the benchmark's shared activation never runs out");
+        }
+
+        @Override
+        public Optional<SharedActivation> sharedActivation(String fleet) {
+            throw new IllegalStateException("the benchmark's shared activation never runs out");
+        }
+    }
+
+    /** Every CreateActivation returns the same activation, which expires when it was asked to. */
+    static final class FixedActivations implements Activations {
+
+        static final String ACTIVATION_ID = "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+        // A fake, shaped like SSM's 20-character codes; nothing can register with it.
+        static final ActivationCode CODE = new ActivationCode("BenchmarkFakeCode000");
+
+        @Override
+        public IssuedActivation create(ActivationSpec spec) {
+            return new IssuedActivation(ACTIVATION_ID, CODE, spec.expiresAt());
+        }
+
+        @Override
+        public void delete(String activationId) {
+            throw new IllegalStateException("the benchmark's commits never fail, so nothing is ever deleted");
+        }
+    }
+
+    /** Seals by copying the bytes: the benchmark leaves KMS out, as it leaves the other services out. */
+    static final class PlainVault implements SharedCodeVault {
+
+        @Override
+        public byte[] seal(ActivationCode code, String fleet, String activationId) {
+            return code.reveal().getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public ActivationCode open(byte[] sealed, String fleet, String activationId) {
+            return new ActivationCode(new String(sealed, StandardCharsets.UTF_8));
+        }
+    }
+}
