@@ -106,7 +106,7 @@ class BenchStack:
         well under a millisecond.
         """
         pool = next(iter(self.stack.lambdas.pools.values()))
-        service = LambdaService([function], pool.aws_env, pool.ric, max_concurrency=1)
+        service = LambdaService([function], self.stack.lambdas.aws_env, pool.ric, max_concurrency=1)
         try:
             timings, statuses = [], []
             for event in events:

@@ -147,6 +147,7 @@ def floor_subject(bench: BenchStack, reference: FunctionConfig, out: Path, cpu: 
         memory_mb=reference.memory_mb,
         timeout_s=reference.timeout_s,
         log_file=out / "logs" / f"{FLOOR_ID}.log",
+        snap_start=reference.snap_start,
     )
     # The floor reads nothing from the request; it gets the same event, so it pays the same deserialization.
     return Subject(pinned(config, cpu, out), package, lambda: enrollment_event(None, "unused"), expected_status=200)

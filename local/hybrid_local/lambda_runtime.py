@@ -74,6 +74,8 @@ class FunctionConfig:
     memory_mb: int
     timeout_s: int
     log_file: Path
+    # SnapStart functions get their role's credentials from a local endpoint, not from the environment.
+    snap_start: bool = False
     # Benchmarks pin JVMs to a CPU (e.g. ["taskset", "-c", "0"]) and add JVM flags such as class-load logging.
     command_prefix: list[str] = field(default_factory=list)
     jvm_options: list[str] = field(default_factory=list)
@@ -285,6 +287,52 @@ def _error_of(body: bytes) -> tuple[str, str, Any]:
     return error.get("errorType", "Runtime.Unknown"), error.get("errorMessage", ""), error
 
 
+class CredentialsEndpoint:
+    """What Lambda gives SnapStart functions instead of key variables: a loopback endpoint that serves the
+    role's credentials to callers presenting a token (AWS_CONTAINER_CREDENTIALS_FULL_URI and
+    AWS_CONTAINER_AUTHORIZATION_TOKEN), so that the SDK's container credentials provider is what runs."""
+
+    def __init__(self, access_key: str, secret_key: str, session_token: str):
+        self.token = uuid.uuid4().hex
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.headers.get("Authorization") != endpoint.token:
+                    self.send_response(403)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+                body = json.dumps({"AccessKeyId": access_key, "SecretAccessKey": secret_key, "Token": session_token,
+                                   "Expiration": expiration}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, name="credentials", daemon=True).start()
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://127.0.0.1:{self.server.server_address[1]}/credentials",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": self.token,
+        }
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+KEY_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
 class FunctionPool:
     """The execution environments of one function."""
 
@@ -349,8 +397,12 @@ class LambdaService:
 
     def __init__(self, functions: list[FunctionConfig], aws_env: dict[str, str], ric: RuntimeInterfaceClient,
                  max_concurrency: int):
+        self.aws_env = aws_env
         self.spawner = _Spawner()
-        self.pools = {f.name: FunctionPool(f, aws_env, ric, max_concurrency, self.spawner) for f in functions}
+        self.credentials = CredentialsEndpoint(*(aws_env.get(name, "") for name in KEY_VARIABLES))
+        snap_start_env = {k: v for k, v in aws_env.items() if k not in KEY_VARIABLES} | self.credentials.environment()
+        self.pools = {f.name: FunctionPool(f, snap_start_env if f.snap_start else aws_env, ric, max_concurrency, self.spawner)
+                      for f in functions}
         self.by_arn = {f.arn: f.name for f in functions}
 
     def pool(self, name_or_arn: str) -> FunctionPool:
@@ -368,3 +420,4 @@ class LambdaService:
         for pool in self.pools.values():
             pool.stop()
         self.spawner.stop()
+        self.credentials.stop()

@@ -154,7 +154,8 @@ class StackDeployer:
         functions = []
         for logical_id, name in sorted(stack.of_type("AWS::Lambda::Function").items()):
             config = lam.get_function_configuration(FunctionName=name)
-            code = stack.template["Resources"][logical_id]["Properties"]["Code"]
+            properties = stack.template["Resources"][logical_id]["Properties"]
+            code = properties["Code"]
             code_dir = work_dir / "functions" / logical_id
             if code_dir.exists():
                 shutil.rmtree(code_dir)
@@ -174,6 +175,8 @@ class StackDeployer:
                 memory_mb=config.get("MemorySize", 128),
                 timeout_s=config.get("Timeout", 3),
                 log_file=log_dir / f"{logical_id}.log",
+                # moto keeps no SnapStart setting; the template CloudFormation received has it.
+                snap_start=properties.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions",
             ))
         return functions
 

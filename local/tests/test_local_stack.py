@@ -48,7 +48,9 @@ public class Echo implements RequestStreamHandler {
                     + "\"body\":\"" + body + "\"}";
             out.write(reply.getBytes(StandardCharsets.UTF_8));
         } else {
-            out.write(("{\"env\":\"" + System.getenv("NUMBER_SETTING") + "\"}").getBytes(StandardCharsets.UTF_8));
+            out.write(("{\"env\":\"" + System.getenv("NUMBER_SETTING") + "\",\"keys\":" + (System.getenv("AWS_ACCESS_KEY_ID") != null)
+                    + ",\"container\":" + (System.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") != null) + "}")
+                    .getBytes(StandardCharsets.UTF_8));
         }
     }
 }
@@ -110,6 +112,18 @@ Resources:
         Queue:
           Type: SQS
           Properties: {Queue: !GetAtt Inbox.Arn, BatchSize: 5}
+  SnapEcho:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: echo
+      Handler: Echo::handleRequest
+      Runtime: java21
+      AutoPublishAlias: live
+      SnapStart: {ApplyOn: PublishedVersions}
+      Environment:
+        Variables:
+          ECHO_DIR: {echo_dir}
+          NUMBER_SETTING: snap
 """
 
 
@@ -202,7 +216,19 @@ def test_the_stage_throttles_beyond_its_burst(stack: LocalStack) -> None:
 def test_function_environment_comes_from_the_template_as_strings(stack: LocalStack) -> None:
     pool = stack.lambdas.pool(stack.state()["functions"]["Echo"]["name"])
     assert pool.function.environment["NUMBER_SETTING"] == "42"
-    assert stack.lambdas.invoke(pool.function.arn, {"plain": True}) == {"env": "42"}
+    assert stack.lambdas.invoke(pool.function.arn, {"plain": True}) == {"env": "42", "keys": True, "container": False}
+
+
+def test_snapstart_functions_get_credentials_from_an_endpoint_as_on_lambda(stack: LocalStack) -> None:
+    snap = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"])
+
+    assert snap.function.snap_start
+    assert stack.lambdas.invoke(snap.function.arn + ":live", {"plain": True}) == {"env": "snap", "keys": False, "container": True}
+    endpoint = snap.aws_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+    assert requests.get(endpoint, timeout=10).status_code == 403
+    served = requests.get(endpoint, headers={"Authorization": snap.aws_env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}, timeout=10).json()
+    assert served["AccessKeyId"] == "test"
+    assert set(served) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
 
 
 def test_schedule_ticks_reach_the_function_with_the_schedules_input(stack: LocalStack, echo_project: Path) -> None:
@@ -254,7 +280,7 @@ def test_concurrent_invocations_start_more_environments_up_to_the_limit(stack: L
     for thread in threads:
         thread.join()
 
-    assert results == [{"env": "42"}] * 8
+    assert results == [{"env": "42", "keys": True, "container": False}] * 8
     assert 1 <= len([e for e in pool.all if not e.broken]) <= 3
 
 

@@ -6,6 +6,8 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import java.time.Duration;
 import java.util.Map;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
+import software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -18,9 +20,9 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * the stack's table, and answers with a small JSON body.
  *
  * <p>The client is built as the product's {@code AwsClients} builds its clients (explicit region, environment
- * credentials, the URLConnection HTTP client, the same timeouts), and like the product's it is built in the
- * constructor, that is, during the function's init phase. Anything the real function costs beyond this is
- * the product's own code and its other service clients.
+ * or SnapStart container credentials, the URLConnection HTTP client, the same timeouts and retries), and like
+ * the product's it is built in the constructor, during the function's init phase. Anything the real function
+ * costs beyond this is the product's own code and its other service clients.
  */
 public final class FloorHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
 
@@ -35,12 +37,15 @@ public final class FloorHandler implements RequestHandler<APIGatewayV2HTTPEvent,
     public FloorHandler() {
         this.dynamo = DynamoDbClient.builder()
                 .region(Region.of(System.getenv("AWS_REGION")))
-                .credentialsProvider(EnvironmentVariableCredentialsProvider.create())
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(2))
-                        .socketTimeout(Duration.ofSeconds(5))
+                .credentialsProvider(AwsCredentialsProviderChain.builder()
+                        .credentialsProviders(EnvironmentVariableCredentialsProvider.create(), ContainerCredentialsProvider.builder().build())
                         .build())
-                .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(6)).retryStrategy(RetryMode.STANDARD))
+                .httpClient(UrlConnectionHttpClient.builder()
+                        .connectionTimeout(Duration.ofSeconds(1))
+                        .socketTimeout(Duration.ofSeconds(2))
+                        .build())
+                .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(4)).apiCallAttemptTimeout(Duration.ofSeconds(2))
+                        .retryStrategy(RetryMode.STANDARD))
                 .build();
         this.table = System.getenv("TABLE_NAME");
     }
