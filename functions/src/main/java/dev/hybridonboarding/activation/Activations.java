@@ -1,5 +1,7 @@
 package dev.hybridonboarding.activation;
 
+import java.util.Optional;
+
 /** The port to Systems Manager's hybrid activations. */
 public interface Activations {
 
@@ -11,4 +13,11 @@ public interface Activations {
 
     /** Deletes an activation; one that no longer exists counts as deleted. */
     void delete(String activationId);
+
+    /**
+     * The activation's state in SSM, or empty when it no longer exists.
+     *
+     * @throws ActivationServiceUnavailableException when SSM throttles or fails
+     */
+    Optional<ActivationStatus> status(String activationId);
 }

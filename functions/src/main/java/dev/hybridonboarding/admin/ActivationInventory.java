@@ -13,6 +13,6 @@ public interface ActivationInventory {
     /** The activations among {@code activationIds} that still exist in SSM. */
     Map<String, ActivationState> activations(Collection<String> activationIds);
 
-    /** How many managed instances registered with each of {@code activationIds}. */
-    Map<String, Integer> registeredMachines(Collection<String> activationIds);
+    /** How many managed instances carry the fleet's tag, which every activation of the fleet puts on them. */
+    int registeredMachines(String fleet);
 }

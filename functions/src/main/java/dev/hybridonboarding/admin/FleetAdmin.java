@@ -22,11 +22,14 @@ public final class FleetAdmin {
 
     private final AdminStore store;
     private final Fleet templateFleet;
+    private final String instanceRolePrefix;
     private final Clock clock;
 
-    public FleetAdmin(AdminStore store, Fleet templateFleet, Clock clock) {
+    /** @param instanceRolePrefix the enrollment function may pass only roles so named to SSM (the stack's output) */
+    public FleetAdmin(AdminStore store, Fleet templateFleet, String instanceRolePrefix, Clock clock) {
         this.store = store;
         this.templateFleet = templateFleet;
+        this.instanceRolePrefix = instanceRolePrefix;
         this.clock = clock;
     }
 
@@ -57,7 +60,7 @@ public final class FleetAdmin {
         if (find(FleetName.require(name)).isPresent()) {
             throw new IllegalArgumentException("fleet '" + name + "' already exists; change it with 'fleet update'");
         }
-        Fleet fleet = settings.apply(Fleet.withDefaults(name, mode, templateFleet.instanceRole())).withVersion(1);
+        Fleet fleet = requirePassableRole(settings.apply(Fleet.withDefaults(name, mode, templateFleet.instanceRole())).withVersion(1));
         try {
             store.putFleet(fleet, 0, clock.instant());
         } catch (AdminStore.ConcurrentChangeException raced) {
@@ -70,8 +73,18 @@ public final class FleetAdmin {
     public Fleet update(String name, UnaryOperator<Fleet> change) {
         FleetView current = show(name);
         long expected = current.fromTemplate() ? 0 : current.fleet().version();
-        Fleet changed = change.apply(current.fleet()).withVersion(expected + 1);
+        Fleet changed = requirePassableRole(change.apply(current.fleet()).withVersion(expected + 1));
         store.putFleet(changed, expected, clock.instant());
         return changed;
+    }
+
+    /** A role the enrollment function may not pass would fail every machine of the fleet at first boot. */
+    private Fleet requirePassableRole(Fleet fleet) {
+        if (!fleet.instanceRole().startsWith(instanceRolePrefix)) {
+            throw new IllegalArgumentException("the enrollment function may only hand SSM instance roles named '" + instanceRolePrefix
+                    + "...'; create '" + fleet.instanceRole() + "' under such a name (trusting ssm.amazonaws.com, with "
+                    + "AmazonSSMManagedInstanceCore) and use that name");
+        }
+        return fleet;
     }
 }

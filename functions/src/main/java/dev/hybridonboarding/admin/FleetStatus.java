@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Per fleet: its current shared activation and how full it is, the single-use activations still open, and
- * how many machines registered through the fleet's activations that have not expired yet.
+ * Per fleet: its current shared activation and how full it is, the activations still open, and how many
+ * machines registered through the fleet, ever.
  */
 public final class FleetStatus {
 
@@ -49,7 +49,7 @@ public final class FleetStatus {
             Fleet f = view.fleet();
             List<String> live = store.activations(f.name(), now).stream().map(ActivationRecord::activationId).toList();
             Map<String, ActivationInventory.ActivationState> states = inventory.activations(live);
-            int machines = inventory.registeredMachines(live).values().stream().mapToInt(Integer::intValue).sum();
+            int machines = inventory.registeredMachines(f.name());
             Optional<SharedActivation> shared = f.mode() == FleetMode.SHARED ? store.sharedActivation(f.name()) : Optional.empty();
             int used;
             int limit;

@@ -9,17 +9,21 @@ import dev.hybridonboarding.enrollment.SharedActivation;
 import dev.hybridonboarding.enrollment.StoreUnavailableException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
-import software.amazon.awssdk.services.dynamodb.model.ItemResponse;
-import software.amazon.awssdk.services.dynamodb.model.TransactGetItem;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
@@ -27,6 +31,12 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
 public final class DynamoEnrollmentStore implements EnrollmentStore {
 
     private static final AttributeValue ONE = TableItems.n(1);
+    /**
+     * DynamoDB cancels a transaction that touches an item another transaction is writing. Every enrollment of a
+     * token writes the token, so a boot storm conflicts; the losers try again after a short, random pause.
+     */
+    private static final int CONFLICT_ATTEMPTS = 4;
+    private static final int BATCH_ATTEMPTS = 3;
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -36,25 +46,27 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         this.table = table;
     }
 
+    /**
+     * One BatchGetItem with consistent reads. Unlike TransactGetItems it is not cancelled by transactions in
+     * flight on the same items; the commit's conditions check again whatever the decision relied on.
+     */
     @Override
     public EnrollmentSnapshot load(SnapshotKey key) {
-        List<Map<String, AttributeValue>> keys = new ArrayList<>(List.of(
-                TableItems.tokenKey(key.tokenId()),
-                TableItems.fleetKey(key.fleet()),
-                TableItems.sharedActivationKey(key.fleet()),
-                TableItems.sourceFailuresKey(key.sourceIp(), key.failureWindow()),
-                TableItems.tokenFailuresKey(key.tokenId(), key.failureWindow())));
-        key.machineId().ifPresent(machineId -> keys.add(TableItems.retryKey(key.tokenId(), machineId)));
-        List<ItemResponse> items = uncancelled("TransactGetItems", () -> dynamo.transactGetItems(request -> request.transactItems(
-                keys.stream().map(k -> TransactGetItem.builder().get(get -> get.tableName(table).key(k)).build()).toList()))
-                .responses());
+        Map<String, Map<String, AttributeValue>> keys = new HashMap<>();
+        keys.put("token", TableItems.tokenKey(key.tokenId()));
+        keys.put("fleet", TableItems.fleetKey(key.fleet()));
+        keys.put("shared", TableItems.sharedActivationKey(key.fleet()));
+        keys.put("sourceFailures", TableItems.sourceFailuresKey(key.sourceIp(), key.failureWindow()));
+        keys.put("tokenFailures", TableItems.tokenFailuresKey(key.tokenId(), key.failureWindow()));
+        key.machineId().ifPresent(machineId -> keys.put("retry", TableItems.retryKey(key.tokenId(), machineId)));
+        Map<String, Map<String, AttributeValue>> items = batchGet(keys);
         return new EnrollmentSnapshot(
-                item(items, 0).map(TableItems::token),
-                item(items, 1).map(TableItems::fleet),
-                item(items, 2).map(TableItems::sharedActivation),
-                key.machineId().isPresent() ? item(items, 5).map(TableItems::retry) : Optional.empty(),
-                item(items, 3).map(DynamoEnrollmentStore::count).orElse(0),
-                item(items, 4).map(DynamoEnrollmentStore::count).orElse(0));
+                Optional.ofNullable(items.get("token")).map(TableItems::token),
+                Optional.ofNullable(items.get("fleet")).map(TableItems::fleet),
+                Optional.ofNullable(items.get("shared")).map(TableItems::sharedActivation),
+                Optional.ofNullable(items.get("retry")).map(TableItems::retry),
+                Optional.ofNullable(items.get("sourceFailures")).map(DynamoEnrollmentStore::count).orElse(0),
+                Optional.ofNullable(items.get("tokenFailures")).map(DynamoEnrollmentStore::count).orElse(0));
     }
 
     @Override
@@ -62,7 +74,11 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         List<TransactWriteItem> counters = new ArrayList<>();
         counters.add(countFailure(TableItems.sourceFailuresKey(sourceIp, failureWindow), expiresAt));
         tokenId.ifPresent(id -> counters.add(countFailure(TableItems.tokenFailuresKey(id, failureWindow), expiresAt)));
-        uncancelled("TransactWriteItems", () -> dynamo.transactWriteItems(request -> request.transactItems(counters)));
+        try {
+            transact("TransactWriteItems", counters);
+        } catch (TransactionCanceledException cancelled) {
+            throw new StoreUnavailableException("TransactWriteItems cancelled: " + reasons(cancelled), cancelled);
+        }
     }
 
     @Override
@@ -80,7 +96,9 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
                         ":one", ONE,
                         ":now", TableItems.s(commit.now().toString()),
                         ":false", AttributeValue.fromBool(false),
-                        ":nowEpoch", TableItems.epoch(commit.now())))).build());
+                        ":nowEpoch", TableItems.epoch(commit.now())))
+                // The old token tells a used-up token (403) from one revoked or expired meanwhile (401).
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)).build());
         reasonIfFailed.add(CommitRejectedException.Reason.TOKEN_SPENT);
 
         writes.add(TransactWriteItem.builder().put(put -> put
@@ -90,11 +108,19 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         reasonIfFailed.add(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED);
 
         commit.retryRecord().ifPresent(retry -> {
+            Map<String, AttributeValue> values = new HashMap<>();
+            values.put(":deadline", TableItems.epoch(commit.handoutDeadline()));
+            String condition = "attribute_not_exists(pk) OR expiresAt <= :deadline";
+            if (commit.replacedRetryActivationId().isPresent()) {
+                condition += " OR activationId = :replaced";
+                values.put(":replaced", TableItems.s(commit.replacedRetryActivationId().get()));
+            }
+            String retryCondition = condition;
             writes.add(TransactWriteItem.builder().put(put -> put
                     .tableName(table)
                     .item(TableItems.retryItem(commit.tokenId(), retry))
-                    .conditionExpression("attribute_not_exists(pk) OR expiresAt <= :deadline")
-                    .expressionAttributeValues(Map.of(":deadline", TableItems.epoch(commit.handoutDeadline())))).build());
+                    .conditionExpression(retryCondition)
+                    .expressionAttributeValues(values)).build());
             reasonIfFailed.add(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED);
         });
 
@@ -119,10 +145,32 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         });
 
         try {
-            call("TransactWriteItems", () -> dynamo.transactWriteItems(request -> request.transactItems(writes)));
+            transact("TransactWriteItems", writes);
         } catch (TransactionCanceledException cancelled) {
-            throw new CommitRejectedException(firstFailedCondition(cancelled, reasonIfFailed));
+            throw new CommitRejectedException(firstFailedCondition(cancelled, reasonIfFailed, commit.now()));
         }
+    }
+
+    @Override
+    public boolean acquireInstallLease(String fleet, Instant now, Instant until) {
+        Map<String, AttributeValue> lease = TableItems.installLeaseKey(fleet);
+        lease.put("leaseUntil", TableItems.epoch(until));
+        lease.put(TableItems.TTL, TableItems.epoch(until.plusSeconds(3600)));
+        try {
+            call("PutItem", () -> dynamo.putItem(request -> request
+                    .tableName(table)
+                    .item(lease)
+                    .conditionExpression("attribute_not_exists(pk) OR leaseUntil < :now")
+                    .expressionAttributeValues(Map.of(":now", TableItems.epoch(now)))));
+            return true;
+        } catch (ConditionalCheckFailedException held) {
+            return false;
+        }
+    }
+
+    @Override
+    public void releaseInstallLease(String fleet) {
+        call("DeleteItem", () -> dynamo.deleteItem(request -> request.tableName(table).key(TableItems.installLeaseKey(fleet))));
     }
 
     @Override
@@ -139,8 +187,11 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         TransactWriteItem remember = TransactWriteItem.builder().put(put -> put
                 .tableName(table)
                 .item(TableItems.activationItem(record))).build();
+        TransactWriteItem releaseLease = TransactWriteItem.builder().delete(delete -> delete
+                .tableName(table)
+                .key(TableItems.installLeaseKey(fleet))).build();
         try {
-            call("TransactWriteItems", () -> dynamo.transactWriteItems(request -> request.transactItems(install, remember)));
+            transact("TransactWriteItems", List.of(install, remember, releaseLease));
             return true;
         } catch (TransactionCanceledException cancelled) {
             if (hasConditionFailure(cancelled)) {
@@ -159,6 +210,47 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(TableItems.sharedActivation(item));
     }
 
+    /** BatchGetItem until every key is answered; keys it leaves unprocessed under load are asked again. */
+    private Map<String, Map<String, AttributeValue>> batchGet(Map<String, Map<String, AttributeValue>> keys) {
+        Map<Map<String, AttributeValue>, String> names = new HashMap<>();
+        keys.forEach((name, key) -> names.put(key, name));
+        Map<String, Map<String, AttributeValue>> found = new HashMap<>();
+        List<Map<String, AttributeValue>> pending = new ArrayList<>(keys.values());
+        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+            if (attempt > BATCH_ATTEMPTS) {
+                throw new StoreUnavailableException("BatchGetItem left keys unprocessed " + BATCH_ATTEMPTS + " times", null);
+            }
+            List<Map<String, AttributeValue>> ask = pending;
+            BatchGetItemResponse response = call("BatchGetItem", () -> dynamo.batchGetItem(request -> request.requestItems(
+                    Map.of(table, KeysAndAttributes.builder().keys(ask).consistentRead(true).build()))));
+            for (Map<String, AttributeValue> item : response.responses().getOrDefault(table, List.of())) {
+                Map<String, AttributeValue> key = Map.of(TableItems.PK, item.get(TableItems.PK), TableItems.SK, item.get(TableItems.SK));
+                found.put(names.get(key), item);
+            }
+            KeysAndAttributes unprocessed = response.unprocessedKeys().get(table);
+            pending = unprocessed == null ? List.of() : unprocessed.keys();
+            if (!pending.isEmpty()) {
+                pause(attempt);
+            }
+        }
+        return found;
+    }
+
+    /** A transaction, asked again while DynamoDB cancels it only because another one touched the same items. */
+    private void transact(String operation, List<TransactWriteItem> writes) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                call(operation, () -> dynamo.transactWriteItems(request -> request.transactItems(writes)));
+                return;
+            } catch (TransactionCanceledException cancelled) {
+                if (!onlyConflicts(cancelled) || attempt == CONFLICT_ATTEMPTS) {
+                    throw cancelled;
+                }
+                pause(attempt);
+            }
+        }
+    }
+
     private TransactWriteItem countFailure(Map<String, AttributeValue> key, Instant expiresAt) {
         return TransactWriteItem.builder().update(update -> update
                 .tableName(table)
@@ -173,24 +265,32 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         return count == null ? 0 : Integer.parseInt(count.n());
     }
 
-    private static Optional<Map<String, AttributeValue>> item(List<ItemResponse> responses, int index) {
-        if (index >= responses.size()) {
-            return Optional.empty();
-        }
-        ItemResponse response = responses.get(index);
-        return response != null && response.hasItem() && !response.item().isEmpty() ? Optional.of(response.item()) : Optional.empty();
-    }
-
     private static CommitRejectedException.Reason firstFailedCondition(TransactionCanceledException cancelled,
-                                                                       List<CommitRejectedException.Reason> reasonIfFailed) {
+                                                                       List<CommitRejectedException.Reason> reasonIfFailed,
+                                                                       Instant now) {
         List<CancellationReason> reasons = cancelled.hasCancellationReasons() ? cancelled.cancellationReasons() : List.of();
         for (int i = 0; i < reasons.size() && i < reasonIfFailed.size(); i++) {
-            if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
+            CancellationReason reason = reasons.get(i);
+            if ("ConditionalCheckFailed".equals(reason.code())) {
+                if (i == 0 && reason.hasItem() && !reason.item().isEmpty() && invalidated(reason.item(), now)) {
+                    return CommitRejectedException.Reason.TOKEN_INVALIDATED;
+                }
                 return reasonIfFailed.get(i);
             }
         }
-        // Cancelled for another reason, such as a conflicting concurrent transaction: the caller may retry.
+        // Still conflicting after the retries, or cancelled for another reason: the caller may try again later.
         throw new StoreUnavailableException("TransactWriteItems cancelled: " + reasons(cancelled), cancelled);
+    }
+
+    private static boolean invalidated(Map<String, AttributeValue> token, Instant now) {
+        boolean revoked = token.get("revoked") != null && Boolean.TRUE.equals(token.get("revoked").bool());
+        return revoked || !TableItems.readEpoch(token.get("expiresAt")).isAfter(now);
+    }
+
+    private static boolean onlyConflicts(TransactionCanceledException cancelled) {
+        return cancelled.hasCancellationReasons()
+                && cancelled.cancellationReasons().stream().anyMatch(reason -> "TransactionConflict".equals(reason.code()))
+                && cancelled.cancellationReasons().stream().noneMatch(reason -> "ConditionalCheckFailed".equals(reason.code()));
     }
 
     private static boolean hasConditionFailure(TransactionCanceledException cancelled) {
@@ -204,12 +304,14 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
                 : "unknown";
     }
 
-    /** A transaction that has no conditions can only be cancelled by a conflict or throttling: try again later. */
-    private static <T> T uncancelled(String operation, Supplier<T> request) {
+    /** Jittered backoff of about 25, 50, 100 ms between attempts. */
+    private static void pause(int attempt) {
+        long base = 25L << Math.min(attempt - 1, 4);
         try {
-            return call(operation, request);
-        } catch (TransactionCanceledException cancelled) {
-            throw new StoreUnavailableException(operation + " cancelled: " + reasons(cancelled), cancelled);
+            Thread.sleep(base / 2 + ThreadLocalRandom.current().nextLong(base));
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while backing off", interrupted);
         }
     }
 
@@ -217,8 +319,8 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
     private static <T> T call(String operation, Supplier<T> request) {
         try {
             return request.get();
-        } catch (TransactionCanceledException cancelled) {
-            throw cancelled;
+        } catch (TransactionCanceledException | ConditionalCheckFailedException decided) {
+            throw decided;
         } catch (DynamoDbException e) {
             if (AwsErrors.isTransient(e)) {
                 throw new StoreUnavailableException(operation + ": " + AwsErrors.describe(e), e);

@@ -1,5 +1,6 @@
 package dev.hybridonboarding.aws;
 
+import dev.hybridonboarding.activation.InstanceTags;
 import dev.hybridonboarding.admin.ActivationInventory;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -8,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.DescribeActivationsFilterKeys;
-import software.amazon.awssdk.services.ssm.model.InstanceInformationFilterKey;
 
 /** Activation and instance counts from SSM, through its paginators, at most 100 ids per filter as SSM allows. */
 public final class SsmActivationInventory implements ActivationInventory {
@@ -40,16 +40,11 @@ public final class SsmActivationInventory implements ActivationInventory {
     }
 
     @Override
-    public Map<String, Integer> registeredMachines(Collection<String> activationIds) {
-        Map<String, Integer> machines = new HashMap<>();
-        for (List<String> batch : batches(activationIds)) {
-            ssm.describeInstanceInformationPaginator(request -> request.instanceInformationFilterList(filter -> filter
-                            .key(InstanceInformationFilterKey.ACTIVATION_IDS)
-                            .valueSet(batch)))
-                    .instanceInformationList()
-                    .forEach(instance -> machines.merge(instance.activationId(), 1, Integer::sum));
-        }
-        return machines;
+    public int registeredMachines(String fleet) {
+        return (int) ssm.describeInstanceInformationPaginator(request -> request.filters(filter -> filter
+                        .key("tag:" + InstanceTags.FLEET)
+                        .values(fleet)))
+                .instanceInformationList().stream().count();
     }
 
     private static List<List<String>> batches(Collection<String> ids) {

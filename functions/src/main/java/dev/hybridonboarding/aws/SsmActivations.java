@@ -4,18 +4,21 @@ import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.activation.ActivationRejectedException;
 import dev.hybridonboarding.activation.ActivationServiceUnavailableException;
 import dev.hybridonboarding.activation.ActivationSpec;
+import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.IssuedActivation;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.CreateActivationResponse;
+import software.amazon.awssdk.services.ssm.model.DescribeActivationsFilterKeys;
 import software.amazon.awssdk.services.ssm.model.InvalidActivationException;
 import software.amazon.awssdk.services.ssm.model.SsmException;
 import software.amazon.awssdk.services.ssm.model.Tag;
 
-/** Hybrid activations through SSM's CreateActivation and DeleteActivation. */
+/** Hybrid activations through SSM's CreateActivation, DescribeActivations and DeleteActivation. */
 public final class SsmActivations implements Activations {
 
     private final Supplier<SsmClient> ssm;
@@ -46,6 +49,23 @@ public final class SsmActivations implements Activations {
             throw new ActivationRejectedException("CreateActivation: " + AwsErrors.describe(e), e);
         } catch (SdkClientException e) {
             throw new ActivationServiceUnavailableException("CreateActivation: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<ActivationStatus> status(String activationId) {
+        try {
+            return ssm.get().describeActivations(request -> request.filters(filter -> filter
+                            .filterKey(DescribeActivationsFilterKeys.ACTIVATION_IDS)
+                            .filterValues(activationId)))
+                    .activationList().stream()
+                    .findFirst()
+                    .map(activation -> new ActivationStatus(activation.registrationsCount(), activation.registrationLimit(),
+                            Boolean.TRUE.equals(activation.expired())));
+        } catch (SsmException e) {
+            throw new ActivationServiceUnavailableException("DescribeActivations: " + AwsErrors.describe(e), e);
+        } catch (SdkClientException e) {
+            throw new ActivationServiceUnavailableException("DescribeActivations: " + e.getMessage(), e);
         }
     }
 

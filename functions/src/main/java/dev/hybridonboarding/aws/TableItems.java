@@ -30,6 +30,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * <pre>
  * FLEET#name          FLEET                 a fleet
  * FLEET#name          SHARED_ACTIVATION     the fleet's current shared activation (code sealed by KMS)
+ * FLEET#name          SHARED_ACTIVATION_LEASE  who may create the next one, until when
  * TOKEN#id            TOKEN                 an enrollment token (hash of the secret only)
  * TOKEN#id            MACHINE#machineId     what the token gave that machine, for retries
  * ENROLLMENT#id       ENROLLMENT            the audit record of an enrollment
@@ -62,6 +63,10 @@ public final class TableItems {
 
     public static Map<String, AttributeValue> sharedActivationKey(String fleet) {
         return key("FLEET#" + fleet, "SHARED_ACTIVATION");
+    }
+
+    static Map<String, AttributeValue> installLeaseKey(String fleet) {
+        return key("FLEET#" + fleet, "SHARED_ACTIVATION_LEASE");
     }
 
     public static Map<String, AttributeValue> tokenKey(String tokenId) {
@@ -244,7 +249,6 @@ public final class TableItems {
         item.put("acceptedTags", stringMap(record.acceptedTags()));
         item.put("activationId", s(record.activationId()));
         item.put("activationExpiresAt", epoch(record.activationExpiresAt()));
-        item.put("instanceName", s(record.instanceName()));
         item.put("createdAt", s(record.createdAt().toString()));
         return item;
     }
@@ -264,7 +268,6 @@ public final class TableItems {
                 readStringMap(item.get("acceptedTags")),
                 item.get("activationId").s(),
                 readEpoch(item.get("activationExpiresAt")),
-                item.get("instanceName").s(),
                 Instant.parse(item.get("createdAt").s()));
     }
 

@@ -4,8 +4,10 @@ package dev.hybridonboarding.enrollment;
 public class CommitRejectedException extends RuntimeException {
 
     public enum Reason {
-        /** The token ran out of uses, was revoked or expired since it was read. */
+        /** The token ran out of uses since it was read. */
         TOKEN_SPENT,
+        /** The token was revoked or expired since it was read. */
+        TOKEN_INVALIDATED,
         /** The shared activation filled up, neared expiry or was replaced since it was read. */
         SHARED_ACTIVATION_SPENT,
         /** A concurrent request for the same token and machine got there first. */

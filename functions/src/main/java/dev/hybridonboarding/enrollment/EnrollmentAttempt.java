@@ -1,5 +1,11 @@
 package dev.hybridonboarding.enrollment;
 
-/** A validated request together with who sent it. */
-public record EnrollmentAttempt(String bearerToken, String sourceIp, String userAgent, EnrollmentRequest request) {
+import java.time.Instant;
+
+/**
+ * A validated request together with who sent it.
+ *
+ * @param deadline when the function must have answered; work that could not finish by then is not started
+ */
+public record EnrollmentAttempt(String bearerToken, String sourceIp, String userAgent, EnrollmentRequest request, Instant deadline) {
 }

@@ -9,6 +9,8 @@ import java.util.Optional;
  * more handout of the fleet's shared activation.
  *
  * @param handoutDeadline a shared activation is only handed out if it expires after this instant
+ * @param replacedRetryActivationId the activation of a retry record this commit may overwrite because that
+ *                                  activation can no longer register the machine
  */
 public record EnrollmentCommit(
         String tokenId,
@@ -17,5 +19,6 @@ public record EnrollmentCommit(
         Optional<ActivationRecord> singleUseActivation,
         Optional<String> sharedActivationId,
         Instant now,
-        Instant handoutDeadline) {
+        Instant handoutDeadline,
+        Optional<String> replacedRetryActivationId) {
 }

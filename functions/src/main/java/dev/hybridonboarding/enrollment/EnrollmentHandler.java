@@ -9,6 +9,8 @@ import dev.hybridonboarding.http.HttpRequest;
 import dev.hybridonboarding.http.JsonBodies;
 import dev.hybridonboarding.http.JsonResponses;
 import dev.hybridonboarding.log.StructuredLog;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -17,6 +19,8 @@ import java.util.Optional;
 public final class EnrollmentHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
 
     public static final int MAX_BODY_BYTES = 16 * 1024;
+    /** The function's timeout in the template, for callers that invoke the handler without a Lambda context. */
+    private static final Duration WITHOUT_CONTEXT = Duration.ofSeconds(20);
 
     private final EnrollmentService service;
     private final StructuredLog log;
@@ -35,7 +39,7 @@ public final class EnrollmentHandler implements RequestHandler<APIGatewayV2HTTPE
         try {
             HttpRequest request = HttpRequest.of(event);
             EnrollmentResult result = service.enroll(new EnrollmentAttempt(
-                    request.bearerToken().orElse(null), request.sourceIp(), request.userAgent(), parse(request)));
+                    request.bearerToken().orElse(null), request.sourceIp(), request.userAgent(), parse(request), deadline(context)));
             return JsonResponses.secret(result.created() ? 201 : 200, body(result));
         } catch (EnrollmentRejectedException rejected) {
             EnrollmentFailure failure = rejected.failure();
@@ -46,6 +50,12 @@ public final class EnrollmentHandler implements RequestHandler<APIGatewayV2HTTPE
             return JsonResponses.error(500, EnrollmentFailure.INTERNAL_ERROR.code(),
                     "the enrollment failed unexpectedly; nothing was issued", Optional.empty());
         }
+    }
+
+    /** When Lambda stops the invocation; the service does not start work it could not finish by then. */
+    private static Instant deadline(Context context) {
+        Duration left = context == null ? WITHOUT_CONTEXT : Duration.ofMillis(context.getRemainingTimeInMillis());
+        return Instant.now().plus(left);
     }
 
     private static EnrollmentRequest parse(HttpRequest request) {

@@ -23,7 +23,6 @@ public record EnrollmentRecord(
         Map<String, String> acceptedTags,
         String activationId,
         Instant activationExpiresAt,
-        String instanceName,
         Instant createdAt) {
 
     public EnrollmentRecord {

@@ -4,6 +4,7 @@ import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.activation.ActivationRejectedException;
 import dev.hybridonboarding.activation.ActivationServiceUnavailableException;
 import dev.hybridonboarding.activation.ActivationSpec;
+import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.InstanceTags;
 import dev.hybridonboarding.activation.IssuedActivation;
@@ -23,6 +24,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Turns an enrollment token into an SSM activation for one machine.
@@ -37,6 +39,12 @@ public final class EnrollmentService {
 
     /** A machine that receives an activation must still have this long to install the agent and register. */
     public static final Duration HANDOUT_MARGIN = Duration.ofMinutes(10);
+    /** CreateActivation, the commit and, if the commit is lost, the clean-up must all fit before the deadline. */
+    static final Duration ACTIVATION_TIME_BUDGET = Duration.ofSeconds(10);
+    /** How long one request may hold the right to create a fleet's next shared activation. */
+    static final Duration INSTALL_LEASE = Duration.ofSeconds(30);
+    static final Duration INSTALL_WAIT_STEP = Duration.ofMillis(250);
+    static final int INSTALL_WAITS = 12;
     static final Duration RETRY_AFTER_UNAVAILABLE = Duration.ofSeconds(5);
     private static final int MAX_SHARED_ATTEMPTS = 3;
     private static final String INVALID_TOKEN_MESSAGE = "the enrollment token is invalid, expired or revoked";
@@ -81,18 +89,15 @@ public final class EnrollmentService {
     private EnrollmentResult enrollOnce(EnrollmentAttempt attempt) {
         Instant now = clock.instant();
         EnrollmentRequest request = attempt.request();
+        String failureSource = FailurePolicy.failureSource(attempt.sourceIp());
         BearerToken bearer = BearerToken.parse(attempt.bearerToken()).orElseThrow(() -> {
             log.warn("enrollment.rejected", "reason", "malformed-token", "sourceIp", attempt.sourceIp());
             return new EnrollmentRejectedException(EnrollmentFailure.INVALID_TOKEN, INVALID_TOKEN_MESSAGE);
         });
 
-        EnrollmentSnapshot snapshot = load(new EnrollmentStore.SnapshotKey(bearer.fleet(), bearer.tokenId(),
-                request.machineId(), attempt.sourceIp(), failurePolicy.windowStart(now)));
-        if (snapshot.sourceFailures() >= failurePolicy.sourceLimit()) {
-            log.warn("enrollment.slowed-down", "scope", "source", "sourceIp", attempt.sourceIp(), "tokenId", bearer.tokenId());
-            throw tooManyFailures(now);
-        }
-        EnrollmentToken token = authenticate(bearer, snapshot, attempt.sourceIp(), now);
+        EnrollmentSnapshot snapshot = unavailableAs503(() -> store.load(new EnrollmentStore.SnapshotKey(bearer.fleet(),
+                bearer.tokenId(), request.machineId(), failureSource, failurePolicy.windowStart(now))));
+        EnrollmentToken token = authenticate(bearer, snapshot, attempt.sourceIp(), failureSource, now);
         if (!token.allowsSource(attempt.sourceIp())) {
             log.warn("enrollment.rejected", "reason", "source-not-allowed", "tokenId", token.tokenId(), "sourceIp", attempt.sourceIp());
             throw new EnrollmentRejectedException(EnrollmentFailure.SOURCE_NOT_ALLOWED,
@@ -100,22 +105,27 @@ public final class EnrollmentService {
         }
         Fleet fleet = resolveFleet(bearer.fleet(), snapshot.storedFleet());
 
-        Optional<RetryRecord> retry = snapshot.retryRecord().filter(record -> canStillUse(record.expiresAt(), now));
+        Optional<RetryRecord> retry = snapshot.retryRecord();
         if (retry.isPresent()) {
-            return replay(retry.get(), bearer, fleet);
+            Optional<EnrollmentResult> replayed = replay(retry.get(), bearer, fleet, now);
+            if (replayed.isPresent()) {
+                return replayed.get();
+            }
         }
         if (token.usesLeft() == 0) {
             throw tokenExhausted(token);
         }
         Map<String, String> acceptedTags = acceptedTags(fleet, request.tags());
         String enrollmentId = "enr-" + RandomIds.base32(random, 16);
-        Enrollment enrollment = new Enrollment(attempt, bearer, token, fleet, acceptedTags, enrollmentId, now);
+        Enrollment enrollment = new Enrollment(attempt, bearer, token, fleet, acceptedTags, enrollmentId, now,
+                retry.map(RetryRecord::activationId));
         return fleet.mode() == FleetMode.SINGLE_USE ? enrollSingleUse(enrollment) : enrollShared(enrollment, snapshot.sharedActivation());
     }
 
     /** One enrollment being decided: the request, the token that allows it and the fleet it joins. */
     private record Enrollment(EnrollmentAttempt attempt, BearerToken bearer, EnrollmentToken token, Fleet fleet,
-                              Map<String, String> acceptedTags, String enrollmentId, Instant now) {
+                              Map<String, String> acceptedTags, String enrollmentId, Instant now,
+                              Optional<String> replacedRetryActivationId) {
 
         EnrollmentRequest request() {
             return attempt.request();
@@ -123,14 +133,15 @@ public final class EnrollmentService {
     }
 
     private EnrollmentResult enrollSingleUse(Enrollment e) {
-        Map<String, String> tags = new LinkedHashMap<>(e.fleet().tags());
-        tags.putAll(e.acceptedTags());
+        Map<String, String> tags = new LinkedHashMap<>(e.acceptedTags());
+        tags.putAll(e.fleet().tags());
         tags.put(InstanceTags.FLEET, e.fleet().name());
         tags.put(InstanceTags.ENROLLMENT_ID, e.enrollmentId());
         ActivationSpec spec = new ActivationSpec(e.fleet().instanceRole(), 1, expiry(e.now(), e.fleet()),
                 e.request().hostname(),
                 "Hybrid Onboarding enrollment " + e.enrollmentId() + " of fleet " + e.fleet().name() + " by token " + e.token().tokenId(),
                 tags);
+        requireTimeFor("a new activation", e.attempt().deadline());
         IssuedActivation issued = createActivation(spec, e.fleet());
         Optional<RetryRecord> retry = e.request().machineId().map(machineId -> new RetryRecord(machineId, e.enrollmentId(),
                 issued.activationId(),
@@ -139,7 +150,8 @@ public final class EnrollmentService {
         ActivationRecord activationRecord = new ActivationRecord(issued.activationId(), e.fleet().name(), FleetMode.SINGLE_USE,
                 Optional.of(e.enrollmentId()), 1, issued.expiresAt(), e.now());
         EnrollmentCommit commit = new EnrollmentCommit(e.token().tokenId(), record(e, issued.activationId(), issued.expiresAt()),
-                retry, Optional.of(activationRecord), Optional.empty(), e.now(), e.now().plus(HANDOUT_MARGIN));
+                retry, Optional.of(activationRecord), Optional.empty(), e.now(), e.now().plus(HANDOUT_MARGIN),
+                e.replacedRetryActivationId());
         try {
             store.commit(commit);
         } catch (CommitRejectedException lost) {
@@ -155,26 +167,26 @@ public final class EnrollmentService {
     private EnrollmentResult enrollShared(Enrollment e, Optional<SharedActivation> current) {
         for (int attempt = 0; attempt < MAX_SHARED_ATTEMPTS; attempt++) {
             if (attempt > 0) {
-                current = readShared(e.fleet());
+                current = unavailableAs503(() -> store.sharedActivation(e.fleet().name()));
             }
             SharedActivation shared = current.filter(a -> a.canHandOut(e.now(), HANDOUT_MARGIN)).orElse(null);
             if (shared == null) {
-                Optional<SharedActivation> install = installShared(e.fleet(), current, e.now());
-                if (install.isEmpty()) {
+                Optional<SharedActivation> next = installShared(e.fleet(), current, e.now(), e.attempt().deadline());
+                if (next.isEmpty()) {
                     continue;
                 }
-                shared = install.get();
+                shared = next.get();
             }
-            ActivationCode code = openShared(shared, e.fleet());
-            String activationId = shared.activationId();
             SharedActivation handed = shared;
+            ActivationCode code = unavailableAs503(() -> vault.open(handed.sealedCode(), e.fleet().name(), handed.activationId()));
             Optional<RetryRecord> retry = e.request().machineId().map(machineId -> new RetryRecord(machineId, e.enrollmentId(),
-                    activationId, handed.sealedCode(), RetryRecord.CodeSealing.VAULT, handed.expiresAt(), e.request().hostname()));
-            EnrollmentCommit commit = new EnrollmentCommit(e.token().tokenId(), record(e, activationId, shared.expiresAt()),
-                    retry, Optional.empty(), Optional.of(activationId), e.now(), e.now().plus(HANDOUT_MARGIN));
+                    handed.activationId(), handed.sealedCode(), RetryRecord.CodeSealing.VAULT, handed.expiresAt(), e.request().hostname()));
+            EnrollmentCommit commit = new EnrollmentCommit(e.token().tokenId(), record(e, handed.activationId(), handed.expiresAt()),
+                    retry, Optional.empty(), Optional.of(handed.activationId()), e.now(), e.now().plus(HANDOUT_MARGIN),
+                    e.replacedRetryActivationId());
             try {
                 store.commit(commit);
-                return issued(e, activationId, code, shared.expiresAt());
+                return issued(e, handed.activationId(), code, handed.expiresAt());
             } catch (CommitRejectedException lost) {
                 if (lost.reason() != CommitRejectedException.Reason.SHARED_ACTIVATION_SPENT) {
                     throw afterLostCommit(lost, e.token());
@@ -184,20 +196,32 @@ public final class EnrollmentService {
             }
         }
         log.warn("enrollment.shared-contention", "fleet", e.fleet().name(), "tokenId", e.token().tokenId());
-        throw new EnrollmentRejectedException(EnrollmentFailure.SERVICE_UNAVAILABLE,
-                "the fleet's shared activation is being replaced; try again shortly", RETRY_AFTER_UNAVAILABLE);
+        throw tryAgainShortly("the fleet's shared activation is being replaced; try again shortly");
     }
 
     /**
-     * Creates a fresh shared activation and makes it the fleet's current one, unless another request did so
-     * first; then the loser deletes its own and the caller re-reads the winner's.
+     * Creates a fresh shared activation and makes it the fleet's current one. Only the request that holds the
+     * fleet's installation lease creates one; the others wait for it to appear, so a burst of machines costs
+     * SSM one CreateActivation, not one each.
+     *
+     * @return empty when another request installed a different activation first; the caller re-reads it
      */
-    private Optional<SharedActivation> installShared(Fleet fleet, Optional<SharedActivation> replaced, Instant now) {
+    private Optional<SharedActivation> installShared(Fleet fleet, Optional<SharedActivation> replaced, Instant now, Instant deadline) {
+        if (!unavailableAs503(() -> store.acquireInstallLease(fleet.name(), now, now.plus(INSTALL_LEASE)))) {
+            return waitForInstallation(fleet, replaced, deadline);
+        }
         Map<String, String> tags = new LinkedHashMap<>(fleet.tags());
         tags.put(InstanceTags.FLEET, fleet.name());
         ActivationSpec spec = new ActivationSpec(fleet.instanceRole(), fleet.registrationLimit(), expiry(now, fleet),
                 fleet.name(), "Hybrid Onboarding shared activation of fleet " + fleet.name(), tags);
-        IssuedActivation issued = createActivation(spec, fleet);
+        IssuedActivation issued;
+        try {
+            requireTimeFor("a new shared activation", deadline);
+            issued = createActivation(spec, fleet);
+        } catch (RuntimeException failed) {
+            releaseLeaseQuietly(fleet);
+            throw failed;
+        }
         try {
             byte[] sealed = vault.seal(issued.code(), fleet.name(), issued.activationId());
             SharedActivation next = new SharedActivation(issued.activationId(), sealed, issued.expiresAt(),
@@ -211,43 +235,81 @@ public final class EnrollmentService {
                 return Optional.of(next);
             }
             deleteUnused(issued.activationId(), "shared-install-lost");
+            releaseLeaseQuietly(fleet);
             return Optional.empty();
-        } catch (ActivationServiceUnavailableException unavailable) {
-            deleteUnused(issued.activationId(), "shared-seal-failed");
-            throw serviceUnavailable(unavailable);
-        } catch (StoreUnavailableException unavailable) {
+        } catch (RuntimeException failed) {
+            // Whatever went wrong, an activation good for a whole fleet must not outlive this request unrecorded.
             deleteUnused(issued.activationId(), "shared-install-failed");
-            throw serviceUnavailable(unavailable);
+            releaseLeaseQuietly(fleet);
+            throw failed instanceof ActivationServiceUnavailableException || failed instanceof StoreUnavailableException
+                    ? serviceUnavailable(failed) : failed;
         }
     }
 
-    private EnrollmentResult replay(RetryRecord retry, BearerToken bearer, Fleet fleet) {
+    /** Another request is creating the fleet's next shared activation: give it a moment, then use what it made. */
+    private Optional<SharedActivation> waitForInstallation(Fleet fleet, Optional<SharedActivation> replaced, Instant deadline) {
+        Optional<String> replacedId = replaced.map(SharedActivation::activationId);
+        Instant giveUp = deadline.minus(ACTIVATION_TIME_BUDGET);
+        for (int wait = 0; wait < INSTALL_WAITS && clock.instant().isBefore(giveUp); wait++) {
+            pause(INSTALL_WAIT_STEP);
+            Optional<SharedActivation> current = unavailableAs503(() -> store.sharedActivation(fleet.name()));
+            if (current.isPresent() && !current.map(SharedActivation::activationId).equals(replacedId)) {
+                return Optional.empty();
+            }
+        }
+        throw tryAgainShortly("the fleet's shared activation is being replaced; try again shortly");
+    }
+
+    /**
+     * The activation a token already gave this machine, if the machine can still register with it: not expired,
+     * not used up, still in SSM. A machine reset with {@code -clear} keeps its machine id and comes back after
+     * its single-use activation was spent; it gets a new one.
+     */
+    private Optional<EnrollmentResult> replay(RetryRecord retry, BearerToken bearer, Fleet fleet, Instant now) {
+        if (!now.plus(HANDOUT_MARGIN).isBefore(retry.expiresAt())) {
+            return Optional.empty();
+        }
         ActivationCode code;
         try {
             code = retry.sealing() == RetryRecord.CodeSealing.TOKEN
                     ? seal.open(retry.sealedCode(), bearer.secret(), RetryRecord.sealBinding(bearer.tokenId(), retry.machineId(), retry.activationId()))
-                    : vault.open(retry.sealedCode(), fleet.name(), retry.activationId());
-        } catch (ActivationServiceUnavailableException unavailable) {
-            throw serviceUnavailable(unavailable);
+                    : unavailableAs503(() -> vault.open(retry.sealedCode(), fleet.name(), retry.activationId()));
+        } catch (TokenBoundSeal.SealBrokenException broken) {
+            log.error("enrollment.retry-record-unreadable", "enrollmentId", retry.enrollmentId(), "tokenId", bearer.tokenId());
+            return Optional.empty();
+        }
+        Optional<ActivationStatus> status = unavailableAs503(() -> activations.status(retry.activationId()));
+        if (status.isEmpty() || !status.get().canRegister()) {
+            log.info("enrollment.retry-record-spent", "enrollmentId", retry.enrollmentId(), "activationId", retry.activationId());
+            return Optional.empty();
         }
         log.info("enrollment.replayed", "enrollmentId", retry.enrollmentId(), "tokenId", bearer.tokenId(),
                 "activationId", retry.activationId());
-        return new EnrollmentResult(false, retry.activationId(), code, region, retry.expiresAt(), fleet.name(),
-                retry.instanceName(), retry.enrollmentId());
+        return Optional.of(new EnrollmentResult(false, retry.activationId(), code, region, retry.expiresAt(), fleet.name(),
+                retry.instanceName(), retry.enrollmentId()));
     }
 
-    private EnrollmentToken authenticate(BearerToken bearer, EnrollmentSnapshot snapshot, String sourceIp, Instant now) {
+    /**
+     * A valid token always passes. Failures are counted per source and per token id, and past either limit
+     * a failing request is told to slow down (429) without another write.
+     */
+    private EnrollmentToken authenticate(BearerToken bearer, EnrollmentSnapshot snapshot, String sourceIp, String failureSource,
+                                         Instant now) {
         EnrollmentToken token = snapshot.token().orElse(null);
         String rejection = token == null ? "unknown-token" : token.rejection(bearer, now);
         if (rejection == null) {
             return token;
         }
-        if (token != null && "wrong-secret".equals(rejection) && snapshot.tokenFailures() >= failurePolicy.tokenLimit()) {
-            log.warn("enrollment.slowed-down", "scope", "token", "tokenId", bearer.tokenId(), "sourceIp", sourceIp);
-            throw tooManyFailures(now);
+        boolean sourceOverLimit = snapshot.sourceFailures() >= failurePolicy.sourceLimit();
+        boolean tokenOverLimit = token != null && "wrong-secret".equals(rejection) && snapshot.tokenFailures() >= failurePolicy.tokenLimit();
+        if (sourceOverLimit || tokenOverLimit) {
+            log.warn("enrollment.slowed-down", "scope", sourceOverLimit ? "source" : "token", "reason", rejection,
+                    "tokenId", bearer.tokenId(), "sourceIp", sourceIp);
+            throw new EnrollmentRejectedException(EnrollmentFailure.TOO_MANY_FAILURES,
+                    "too many failed enrollment attempts; try again later", failurePolicy.retryAfter(now));
         }
         try {
-            store.recordFailure(sourceIp, token == null ? Optional.empty() : Optional.of(bearer.tokenId()),
+            store.recordFailure(failureSource, token == null ? Optional.empty() : Optional.of(bearer.tokenId()),
                     failurePolicy.windowStart(now), failurePolicy.windowEnd(now));
         } catch (StoreUnavailableException notCounted) {
             log.warn("enrollment.failure-not-counted", "sourceIp", sourceIp, "cause", notCounted.getMessage());
@@ -292,26 +354,19 @@ public final class EnrollmentService {
         }
     }
 
-    private ActivationCode openShared(SharedActivation shared, Fleet fleet) {
-        try {
-            return vault.open(shared.sealedCode(), fleet.name(), shared.activationId());
-        } catch (ActivationServiceUnavailableException unavailable) {
-            throw serviceUnavailable(unavailable);
+    /** Starting to create an activation that could not be committed or cleaned up in time would orphan it. */
+    private void requireTimeFor(String what, Instant deadline) {
+        if (Duration.between(clock.instant(), deadline).compareTo(ACTIVATION_TIME_BUDGET) < 0) {
+            log.warn("enrollment.out-of-time", "for", what);
+            throw tryAgainShortly("the service is busy; try again shortly");
         }
     }
 
-    private EnrollmentSnapshot load(EnrollmentStore.SnapshotKey key) {
+    /** Runs one call to the table, SSM or KMS; throttling and outages become a 503 with Retry-After. */
+    private <T> T unavailableAs503(Supplier<T> call) {
         try {
-            return store.load(key);
-        } catch (StoreUnavailableException unavailable) {
-            throw serviceUnavailable(unavailable);
-        }
-    }
-
-    private Optional<SharedActivation> readShared(Fleet fleet) {
-        try {
-            return store.sharedActivation(fleet.name());
-        } catch (StoreUnavailableException unavailable) {
+            return call.get();
+        } catch (StoreUnavailableException | ActivationServiceUnavailableException unavailable) {
             throw serviceUnavailable(unavailable);
         }
     }
@@ -321,17 +376,29 @@ public final class EnrollmentService {
             activations.delete(activationId);
             log.info("activation.deleted-unused", "activationId", activationId, "why", why);
         } catch (RuntimeException failed) {
-            // The activation outlives this request; its record is missing, so the rotation sweep cannot find
-            // it, but it expires on its own and can only ever register one machine.
+            // The activation outlives this request; it carries the fleet's tag, expires on its own, and the
+            // rotation sweep deletes activations of the fleet it has no record of.
             log.error("activation.delete-failed", "activationId", activationId, "why", why, "cause", failed.getClass().getSimpleName());
         }
     }
 
-    private RuntimeException afterLostCommit(CommitRejectedException lost, EnrollmentToken token) {
-        if (lost.reason() == CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED) {
-            return new MachineAlreadyEnrolled();
+    private void releaseLeaseQuietly(Fleet fleet) {
+        try {
+            store.releaseInstallLease(fleet.name());
+        } catch (RuntimeException failed) {
+            log.warn("shared-activation.lease-not-released", "fleet", fleet.name(), "cause", failed.getClass().getSimpleName());
         }
-        return tokenExhausted(token);
+    }
+
+    private RuntimeException afterLostCommit(CommitRejectedException lost, EnrollmentToken token) {
+        return switch (lost.reason()) {
+            case MACHINE_ALREADY_ENROLLED -> new MachineAlreadyEnrolled();
+            case TOKEN_INVALIDATED -> {
+                log.warn("enrollment.rejected", "reason", "token-invalidated-meanwhile", "tokenId", token.tokenId());
+                yield new EnrollmentRejectedException(EnrollmentFailure.INVALID_TOKEN, INVALID_TOKEN_MESSAGE);
+            }
+            default -> tokenExhausted(token);
+        };
     }
 
     private EnrollmentRejectedException tokenExhausted(EnrollmentToken token) {
@@ -339,15 +406,13 @@ public final class EnrollmentService {
         return new EnrollmentRejectedException(EnrollmentFailure.TOKEN_EXHAUSTED, "the enrollment token has no uses left");
     }
 
-    private EnrollmentRejectedException tooManyFailures(Instant now) {
-        return new EnrollmentRejectedException(EnrollmentFailure.TOO_MANY_FAILURES,
-                "too many failed enrollment attempts; try again later", failurePolicy.retryAfter(now));
-    }
-
     private EnrollmentRejectedException serviceUnavailable(RuntimeException cause) {
         log.warn("enrollment.unavailable", "cause", cause.getMessage());
-        return new EnrollmentRejectedException(EnrollmentFailure.SERVICE_UNAVAILABLE,
-                "the service is busy; try again shortly", RETRY_AFTER_UNAVAILABLE);
+        return tryAgainShortly("the service is busy; try again shortly");
+    }
+
+    private static EnrollmentRejectedException tryAgainShortly(String message) {
+        return new EnrollmentRejectedException(EnrollmentFailure.SERVICE_UNAVAILABLE, message, RETRY_AFTER_UNAVAILABLE);
     }
 
     /** Whole seconds: the table stores expiry in epoch seconds, and retries must report the same instant. */
@@ -355,15 +420,19 @@ public final class EnrollmentService {
         return now.plus(fleet.activationLifetime()).truncatedTo(ChronoUnit.SECONDS);
     }
 
-    private static boolean canStillUse(Instant expiresAt, Instant now) {
-        return now.plus(HANDOUT_MARGIN).isBefore(expiresAt);
+    private static void pause(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw tryAgainShortly("the service is busy; try again shortly");
+        }
     }
 
     private EnrollmentRecord record(Enrollment e, String activationId, Instant activationExpiresAt) {
         return new EnrollmentRecord(e.enrollmentId(), e.token().tokenId(), e.fleet().name(), e.fleet().mode(),
                 e.attempt().sourceIp(), e.attempt().userAgent(), e.request().hostname(), e.request().platform(),
-                e.request().machineId(), e.request().tags(), e.acceptedTags(), activationId, activationExpiresAt,
-                e.request().hostname(), e.now());
+                e.request().machineId(), e.request().tags(), e.acceptedTags(), activationId, activationExpiresAt, e.now());
     }
 
     private EnrollmentResult issued(Enrollment e, String activationId, ActivationCode code, Instant expiresAt) {

@@ -20,8 +20,19 @@ public interface EnrollmentStore {
     void commit(EnrollmentCommit commit);
 
     /**
+     * Takes the right to create the fleet's next shared activation until {@code until}, so that a burst of
+     * machines does not create one activation each.
+     *
+     * @return false when another request holds it
+     */
+    boolean acquireInstallLease(String fleet, Instant now, Instant until);
+
+    /** Gives the lease back early, after an installation that failed. */
+    void releaseInstallLease(String fleet);
+
+    /**
      * Makes {@code next} the fleet's shared activation if the current one is still {@code replaced} (or there
-     * is none), and records it.
+     * is none), records it and gives the installation lease back, in one transaction.
      *
      * @return true if installed, false if another request installed a different one first
      */

@@ -45,6 +45,11 @@ public record Fleet(
         requireRoleName(instanceRole);
         tags = InstanceTags.requireValid(tags == null ? Map.of() : tags, InstanceTags.MAX_FLEET_TAGS);
         acceptedTagKeys = requireTagKeys(acceptedTagKeys == null ? Set.of() : acceptedTagKeys);
+        for (String key : acceptedTagKeys) {
+            if (tags.containsKey(key)) {
+                throw new IllegalArgumentException("tag key '" + key + "' is a fleet tag; machines cannot also set it in their request");
+            }
+        }
         if (mode == FleetMode.SINGLE_USE) {
             registrationLimit = 1;
         } else if (registrationLimit < 1 || registrationLimit > ActivationSpec.MAX_REGISTRATION_LIMIT) {

@@ -18,6 +18,7 @@ import dev.hybridonboarding.enrollment.Platform;
 import dev.hybridonboarding.enrollment.StoreUnavailableException;
 import dev.hybridonboarding.fleet.FleetMode;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -25,10 +26,12 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
-import software.amazon.awssdk.services.dynamodb.model.TransactGetItemsRequest;
-import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.DecryptRequest;
@@ -98,8 +101,8 @@ class AdaptersTest {
 
     private static EnrollmentCommit commit() {
         EnrollmentRecord record = new EnrollmentRecord("enr-1", "tok", "edge", FleetMode.SHARED, "198.51.100.7", null, "web-01",
-                Platform.LINUX, Optional.empty(), Map.of(), Map.of(), "act-1", NOW, "web-01", NOW);
-        return new EnrollmentCommit("tok", record, Optional.empty(), Optional.empty(), Optional.of("act-1"), NOW, NOW);
+                Platform.LINUX, Optional.empty(), Map.of(), Map.of(), "act-1", NOW, NOW);
+        return new EnrollmentCommit("tok", record, Optional.empty(), Optional.empty(), Optional.of("act-1"), NOW, NOW, Optional.empty());
     }
 
     private static TransactionCanceledException cancelled(String... codes) {
@@ -125,19 +128,63 @@ class AdaptersTest {
 
     @SuppressWarnings("unchecked")
     @Test
-    void aConflictingTransactionOrThrottlingIsTransient() {
+    void aTransactionCancelledOnlyByConflictsIsAskedAgain() {
+        DynamoDbClient dynamo = mock(DynamoDbClient.class);
+        DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
+        when(dynamo.transactWriteItems(any(Consumer.class)))
+                .thenThrow(cancelled("TransactionConflict", "None", "None"))
+                .thenReturn(TransactWriteItemsResponse.builder().build());
+
+        store.commit(commit());
+
+        org.mockito.Mockito.verify(dynamo, org.mockito.Mockito.times(2)).transactWriteItems(any(Consumer.class));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void conflictsThatDoNotClearAndThrottlingAreTransient() {
         DynamoDbClient dynamo = mock(DynamoDbClient.class);
         DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
 
         when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(cancelled("TransactionConflict", "None", "None"));
         assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(StoreUnavailableException.class);
 
-        when(dynamo.transactGetItems(any(Consumer.class)))
-                .thenThrow((DynamoDbException) error(DynamoDbException.builder(), "ProvisionedThroughputExceededException", 400)
-                        .build().toBuilder().build());
-        org.mockito.Mockito.reset(dynamo);
-        when(dynamo.transactGetItems(any(Consumer.class))).thenThrow(cancelled("TransactionConflict"));
+        when(dynamo.batchGetItem(any(Consumer.class)))
+                .thenThrow((DynamoDbException) error(DynamoDbException.builder(), "ProvisionedThroughputExceededException", 400).build());
         assertThatThrownBy(() -> store.load(new EnrollmentStore.SnapshotKey("edge", "tok", Optional.empty(), "198.51.100.7", NOW)))
                 .isInstanceOf(StoreUnavailableException.class);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void keysABatchLeavesUnprocessedAreAskedAgain() {
+        DynamoDbClient dynamo = mock(DynamoDbClient.class);
+        DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
+        Map<String, AttributeValue> fleetKey = TableItems.fleetKey("edge");
+        when(dynamo.batchGetItem(any(Consumer.class)))
+                .thenReturn(BatchGetItemResponse.builder().responses(Map.of("table", List.of()))
+                        .unprocessedKeys(Map.of("table", KeysAndAttributes.builder().keys(fleetKey).build())).build())
+                .thenReturn(BatchGetItemResponse.builder().responses(Map.of("table", List.of(TableItems.fleetItem(
+                        dev.hybridonboarding.fleet.Fleet.withDefaults("edge", FleetMode.SHARED, "Role").withVersion(1), NOW)))).build());
+
+        var snapshot = store.load(new EnrollmentStore.SnapshotKey("edge", "tok", Optional.empty(), "198.51.100.7", NOW));
+
+        assertThat(snapshot.storedFleet()).hasValueSatisfying(fleet -> assertThat(fleet.name()).isEqualTo("edge"));
+        assertThat(snapshot.token()).isEmpty();
+    }
+
+    @Test
+    void aTokenRevokedOrExpiredMeanwhileIsToldApartFromAUsedUpOne() {
+        DynamoDbClient dynamo = mock(DynamoDbClient.class);
+        DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
+        Map<String, AttributeValue> revoked = new java.util.HashMap<>();
+        revoked.put("revoked", AttributeValue.fromBool(true));
+        revoked.put("expiresAt", TableItems.epoch(NOW.plusSeconds(3600)));
+        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
+                CancellationReason.builder().code("ConditionalCheckFailed").item(revoked).build(),
+                CancellationReason.builder().code("None").build()).build());
+
+        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(CommitRejectedException.class)
+                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.TOKEN_INVALIDATED);
     }
 }

@@ -68,8 +68,7 @@ class TableItemsTest {
     @Test
     void enrollmentsAndActivationsRoundTripAndSortByTime() {
         EnrollmentRecord record = new EnrollmentRecord("enr-1", "tok", "edge", FleetMode.SHARED, "198.51.100.7", "curl/8", "web-01",
-                Platform.WINDOWS, Optional.of("m-1"), Map.of("rack", "r7"), Map.of("rack", "r7"), "act-1", NOW.plusSeconds(60),
-                "web-01", NOW);
+                Platform.WINDOWS, Optional.of("m-1"), Map.of("rack", "r7"), Map.of("rack", "r7"), "act-1", NOW.plusSeconds(60), NOW);
         assertThat(TableItems.enrollment(TableItems.enrollmentItem(record))).isEqualTo(record);
         assertThat(TableItems.enrollmentItem(record).get(TableItems.GSI1_SK).s()).startsWith("2026-11-30T12:00:00.000Z#");
 

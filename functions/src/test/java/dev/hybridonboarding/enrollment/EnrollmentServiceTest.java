@@ -23,6 +23,7 @@ import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.activation.ActivationRejectedException;
 import dev.hybridonboarding.activation.ActivationServiceUnavailableException;
 import dev.hybridonboarding.activation.ActivationSpec;
+import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.InstanceTags;
 import dev.hybridonboarding.activation.IssuedActivation;
@@ -55,6 +56,7 @@ import org.mockito.junit.jupiter.MockitoExtension;
 class EnrollmentServiceTest {
 
     private static final String SOURCE_IP = "203.0.113.10";
+    private static final Instant DEADLINE = NOW.plusSeconds(20);
 
     @Mock
     EnrollmentStore store;
@@ -73,14 +75,20 @@ class EnrollmentServiceTest {
                 new StructuredLog(new PrintStream(logged, true, StandardCharsets.UTF_8)));
     }
 
+    private final java.util.Set<String> secretsSeen = new java.util.HashSet<>();
+
     @AfterEach
     void nothingSecretWasLogged() {
         String log = logged.toString(StandardCharsets.UTF_8);
-        assertThat(log).doesNotContain("hob_").doesNotContain("Code");
+        assertThat(log.contains("hob_")).as("a bearer token was logged").isFalse();
+        assertThat(log.contains("Code")).as("an activation code was logged").isFalse();
+        assertThat(secretsSeen.stream().filter(log::contains).count()).as("token secrets in the log").isZero();
     }
 
     private EnrollmentAttempt attempt(TokenIssuer.Issued issued, EnrollmentRequest request) {
-        return new EnrollmentAttempt(issued.bearer().reveal(), SOURCE_IP, "curl/8", request);
+        String bearer = issued.bearer().reveal();
+        secretsSeen.add(bearer.substring(bearer.lastIndexOf('.') + 1));
+        return new EnrollmentAttempt(issued.bearer().reveal(), SOURCE_IP, "curl/8", request, DEADLINE);
     }
 
     private static EnrollmentRejectedException rejection(Runnable call) {
@@ -163,6 +171,7 @@ class EnrollmentServiceTest {
                     NOW.plus(Duration.ofMinutes(50)), "web-01");
             when(store.load(any())).thenReturn(new EnrollmentSnapshot(Optional.of(spent), Optional.empty(), Optional.empty(),
                     Optional.of(retry), 0, 0));
+            when(activations.status(activationId)).thenReturn(Optional.of(new ActivationStatus(0, 1, false)));
 
             EnrollmentResult result = service.enroll(attempt(issued, request("m-1", Map.of())));
 
@@ -170,8 +179,65 @@ class EnrollmentServiceTest {
             assertThat(result.activationId()).isEqualTo(activationId);
             assertThat(result.activationCode()).isEqualTo(code);
             assertThat(result.enrollmentId()).isEqualTo("enr-first");
-            verifyNoInteractions(activations);
+            verify(activations, never()).create(any());
             verify(store, never()).commit(any());
+        }
+
+        @Test
+        void aRetryAfterTheMachineRegisteredWithItsActivationGetsANewOneAndReplacesTheRecord() {
+            TokenIssuer.Issued issued = token("default", 2);
+            String spentId = "11111111-2222-3333-4444-555555555555";
+            byte[] sealed = new TokenBoundSeal(EnrollmentFixtures.RANDOM).seal(new ActivationCode("AbCdEfGhIjKlMnOpQrSt"),
+                    issued.bearer().secret(), RetryRecord.sealBinding(issued.token().tokenId(), "m-1", spentId));
+            RetryRecord used = new RetryRecord("m-1", "enr-first", spentId, sealed, RetryRecord.CodeSealing.TOKEN,
+                    NOW.plus(Duration.ofMinutes(50)), "web-01");
+            when(store.load(any())).thenReturn(new EnrollmentSnapshot(Optional.of(EnrollmentFixtures.withUses(issued.token(), 1)),
+                    Optional.empty(), Optional.empty(), Optional.of(used), 0, 0));
+            when(activations.status(spentId)).thenReturn(Optional.of(new ActivationStatus(1, 1, false)));
+            when(activations.create(any())).thenReturn(activation("99999999-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
+
+            EnrollmentResult result = service.enroll(attempt(issued, request("m-1", Map.of())));
+
+            assertThat(result.created()).isTrue();
+            ArgumentCaptor<EnrollmentCommit> commit = ArgumentCaptor.forClass(EnrollmentCommit.class);
+            verify(store).commit(commit.capture());
+            assertThat(commit.getValue().replacedRetryActivationId()).contains(spentId);
+        }
+
+        @Test
+        void aRetryRecordThatNoLongerOpensIsTreatedAsLost() {
+            TokenIssuer.Issued issued = token("default", 2);
+            RetryRecord garbled = new RetryRecord("m-1", "enr-first", "11111111-2222-3333-4444-555555555555", new byte[] {1, 2, 3},
+                    RetryRecord.CodeSealing.TOKEN, NOW.plus(Duration.ofMinutes(50)), "web-01");
+            when(store.load(any())).thenReturn(new EnrollmentSnapshot(Optional.of(issued.token()), Optional.empty(), Optional.empty(),
+                    Optional.of(garbled), 0, 0));
+            when(activations.create(any())).thenReturn(activation("99999999-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
+
+            assertThat(service.enroll(attempt(issued, request("m-1", Map.of()))).created()).isTrue();
+        }
+
+        @Test
+        void aTokenRevokedBetweenReadAndCommitIsInvalidNotExhausted() {
+            TokenIssuer.Issued issued = token("default", 3);
+            when(store.load(any())).thenReturn(snapshot(issued.token()));
+            when(activations.create(any())).thenReturn(activation("11111111-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
+            doThrow(new CommitRejectedException(CommitRejectedException.Reason.TOKEN_INVALIDATED)).when(store).commit(any());
+
+            assertThat(rejection(() -> service.enroll(attempt(issued, request(null, Map.of())))).failure())
+                    .isEqualTo(EnrollmentFailure.INVALID_TOKEN);
+            verify(activations).delete("11111111-2222-3333-4444-555555555555");
+        }
+
+        @Test
+        void noActivationIsStartedWithoutTimeToCommitOrCleanUp() {
+            TokenIssuer.Issued issued = token("default", 1);
+            when(store.load(any())).thenReturn(snapshot(issued.token()));
+
+            EnrollmentRejectedException rejected = rejection(() -> service.enroll(
+                    new EnrollmentAttempt(issued.bearer().reveal(), SOURCE_IP, null, request(null, Map.of()), NOW.plusSeconds(4))));
+
+            assertThat(rejected.failure()).isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
+            verifyNoInteractions(activations);
         }
 
         @Test
@@ -216,6 +282,7 @@ class EnrollmentServiceTest {
                     .thenReturn(new EnrollmentSnapshot(Optional.of(EnrollmentFixtures.withUses(issued.token(), 1)), Optional.empty(),
                             Optional.empty(), Optional.of(winner), 0, 0));
             when(activations.create(any())).thenReturn(activation("11111111-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
+            when(activations.status(winnerId)).thenReturn(Optional.of(new ActivationStatus(0, 1, false)));
             doThrow(new CommitRejectedException(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED)).when(store).commit(any());
 
             EnrollmentResult result = service.enroll(attempt(issued, request("m-1", Map.of())));
@@ -270,7 +337,7 @@ class EnrollmentServiceTest {
         @Test
         void aMalformedTokenIsRejectedWithoutReadingAnything() {
             EnrollmentRejectedException rejected = rejection(() -> service.enroll(
-                    new EnrollmentAttempt("not-a-token", SOURCE_IP, null, request(null, Map.of()))));
+                    new EnrollmentAttempt("not-a-token", SOURCE_IP, null, request(null, Map.of()), DEADLINE)));
 
             assertThat(rejected.failure()).isEqualTo(EnrollmentFailure.INVALID_TOKEN);
             verifyNoInteractions(store, activations);
@@ -334,9 +401,9 @@ class EnrollmentServiceTest {
     class AbuseControls {
 
         @Test
-        void aSourceWithTooManyFailuresIsToldToSlowDownEvenWithAValidToken() {
+        void failuresFromASourceOverItsLimitAreToldToSlowDownWithoutAnotherWrite() {
             TokenIssuer.Issued issued = token("default", 1);
-            when(store.load(any())).thenReturn(new EnrollmentSnapshot(Optional.of(issued.token()), Optional.empty(), Optional.empty(),
+            when(store.load(any())).thenReturn(new EnrollmentSnapshot(Optional.empty(), Optional.empty(), Optional.empty(),
                     Optional.empty(), FailurePolicy.DEFAULT.sourceLimit(), 0));
 
             EnrollmentRejectedException rejected = rejection(() -> service.enroll(attempt(issued, request(null, Map.of()))));
@@ -345,6 +412,35 @@ class EnrollmentServiceTest {
             assertThat(rejected.retryAfter()).hasValueSatisfying(after -> assertThat(after).isPositive()
                     .isLessThanOrEqualTo(FailurePolicy.DEFAULT.window()));
             verify(store, never()).recordFailure(anyString(), any(), any(), any());
+            verifyNoInteractions(activations);
+        }
+
+        @Test
+        void aValidTokenFromASourceOverItsLimitStillEnrolls() {
+            TokenIssuer.Issued issued = token("default", 1);
+            when(store.load(any())).thenReturn(new EnrollmentSnapshot(Optional.of(issued.token()), Optional.empty(), Optional.empty(),
+                    Optional.empty(), FailurePolicy.DEFAULT.sourceLimit() * 10, 0));
+            when(activations.create(any())).thenReturn(activation("11111111-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
+
+            assertThat(service.enroll(attempt(issued, request(null, Map.of()))).created()).isTrue();
+        }
+
+        @Test
+        void ipv6FailuresAreCountedPerSlash64() {
+            assertThat(FailurePolicy.failureSource("2001:db8:1:2:aaaa::1")).isEqualTo(FailurePolicy.failureSource("2001:db8:1:2:bbbb::7"))
+                    .isEqualTo("2001:db8:1:2::/64");
+            assertThat(FailurePolicy.failureSource("203.0.113.10")).isEqualTo("203.0.113.10");
+        }
+
+        @Test
+        void aTokenOfOneFleetPresentedAsAnotherFleetsIsInvalid() {
+            TokenIssuer.Issued issued = token("edge", 5);
+            TokenIssuer.Issued forged = new TokenIssuer.Issued(issued.token(),
+                    new dev.hybridonboarding.token.BearerToken("default", issued.token().tokenId(), issued.bearer().secret()));
+            when(store.load(any())).thenReturn(snapshot(issued.token()));
+
+            assertThat(rejection(() -> service.enroll(attempt(forged, request(null, Map.of())))).failure())
+                    .isEqualTo(EnrollmentFailure.INVALID_TOKEN);
             verifyNoInteractions(activations);
         }
 
@@ -464,6 +560,7 @@ class EnrollmentServiceTest {
             IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(fresh.code(), "edge", fresh.activationId())).thenReturn(new byte[] {9});
+            when(store.acquireInstallLease(eq("edge"), any(), any())).thenReturn(true);
             when(store.installSharedActivation(eq("edge"), eq(Optional.of(full.activationId())), any(), any())).thenReturn(true);
             when(vault.open(any(), eq("edge"), eq(fresh.activationId()))).thenReturn(fresh.code());
 
@@ -484,6 +581,7 @@ class EnrollmentServiceTest {
             IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(any(), any(), any())).thenReturn(new byte[] {9});
+            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
             when(store.installSharedActivation(any(), any(), any(), any())).thenReturn(true);
             when(vault.open(any(), any(), any())).thenReturn(fresh.code());
 
@@ -497,6 +595,7 @@ class EnrollmentServiceTest {
             IssuedActivation mine = activation("55555555-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
             when(activations.create(any())).thenReturn(mine);
             when(vault.seal(any(), any(), any())).thenReturn(new byte[] {9});
+            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
             when(store.installSharedActivation(any(), eq(Optional.empty()), any(), any())).thenReturn(false);
             SharedActivation winners = current(1, NOW.plus(Duration.ofDays(7)));
             when(store.sharedActivation("edge")).thenReturn(Optional.of(winners));
@@ -521,6 +620,7 @@ class EnrollmentServiceTest {
             IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(any(), any(), any())).thenReturn(new byte[] {9});
+            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
             when(store.installSharedActivation(eq("edge"), eq(Optional.of(nowFull.activationId())), any(), any())).thenReturn(true);
 
             EnrollmentResult result = service.enroll(attempt(issued, request(null, Map.of())));
@@ -534,6 +634,7 @@ class EnrollmentServiceTest {
             TokenIssuer.Issued issued = token("edge", 10);
             when(store.load(any())).thenReturn(snapshot(issued, null));
             IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
+            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(any(), any(), any())).thenThrow(new ActivationServiceUnavailableException("KMS throttled", null));
 
@@ -542,7 +643,53 @@ class EnrollmentServiceTest {
                     .extracting(error -> ((EnrollmentRejectedException) error).failure())
                     .isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
             verify(activations).delete(fresh.activationId());
+            verify(store).releaseInstallLease("edge");
             verify(store, never()).commit(any());
+        }
+
+        @Test
+        void anyFailureAfterCreatingASharedActivationDeletesIt() {
+            TokenIssuer.Issued issued = token("edge", 10);
+            when(store.load(any())).thenReturn(snapshot(issued, null));
+            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
+            IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
+            when(activations.create(any())).thenReturn(fresh);
+            when(vault.seal(any(), any(), any())).thenThrow(new IllegalStateException("KMS Encrypt refused: AccessDeniedException"));
+
+            assertThatThrownBy(() -> service.enroll(attempt(issued, request(null, Map.of())))).isInstanceOf(IllegalStateException.class);
+            verify(activations).delete(fresh.activationId());
+        }
+
+        @Test
+        void whileAnotherRequestCreatesTheNextActivationTheOthersWaitAndUseIt() {
+            TokenIssuer.Issued issued = token("edge", 10);
+            SharedActivation full = current(3, NOW.plus(Duration.ofDays(6)));
+            SharedActivation installedMeanwhile = new SharedActivation("66666666-2222-3333-4444-555555555555", new byte[] {6},
+                    NOW.plus(Duration.ofDays(7)), 3, 0, NOW);
+            when(store.load(any())).thenReturn(snapshot(issued, full));
+            when(store.acquireInstallLease(any(), any(), any())).thenReturn(false);
+            when(store.sharedActivation("edge")).thenReturn(Optional.of(full), Optional.of(installedMeanwhile));
+            when(vault.open(any(), eq("edge"), eq(installedMeanwhile.activationId()))).thenReturn(code);
+
+            EnrollmentResult result = service.enroll(attempt(issued, request(null, Map.of())));
+
+            assertThat(result.activationId()).isEqualTo(installedMeanwhile.activationId());
+            verify(activations, never()).create(any());
+        }
+
+        @Test
+        void whenTheLeaseHolderNeverDeliversTheOthersAreToldToComeBack() {
+            TokenIssuer.Issued issued = token("edge", 10);
+            SharedActivation full = current(3, NOW.plus(Duration.ofDays(6)));
+            when(store.load(any())).thenReturn(snapshot(issued, full));
+            when(store.acquireInstallLease(any(), any(), any())).thenReturn(false);
+            when(store.sharedActivation("edge")).thenReturn(Optional.of(full));
+
+            EnrollmentRejectedException rejected = rejection(() -> service.enroll(attempt(issued, request(null, Map.of()))));
+
+            assertThat(rejected.failure()).isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
+            assertThat(rejected.retryAfter()).isPresent();
+            verify(activations, never()).create(any());
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.hybridonboarding.bench.warm;
 
 import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.activation.ActivationSpec;
+import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.IssuedActivation;
 import dev.hybridonboarding.activation.SharedCodeVault;
@@ -54,6 +55,16 @@ final class InMemoryPorts {
         }
 
         @Override
+        public boolean acquireInstallLease(String fleet, Instant now, Instant until) {
+            throw new IllegalStateException("the benchmark's shared activation never runs out");
+        }
+
+        @Override
+        public void releaseInstallLease(String fleet) {
+            throw new IllegalStateException("the benchmark's shared activation never runs out");
+        }
+
+        @Override
         public boolean installSharedActivation(String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record) {
             throw new IllegalStateException("the benchmark's shared activation never runs out");
         }
@@ -79,6 +90,11 @@ final class InMemoryPorts {
         @Override
         public void delete(String activationId) {
             throw new IllegalStateException("the benchmark's commits never fail, so nothing is ever deleted");
+        }
+
+        @Override
+        public Optional<ActivationStatus> status(String activationId) {
+            throw new IllegalStateException("the benchmark's machines never retry, so no activation is looked up");
         }
     }
 
