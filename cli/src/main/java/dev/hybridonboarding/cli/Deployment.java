@@ -34,12 +34,14 @@ final class Deployment {
     final AwsClients clients;
     final String table;
     final Fleet templateFleet;
+    final String instanceRolePrefix;
 
     private Deployment(String description, AwsClients clients, Map<String, String> outputs) {
         this.description = description;
         this.clients = clients;
         this.table = required(outputs, "TableName");
         this.templateFleet = FleetDefaults.fromSettings(settings(required(outputs, "DefaultFleetSettings")));
+        this.instanceRolePrefix = required(outputs, "InstanceRolePrefix");
     }
 
     static Deployment resolve(GlobalOptions options) {

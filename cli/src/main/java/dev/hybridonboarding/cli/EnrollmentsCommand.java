@@ -80,7 +80,6 @@ final class EnrollmentsCommand {
             json.put("acceptedTags", r.acceptedTags());
             json.put("activationId", r.activationId());
             json.put("activationExpiresAt", r.activationExpiresAt().toString());
-            json.put("instanceName", r.instanceName());
             return json;
         }
     }

@@ -116,7 +116,7 @@ final class FleetCommand {
         public Integer call() {
             Hob hob = parent.hob;
             UnaryOperator<Fleet> configure = settings.apply();
-            Fleet fleet = hob.context().fleets.create(name, FleetMode.parse(mode), f -> configure.apply(f).withEnabled(!disabled));
+            Fleet fleet = hob.contextForChange().fleets.create(name, FleetMode.parse(mode), f -> configure.apply(f).withEnabled(!disabled));
             print(hob, new FleetView(fleet, false), "created");
             return 0;
         }
@@ -140,7 +140,7 @@ final class FleetCommand {
         public Integer call() {
             Hob hob = parent.hob;
             UnaryOperator<Fleet> configure = settings.apply();
-            Fleet fleet = hob.context().fleets.update(name, f -> configure.apply(mode == null ? f : f.withMode(FleetMode.parse(mode))));
+            Fleet fleet = hob.contextForChange().fleets.update(name, f -> configure.apply(mode == null ? f : f.withMode(FleetMode.parse(mode))));
             print(hob, new FleetView(fleet, false), "updated");
             return 0;
         }
@@ -158,7 +158,7 @@ final class FleetCommand {
 
         @Override
         public Integer call() {
-            Fleet fleet = parent.hob.context().fleets.update(name, f -> f.withEnabled(enabled()));
+            Fleet fleet = parent.hob.contextForChange().fleets.update(name, f -> f.withEnabled(enabled()));
             print(parent.hob, new FleetView(fleet, false), enabled() ? "enabled" : "disabled");
             return 0;
         }

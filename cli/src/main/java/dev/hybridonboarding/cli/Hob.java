@@ -53,7 +53,7 @@ public final class Hob implements Runnable {
         private Context() {
             deployment = Deployment.resolve(options);
             store = new DynamoAdminStore(deployment.clients.dynamoDb(), deployment.table);
-            fleets = new FleetAdmin(store, deployment.templateFleet, clock);
+            fleets = new FleetAdmin(store, deployment.templateFleet, deployment.instanceRolePrefix, clock);
             tokens = new TokenAdmin(store, fleets, new TokenIssuer(new SecureRandom()), clock);
         }
 
@@ -67,6 +67,13 @@ public final class Hob implements Runnable {
             context = new Context();
         }
         return context;
+    }
+
+    /** The context for a command that changes something: it says on stderr which deployment it changes. */
+    Context contextForChange() {
+        Context changing = context();
+        spec.commandLine().getErr().println("hob: changing " + changing.deployment.description);
+        return changing;
     }
 
     Clock clock() {

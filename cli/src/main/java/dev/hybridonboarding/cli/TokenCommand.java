@@ -50,7 +50,7 @@ final class TokenCommand {
         @Override
         public Integer call() {
             Hob hob = parent.hob;
-            Hob.Context context = hob.context();
+            Hob.Context context = hob.contextForChange();
             String target = fleet != null ? fleet : context.deployment.templateFleet.name();
             TokenIssuer.Issued issued = context.tokens.create(target, uses, lifetime, sourceCidrs, description);
             PrintWriter out = hob.spec.commandLine().getOut();
@@ -112,7 +112,7 @@ final class TokenCommand {
         @Override
         public Integer call() {
             Hob hob = parent.hob;
-            hob.context().tokens.revoke(tokenId);
+            hob.contextForChange().tokens.revoke(tokenId);
             PrintWriter out = hob.spec.commandLine().getOut();
             if (hob.json()) {
                 Output.json(out, Map.of("tokenId", tokenId, "revoked", true));

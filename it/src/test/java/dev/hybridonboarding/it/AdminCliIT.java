@@ -60,6 +60,7 @@ class AdminCliIT {
         Run created = hob("fleet", "create", fleet, "--mode", "shared", "--registration-limit", "50", "--tag", "env=prod",
                 "--tag", "team=platform", "--accept-tag-key", "rack", "--activation-lifetime", "3d", "--description", "edge boxes");
         assertThat(created.exitCode()).as(created.err()).isZero();
+        assertThat(created.err()).contains("hob: changing local stack at " + stack.endpoint);
         assertThat(created.out()).contains("Fleet " + fleet + " created.").contains("shared").contains("env=prod,team=platform");
 
         Map<String, Object> shown = hob("--json", "fleet", "show", fleet).json();
@@ -133,7 +134,7 @@ class AdminCliIT {
     }
 
     @Test
-    void enrollmentsAndStatusShowWhatHappened() throws IOException {
+    void enrollmentsAndStatusShowWhatHappened(@org.junit.jupiter.api.io.TempDir java.nio.file.Path agent) throws IOException {
         assertThat(hob("fleet", "create", fleet, "--mode", "shared", "--registration-limit", "10").exitCode()).isZero();
         Map<String, Object> token = hob("--json", "token", "create", "--fleet", fleet, "--uses", "5").json();
         Secrets.remember((String) token.get("token"));
@@ -141,6 +142,8 @@ class AdminCliIT {
         ApiResponse second = api.enroll((String) token.get("token"), Api.body("edge-2", "m-edge-2", Map.of()));
         assertThat(first.status()).isEqualTo(201);
         assertThat(second.status()).isEqualTo(201);
+        assertThat(new FakeAgent(stack, agent, "edge-1").register(first.field("activationId"), first.field("activationCode"))
+                .succeeded()).isTrue();
 
         List<Object> enrollments = hob("--json", "enrollments", "list", "--fleet", fleet, "--since", "1h").jsonList();
         assertThat(enrollments).hasSize(2);
@@ -152,6 +155,7 @@ class AdminCliIT {
         assertThat(status.get("used")).isEqualTo(2);
         assertThat(status.get("limit")).isEqualTo(10);
         assertThat(status.get("liveActivations")).isEqualTo(1);
+        assertThat(status.get("registeredMachines")).isEqualTo(1);
         assertThat(hob("status").out()).contains(fleet).contains("2/10").contains("local stack");
     }
 
@@ -166,6 +170,8 @@ class AdminCliIT {
         assertThat(hob("fleet", "create", fleet, "--instance-role", "arn:aws:iam::123456789012:role/Managed").err())
                 .contains("not its ARN");
         assertThat(hob("fleet", "create", fleet, "--registration-limit", "5").err()).contains("shared fleets");
+        assertThat(hob("fleet", "create", fleet, "--instance-role", "SomeOtherRole").err())
+                .contains("may only hand SSM instance roles named");
         Run badDuration = hob("token", "create", "--lifetime", "banana");
         assertThat(badDuration.exitCode()).isEqualTo(2);
         assertThat(badDuration.err()).contains("not a duration");

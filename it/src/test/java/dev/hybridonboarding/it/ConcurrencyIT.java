@@ -96,11 +96,17 @@ class ConcurrencyIT {
         List<ApiResponse> responses = burst(issued.bearer().reveal(), fleet);
 
         assertThat(responses).allSatisfy(r -> assertThat(r.status()).as(r.toString()).isIn(201, 503));
+        assertThat(responses.stream().filter(r -> r.status() == 201).count()).as("enrollments that succeeded")
+                .isGreaterThanOrEqualTo(2L * limit);
         Map<String, Long> perActivation = responses.stream().filter(r -> r.status() == 201)
                 .collect(Collectors.groupingBy(r -> r.field("activationId"), Collectors.counting()));
         assertThat(perActivation.values()).allSatisfy(handouts -> assertThat(handouts).isLessThanOrEqualTo(limit));
         long succeeded = responses.stream().filter(r -> r.status() == 201).count();
         assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo((int) succeeded);
+        assertThat(stack.ssm.describeActivationsPaginator(request -> { }).activationList().stream()
+                .filter(a -> a.tags().stream().anyMatch(tag -> tag.value().equals(fleet))).count())
+                .as("one activation per fill: losers of the installation race leave none behind")
+                .isEqualTo(perActivation.size());
         Map<String, Integer> registrations = new HashMap<>();
         stack.ssm.describeActivationsPaginator(request -> request.filters(filter -> filter
                         .filterKey("ActivationIds").filterValues(perActivation.keySet())))

@@ -91,6 +91,26 @@ class EnrollmentIT {
         }
 
         @Test
+        void aMachineResetAfterRegisteringGetsANewActivationForTheSameMachineId(@org.junit.jupiter.api.io.TempDir java.nio.file.Path agent) {
+            TokenIssuer.Issued issued = stack.token(fleet, 2);
+            String token = issued.bearer().reveal();
+            ApiResponse first = api.enroll(token, Api.body("kiosk-01", "machine-reset", Map.of()));
+            assertThat(first.status()).as(first.toString()).isEqualTo(201);
+            FakeAgent.Registration registered = new FakeAgent(stack, agent, "kiosk-01")
+                    .register(first.field("activationId"), first.field("activationCode"));
+            assertThat(registered.succeeded()).as(registered.output()).isTrue();
+
+            ApiResponse again = api.enroll(token, Api.body("kiosk-01", "machine-reset", Map.of()));
+
+            assertThat(again.status()).as(again.toString()).isEqualTo(201);
+            assertThat(again.field("activationId")).isNotEqualTo(first.field("activationId"));
+            assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo(2);
+            FakeAgent.Registration reRegistered = new FakeAgent(stack, agent, "kiosk-01")
+                    .register(again.field("activationId"), again.field("activationCode"));
+            assertThat(reRegistered.succeeded()).as(reRegistered.output()).isTrue();
+        }
+
+        @Test
         void everyEnrollmentIsRecordedForAudit() {
             TokenIssuer.Issued issued = stack.token(fleet, 2);
             Instant before = Instant.now().minusSeconds(1);
@@ -122,6 +142,17 @@ class EnrollmentIT {
                     .contains("env=test", "rack=r12", "hybrid-onboarding:fleet=" + fleet,
                             "hybrid-onboarding:enrollment-id=" + response.field("enrollmentId"));
             assertThat(Duration.between(Instant.now(), activation.expirationDate())).isBetween(Duration.ofMinutes(55), Duration.ofMinutes(61));
+        }
+
+        @Test
+        void aTokenPresentedAsAnotherFleetsIsInvalid() {
+            TokenIssuer.Issued issued = stack.token(fleet, 1);
+            String other = LocalStack.uniqueFleet("other");
+            stack.fleets.create(other, FleetMode.SINGLE_USE, f -> f);
+            BearerToken forged = new BearerToken(other, issued.token().tokenId(), issued.bearer().secret());
+            Ledger before = ledger(issued.token());
+
+            assertRefused(api.enroll(forged.reveal(), Api.body("web", null, null)), 401, "invalid_token", before, issued.token());
         }
 
         @Test

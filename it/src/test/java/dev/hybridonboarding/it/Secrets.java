@@ -31,10 +31,6 @@ final class Secrets {
         }
     }
 
-    static int count() {
-        return SEEN.size();
-    }
-
     static void assertNoneLogged(List<String> logFiles) {
         for (String file : logFiles) {
             List<String> lines;
