@@ -35,7 +35,7 @@ REJECTED_ATTEMPTS = 3
 # The single-use path of EnrollmentService.enrollOnce/enrollSingleUse, in order. Each call needs the answer
 # of the one before: CreateActivation is only sent once the read has authenticated the token, and the
 # transaction records the activation id and code that CreateActivation returned.
-SINGLE_USE_CHAIN = ["dynamodb.TransactGetItems", "ssm.CreateActivation", "dynamodb.TransactWriteItems"]
+SINGLE_USE_CHAIN = ["dynamodb.BatchGetItem", "ssm.CreateActivation", "dynamodb.TransactWriteItems"]
 
 GOALS = {"singleUseCalls": 3, "singleUseSequential": 2, "sharedCalls": 2}
 
@@ -159,6 +159,8 @@ def check_single_use_chain(bench: BenchStack, token: str) -> list[ChainStep]:
         finally:
             bench.clear_faults()
         calls = bench.calls()
+        if not calls.get(target):
+            raise SystemExit(f"{target} was never called: the single-use path changed; update SINGLE_USE_CHAIN")
         skipped = [later for later in SINGLE_USE_CHAIN[index + 1:] if not calls.get(later)]
         steps.append(ChainStep(target, calls, status, skipped))
         log.info("with %s failing: %s, status %d", target, calls, status)
@@ -177,6 +179,8 @@ def sequential_round_trips(chain: list[ChainStep]) -> int:
 def build_report(scenarios: list[Scenario], chain: list[ChainStep], args: argparse.Namespace) -> dict[str, Any]:
     by_name = {s.name: s for s in scenarios}
     single = by_name["single-use: new machine"]
+    if set(single.per_request()) != set(SINGLE_USE_CHAIN):
+        raise SystemExit(f"a single-use enrollment made {single.per_request()}, not the calls of SINGLE_USE_CHAIN; update it")
     steady = by_name["shared: steady state"]
     sequential = sequential_round_trips(chain)
     return {
