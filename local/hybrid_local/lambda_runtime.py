@@ -8,21 +8,22 @@ as Lambda scales out.
 """
 
 import ctypes
-import platform
-import zipfile
 import json
 import logging
 import os
+import platform
 import queue
 import signal
 import subprocess
 import threading
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
+
+from .loopback import LoopbackHandler, serve
 
 log = logging.getLogger("hybrid_local.lambda")
 
@@ -140,12 +141,12 @@ class _Environment:
         self.init_error: InvocationError | None = None
         environment = self
 
-        class RuntimeApi(BaseHTTPRequestHandler):
+        class RuntimeApi(LoopbackHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
                 if self.path != f"{RUNTIME_API}/invocation/next":
-                    self._reply(404, b"")
+                    self.reply(404)
                     return
                 invocation = environment.pending.get()
                 if invocation is None:
@@ -168,7 +169,7 @@ class _Environment:
                 parts = self.path[len(RUNTIME_API):].strip("/").split("/")
                 if parts[:2] == ["init", "error"]:
                     environment.init_error = InvocationError(*_error_of(body))
-                    self._reply(202, b"{}")
+                    self.reply(202, {})
                     environment._fail_all(environment.init_error)
                     return
                 if len(parts) == 3 and parts[0] == "invocation" and environment.current \
@@ -177,23 +178,11 @@ class _Environment:
                         environment._finish(result=body)
                     elif parts[2] == "error":
                         environment._finish(error=InvocationError(*_error_of(body)))
-                    self._reply(202, b"{}")
+                    self.reply(202, {})
                     return
-                self._reply(400, b'{"errorMessage":"unknown request id"}')
+                self.reply(400, {"errorMessage": "unknown request id"})
 
-            def _reply(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, name=f"runtime-api-{function.logical_id}", daemon=True).start()
+        self.server = serve(RuntimeApi, f"runtime-api-{function.logical_id}")
         port = self.server.server_address[1]
 
         env = {
@@ -296,28 +285,16 @@ class CredentialsEndpoint:
         self.token = uuid.uuid4().hex
         endpoint = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(LoopbackHandler):
             def do_GET(self) -> None:
                 if self.headers.get("Authorization") != endpoint.token:
-                    self.send_response(403)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                    self.reply(403)
                     return
                 expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-                body = json.dumps({"AccessKeyId": access_key, "SecretAccessKey": secret_key, "Token": session_token,
-                                   "Expiration": expiration}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200, {"AccessKeyId": access_key, "SecretAccessKey": secret_key, "Token": session_token,
+                                 "Expiration": expiration})
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, name="credentials", daemon=True).start()
+        self.server = serve(Handler, "credentials")
 
     def environment(self) -> dict[str, str]:
         return {

@@ -1,17 +1,16 @@
 """The whole product on loopback: the AWS emulator, the stack deployed from template.yaml, its functions running
 in the Lambda Java runtime interface client, its HTTP APIs, schedules and queue triggers."""
 
-import json
 import logging
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from .emulator import LocalAws
 from .http_api import HttpApi, TokenBucket, route_of
 from .lambda_runtime import InvocationError, LambdaService, RuntimeInterfaceClient
+from .loopback import LoopbackHandler, serve
 from .stack import ACCOUNT_ID, DeployError, StackDeployer
 from .triggers import QueuePollers, Schedules
 
@@ -116,44 +115,30 @@ class LocalStack:
     def _control_server(self) -> ThreadingHTTPServer:
         stack = self
 
-        class Control(BaseHTTPRequestHandler):
+        class Control(LoopbackHandler):
             def do_GET(self) -> None:
                 if self.path == "/health":
-                    self._json(200, {"ok": True})
+                    self.reply(200, {"ok": True})
                 elif self.path == "/functions":
-                    self._json(200, {p.function.logical_id: {"name": p.function.name, "coldStarts": p.cold_starts}
+                    self.reply(200, {p.function.logical_id: {"name": p.function.name, "coldStarts": p.cold_starts}
                                      for p in stack.lambdas.pools.values()})
                 else:
-                    self._json(404, {"message": "Not Found"})
+                    self.reply(404, {"message": "Not Found"})
 
             def do_POST(self) -> None:
                 parts = self.path.strip("/").split("/")
                 if len(parts) == 3 and parts[0] == "schedules" and parts[2] == "tick":
                     if parts[1] not in stack.schedules.schedules:
-                        self._json(404, {"message": f"no schedule {parts[1]}"})
+                        self.reply(404, {"message": f"no schedule {parts[1]}"})
                         return
                     try:
-                        self._json(200, {"result": stack.schedules.tick(parts[1])})
+                        self.reply(200, {"result": stack.schedules.tick(parts[1])})
                     except InvocationError as error:
-                        self._json(502, {"errorType": error.error_type, "errorMessage": str(error)})
+                        self.reply(502, {"errorType": error.error_type, "errorMessage": str(error)})
                 else:
-                    self._json(404, {"message": "Not Found"})
+                    self.reply(404, {"message": "Not Found"})
 
-            def _json(self, status: int, body: Any) -> None:
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Control)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, name="control", daemon=True).start()
-        return server
+        return serve(Control, "control")
 
     def stop(self) -> None:
         for stoppable in (self.schedules, self.pollers):
