@@ -25,7 +25,10 @@ public final class FleetAdmin {
     private final String instanceRolePrefix;
     private final Clock clock;
 
-    /** @param instanceRolePrefix the enrollment function may pass only roles so named to SSM (the stack's output) */
+    /**
+     * @param instanceRolePrefix besides the template's own instance role, the enrollment function may pass only
+     *                           roles so named to SSM (the stack's output)
+     */
     public FleetAdmin(AdminStore store, Fleet templateFleet, String instanceRolePrefix, Clock clock) {
         this.store = store;
         this.templateFleet = templateFleet;
@@ -80,9 +83,10 @@ public final class FleetAdmin {
 
     /** A role the enrollment function may not pass would fail every machine of the fleet at first boot. */
     private Fleet requirePassableRole(Fleet fleet) {
-        if (!fleet.instanceRole().startsWith(instanceRolePrefix)) {
-            throw new IllegalArgumentException("the enrollment function may only hand SSM instance roles named '" + instanceRolePrefix
-                    + "...'; create '" + fleet.instanceRole() + "' under such a name (trusting ssm.amazonaws.com, with "
+        if (!fleet.instanceRole().equals(templateFleet.instanceRole()) && !fleet.instanceRole().startsWith(instanceRolePrefix)) {
+            throw new IllegalArgumentException("the enrollment function may only hand SSM the stack's instance role ("
+                    + templateFleet.instanceRole() + ") or roles named '" + instanceRolePrefix + "...'; create '"
+                    + fleet.instanceRole() + "' under such a name (trusting ssm.amazonaws.com, with "
                     + "AmazonSSMManagedInstanceCore) and use that name");
         }
         return fleet;

@@ -69,16 +69,11 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
                 Optional.ofNullable(items.get("tokenFailures")).map(DynamoEnrollmentStore::count).orElse(0));
     }
 
+    /** Two atomic counter updates, not a transaction: guesses arriving together must not cancel each other. */
     @Override
     public void recordFailure(String sourceIp, Optional<String> tokenId, Instant failureWindow, Instant expiresAt) {
-        List<TransactWriteItem> counters = new ArrayList<>();
-        counters.add(countFailure(TableItems.sourceFailuresKey(sourceIp, failureWindow), expiresAt));
-        tokenId.ifPresent(id -> counters.add(countFailure(TableItems.tokenFailuresKey(id, failureWindow), expiresAt)));
-        try {
-            transact("TransactWriteItems", counters);
-        } catch (TransactionCanceledException cancelled) {
-            throw new StoreUnavailableException("TransactWriteItems cancelled: " + reasons(cancelled), cancelled);
-        }
+        countFailure(TableItems.sourceFailuresKey(sourceIp, failureWindow), expiresAt);
+        tokenId.ifPresent(id -> countFailure(TableItems.tokenFailuresKey(id, failureWindow), expiresAt));
     }
 
     @Override
@@ -152,8 +147,9 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
     }
 
     @Override
-    public boolean acquireInstallLease(String fleet, Instant now, Instant until) {
+    public boolean acquireInstallLease(String fleet, String owner, Instant now, Instant until) {
         Map<String, AttributeValue> lease = TableItems.installLeaseKey(fleet);
+        lease.put("owner", TableItems.s(owner));
         lease.put("leaseUntil", TableItems.epoch(until));
         lease.put(TableItems.TTL, TableItems.epoch(until.plusSeconds(3600)));
         try {
@@ -161,10 +157,13 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
                     .tableName(table)
                     .item(lease)
                     .conditionExpression("attribute_not_exists(pk) OR leaseUntil < :now")
-                    .expressionAttributeValues(Map.of(":now", TableItems.epoch(now)))));
+                    .expressionAttributeValues(Map.of(":now", TableItems.epoch(now)))
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)));
             return true;
         } catch (ConditionalCheckFailedException held) {
-            return false;
+            // A retried PutItem whose first attempt got through finds its own lease.
+            AttributeValue holder = held.hasItem() ? held.item().get("owner") : null;
+            return holder != null && owner.equals(holder.s());
         }
     }
 
@@ -199,6 +198,16 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
             }
             throw new StoreUnavailableException("TransactWriteItems cancelled: " + reasons(cancelled), cancelled);
         }
+    }
+
+    @Override
+    public boolean enrollmentRecorded(String enrollmentId) {
+        Map<String, AttributeValue> item = call("GetItem", () -> dynamo.getItem(request -> request
+                .tableName(table)
+                .key(TableItems.enrollmentKey(enrollmentId))
+                .consistentRead(true)
+                .projectionExpression("pk")).item());
+        return item != null && !item.isEmpty();
     }
 
     @Override
@@ -251,13 +260,13 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         }
     }
 
-    private TransactWriteItem countFailure(Map<String, AttributeValue> key, Instant expiresAt) {
-        return TransactWriteItem.builder().update(update -> update
+    private void countFailure(Map<String, AttributeValue> key, Instant expiresAt) {
+        call("UpdateItem", () -> dynamo.updateItem(update -> update
                 .tableName(table)
                 .key(key)
                 .updateExpression("ADD #count :one SET #ttl = :ttl")
                 .expressionAttributeNames(Map.of("#count", "count", "#ttl", TableItems.TTL))
-                .expressionAttributeValues(Map.of(":one", ONE, ":ttl", TableItems.epoch(expiresAt)))).build();
+                .expressionAttributeValues(Map.of(":one", ONE, ":ttl", TableItems.epoch(expiresAt)))));
     }
 
     private static int count(Map<String, AttributeValue> item) {
@@ -269,22 +278,37 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
                                                                        List<CommitRejectedException.Reason> reasonIfFailed,
                                                                        Instant now) {
         List<CancellationReason> reasons = cancelled.hasCancellationReasons() ? cancelled.cancellationReasons() : List.of();
+        List<CommitRejectedException.Reason> failed = new ArrayList<>();
         for (int i = 0; i < reasons.size() && i < reasonIfFailed.size(); i++) {
-            CancellationReason reason = reasons.get(i);
-            if ("ConditionalCheckFailed".equals(reason.code())) {
-                if (i == 0 && reason.hasItem() && !reason.item().isEmpty() && invalidated(reason.item(), now)) {
-                    return CommitRejectedException.Reason.TOKEN_INVALIDATED;
-                }
-                return reasonIfFailed.get(i);
+            if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
+                failed.add(reasonIfFailed.get(i));
             }
+        }
+        // A concurrent request for the same machine may also have spent the token's last use: the machine gets
+        // that request's activation, not a refusal.
+        if (failed.contains(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED)) {
+            return CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED;
+        }
+        if (!failed.isEmpty()) {
+            CancellationReason token = reasons.get(0);
+            if ("ConditionalCheckFailed".equals(token.code()) && invalidated(token, now)) {
+                return CommitRejectedException.Reason.TOKEN_INVALIDATED;
+            }
+            return failed.get(0);
         }
         // Still conflicting after the retries, or cancelled for another reason: the caller may try again later.
         throw new StoreUnavailableException("TransactWriteItems cancelled: " + reasons(cancelled), cancelled);
     }
 
-    private static boolean invalidated(Map<String, AttributeValue> token, Instant now) {
+    /** The token's condition failed because it is gone, revoked or expired, not because its uses ran out. */
+    private static boolean invalidated(CancellationReason tokenReason, Instant now) {
+        if (!tokenReason.hasItem() || tokenReason.item().isEmpty()) {
+            return true;
+        }
+        Map<String, AttributeValue> token = tokenReason.item();
         boolean revoked = token.get("revoked") != null && Boolean.TRUE.equals(token.get("revoked").bool());
-        return revoked || !TableItems.readEpoch(token.get("expiresAt")).isAfter(now);
+        AttributeValue expiresAt = token.get("expiresAt");
+        return revoked || expiresAt == null || !TableItems.readEpoch(expiresAt).isAfter(now);
     }
 
     private static boolean onlyConflicts(TransactionCanceledException cancelled) {

@@ -20,7 +20,7 @@ public final class EnrollmentHandler implements RequestHandler<APIGatewayV2HTTPE
 
     public static final int MAX_BODY_BYTES = 16 * 1024;
     /** The function's timeout in the template, for callers that invoke the handler without a Lambda context. */
-    private static final Duration WITHOUT_CONTEXT = Duration.ofSeconds(20);
+    private static final Duration WITHOUT_CONTEXT = Duration.ofSeconds(29);
 
     private final EnrollmentService service;
     private final StructuredLog log;

@@ -39,8 +39,13 @@ public final class EnrollmentService {
 
     /** A machine that receives an activation must still have this long to install the agent and register. */
     public static final Duration HANDOUT_MARGIN = Duration.ofMinutes(10);
-    /** CreateActivation, the commit and, if the commit is lost, the clean-up must all fit before the deadline. */
-    static final Duration ACTIVATION_TIME_BUDGET = Duration.ofSeconds(10);
+    /**
+     * What must still fit before the deadline when an activation is about to be created, each AWS call taking up
+     * to 4 seconds: CreateActivation, the commit and, if that fails, the check and the clean-up; for a shared one
+     * also sealing the code and giving the lease back.
+     */
+    static final Duration SINGLE_USE_TIME_BUDGET = Duration.ofSeconds(16);
+    static final Duration SHARED_INSTALL_TIME_BUDGET = Duration.ofSeconds(24);
     /** How long one request may hold the right to create a fleet's next shared activation. */
     static final Duration INSTALL_LEASE = Duration.ofSeconds(30);
     static final Duration INSTALL_WAIT_STEP = Duration.ofMillis(250);
@@ -82,7 +87,11 @@ public final class EnrollmentService {
             return enrollOnce(attempt);
         } catch (MachineAlreadyEnrolled raced) {
             // A concurrent request for the same machine won; answering again replays what it got.
-            return enrollOnce(attempt);
+            try {
+                return enrollOnce(attempt);
+            } catch (MachineAlreadyEnrolled again) {
+                throw tryAgainShortly("another request for this machine is in progress; try again shortly");
+            }
         }
     }
 
@@ -141,7 +150,7 @@ public final class EnrollmentService {
                 e.request().hostname(),
                 "Hybrid Onboarding enrollment " + e.enrollmentId() + " of fleet " + e.fleet().name() + " by token " + e.token().tokenId(),
                 tags);
-        requireTimeFor("a new activation", e.attempt().deadline());
+        requireTimeFor("a new activation", e.attempt().deadline(), SINGLE_USE_TIME_BUDGET);
         IssuedActivation issued = createActivation(spec, e.fleet());
         Optional<RetryRecord> retry = e.request().machineId().map(machineId -> new RetryRecord(machineId, e.enrollmentId(),
                 issued.activationId(),
@@ -158,8 +167,10 @@ public final class EnrollmentService {
             deleteUnused(issued.activationId(), "commit-rejected");
             throw afterLostCommit(lost, e.token());
         } catch (RuntimeException failed) {
-            deleteUnused(issued.activationId(), "commit-failed");
-            throw failed instanceof StoreUnavailableException unavailable ? serviceUnavailable(unavailable) : failed;
+            // The commit's answer may be lost while the commit went through: the activation is then in use.
+            if (!committedAfterAll(e.enrollmentId(), issued.activationId())) {
+                throw failed instanceof StoreUnavailableException unavailable ? serviceUnavailable(unavailable) : failed;
+            }
         }
         return issued(e, issued.activationId(), issued.code(), issued.expiresAt());
     }
@@ -207,8 +218,16 @@ public final class EnrollmentService {
      * @return empty when another request installed a different activation first; the caller re-reads it
      */
     private Optional<SharedActivation> installShared(Fleet fleet, Optional<SharedActivation> replaced, Instant now, Instant deadline) {
-        if (!unavailableAs503(() -> store.acquireInstallLease(fleet.name(), now, now.plus(INSTALL_LEASE)))) {
+        String owner = RandomIds.base32(random, 16);
+        if (!unavailableAs503(() -> store.acquireInstallLease(fleet.name(), owner, now, now.plus(INSTALL_LEASE)))) {
             return waitForInstallation(fleet, replaced, deadline);
+        }
+        // The lease may have been freed by an installation that this request's snapshot predates.
+        Optional<SharedActivation> current = unavailableAs503(() -> store.sharedActivation(fleet.name()));
+        if (current.isPresent() && !current.map(SharedActivation::activationId).equals(replaced.map(SharedActivation::activationId))
+                && current.get().canHandOut(now, HANDOUT_MARGIN)) {
+            releaseLeaseQuietly(fleet);
+            return Optional.empty();
         }
         Map<String, String> tags = new LinkedHashMap<>(fleet.tags());
         tags.put(InstanceTags.FLEET, fleet.name());
@@ -216,7 +235,7 @@ public final class EnrollmentService {
                 fleet.name(), "Hybrid Onboarding shared activation of fleet " + fleet.name(), tags);
         IssuedActivation issued;
         try {
-            requireTimeFor("a new shared activation", deadline);
+            requireTimeFor("a new shared activation", deadline, SHARED_INSTALL_TIME_BUDGET);
             issued = createActivation(spec, fleet);
         } catch (RuntimeException failed) {
             releaseLeaseQuietly(fleet);
@@ -238,8 +257,12 @@ public final class EnrollmentService {
             releaseLeaseQuietly(fleet);
             return Optional.empty();
         } catch (RuntimeException failed) {
-            // Whatever went wrong, an activation good for a whole fleet must not outlive this request unrecorded.
-            deleteUnused(issued.activationId(), "shared-install-failed");
+            // An activation good for a whole fleet must not outlive this request unrecorded, but one whose
+            // installation went through although its answer was lost is the fleet's current one.
+            Optional<SharedActivation> installed = installedAfterAll(fleet, issued.activationId());
+            if (installed.isPresent()) {
+                return installed;
+            }
             releaseLeaseQuietly(fleet);
             throw failed instanceof ActivationServiceUnavailableException || failed instanceof StoreUnavailableException
                     ? serviceUnavailable(failed) : failed;
@@ -249,7 +272,7 @@ public final class EnrollmentService {
     /** Another request is creating the fleet's next shared activation: give it a moment, then use what it made. */
     private Optional<SharedActivation> waitForInstallation(Fleet fleet, Optional<SharedActivation> replaced, Instant deadline) {
         Optional<String> replacedId = replaced.map(SharedActivation::activationId);
-        Instant giveUp = deadline.minus(ACTIVATION_TIME_BUDGET);
+        Instant giveUp = deadline.minus(SHARED_INSTALL_TIME_BUDGET);
         for (int wait = 0; wait < INSTALL_WAITS && clock.instant().isBefore(giveUp); wait++) {
             pause(INSTALL_WAIT_STEP);
             Optional<SharedActivation> current = unavailableAs503(() -> store.sharedActivation(fleet.name()));
@@ -355,8 +378,8 @@ public final class EnrollmentService {
     }
 
     /** Starting to create an activation that could not be committed or cleaned up in time would orphan it. */
-    private void requireTimeFor(String what, Instant deadline) {
-        if (Duration.between(clock.instant(), deadline).compareTo(ACTIVATION_TIME_BUDGET) < 0) {
+    private void requireTimeFor(String what, Instant deadline, Duration budget) {
+        if (Duration.between(clock.instant(), deadline).compareTo(budget) < 0) {
             log.warn("enrollment.out-of-time", "for", what);
             throw tryAgainShortly("the service is busy; try again shortly");
         }
@@ -371,13 +394,49 @@ public final class EnrollmentService {
         }
     }
 
+    /**
+     * Whether a commit that failed without an answer went through; if it did not, the activation is deleted.
+     * When even that cannot be told, the activation is kept: a used one must never be deleted.
+     */
+    private boolean committedAfterAll(String enrollmentId, String activationId) {
+        try {
+            if (store.enrollmentRecorded(enrollmentId)) {
+                log.info("enrollment.committed-after-all", "enrollmentId", enrollmentId, "activationId", activationId);
+                return true;
+            }
+        } catch (RuntimeException unknown) {
+            log.error("activation.kept-unconfirmed", "activationId", activationId, "enrollmentId", enrollmentId,
+                    "cause", unknown.getClass().getSimpleName());
+            return false;
+        }
+        deleteUnused(activationId, "commit-failed");
+        return false;
+    }
+
+    /** The same for a shared activation: it is the fleet's current one if its installation went through. */
+    private Optional<SharedActivation> installedAfterAll(Fleet fleet, String activationId) {
+        try {
+            Optional<SharedActivation> current = store.sharedActivation(fleet.name());
+            if (current.isPresent() && current.get().activationId().equals(activationId)) {
+                log.info("shared-activation.installed-after-all", "fleet", fleet.name(), "activationId", activationId);
+                return current;
+            }
+        } catch (RuntimeException unknown) {
+            log.error("activation.kept-unconfirmed", "activationId", activationId, "fleet", fleet.name(),
+                    "cause", unknown.getClass().getSimpleName());
+            return Optional.empty();
+        }
+        deleteUnused(activationId, "shared-install-failed");
+        return Optional.empty();
+    }
+
     private void deleteUnused(String activationId, String why) {
         try {
             activations.delete(activationId);
             log.info("activation.deleted-unused", "activationId", activationId, "why", why);
         } catch (RuntimeException failed) {
-            // The activation outlives this request; it carries the fleet's tag, expires on its own, and the
-            // rotation sweep deletes activations of the fleet it has no record of.
+            // The activation outlives this request; it carries the fleet's tag, so it can be found, and expires
+            // on its own.
             log.error("activation.delete-failed", "activationId", activationId, "why", why, "cause", failed.getClass().getSimpleName());
         }
     }

@@ -23,9 +23,10 @@ public interface EnrollmentStore {
      * Takes the right to create the fleet's next shared activation until {@code until}, so that a burst of
      * machines does not create one activation each.
      *
+     * @param owner who asks; a retried request that already holds the lease gets it again
      * @return false when another request holds it
      */
-    boolean acquireInstallLease(String fleet, Instant now, Instant until);
+    boolean acquireInstallLease(String fleet, String owner, Instant now, Instant until);
 
     /** Gives the lease back early, after an installation that failed. */
     void releaseInstallLease(String fleet);
@@ -37,6 +38,9 @@ public interface EnrollmentStore {
      * @return true if installed, false if another request installed a different one first
      */
     boolean installSharedActivation(String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record);
+
+    /** Whether a commit whose answer was lost went through after all. */
+    boolean enrollmentRecorded(String enrollmentId);
 
     /** A consistent read of the fleet's shared activation. */
     Optional<SharedActivation> sharedActivation(String fleet);

@@ -2,6 +2,7 @@ package dev.hybridonboarding.enrollment;
 
 import inet.ipaddr.IPAddress;
 import inet.ipaddr.IPAddressString;
+import inet.ipaddr.ipv6.IPv6Address;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -30,7 +31,13 @@ public record FailurePolicy(Duration window, int sourceLimit, int tokenLimit) {
             return String.valueOf(sourceIp);
         }
         IPAddress address = new IPAddressString(sourceIp).getAddress();
-        return address == null ? sourceIp : address.toPrefixBlock(64).toCanonicalString();
+        if (address == null) {
+            return sourceIp;
+        }
+        if (address instanceof IPv6Address v6 && v6.isIPv4Mapped()) {
+            return v6.getEmbeddedIPv4Address().toCanonicalString();
+        }
+        return address.toPrefixBlock(64).toCanonicalString();
     }
 
     public Instant windowStart(Instant now) {

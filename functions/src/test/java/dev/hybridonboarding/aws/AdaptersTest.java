@@ -29,6 +29,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsResponse;
@@ -105,6 +106,13 @@ class AdaptersTest {
         return new EnrollmentCommit("tok", record, Optional.empty(), Optional.empty(), Optional.of("act-1"), NOW, NOW, Optional.empty());
     }
 
+    private static EnrollmentCommit commitWithRetryRecord() {
+        EnrollmentCommit plain = commit();
+        return new EnrollmentCommit(plain.tokenId(), plain.enrollment(), Optional.of(new dev.hybridonboarding.enrollment.RetryRecord(
+                "m-1", "enr-1", "act-1", new byte[] {1}, dev.hybridonboarding.enrollment.RetryRecord.CodeSealing.VAULT, NOW, "web-01")),
+                Optional.empty(), Optional.empty(), NOW, NOW, Optional.empty());
+    }
+
     private static TransactionCanceledException cancelled(String... codes) {
         return TransactionCanceledException.builder()
                 .cancellationReasons(java.util.Arrays.stream(codes).map(code -> CancellationReason.builder().code(code).build()).toList())
@@ -116,7 +124,12 @@ class AdaptersTest {
         DynamoDbClient dynamo = mock(DynamoDbClient.class);
         DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
 
-        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(cancelled("ConditionalCheckFailed", "None", "None"));
+        Map<String, AttributeValue> usedUp = new java.util.HashMap<>();
+        usedUp.put("revoked", AttributeValue.fromBool(false));
+        usedUp.put("expiresAt", TableItems.epoch(NOW.plusSeconds(3600)));
+        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
+                CancellationReason.builder().code("ConditionalCheckFailed").item(usedUp).build(),
+                CancellationReason.builder().code("None").build(), CancellationReason.builder().code("None").build()).build());
         assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(CommitRejectedException.class)
                 .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.TOKEN_SPENT);
 
@@ -171,6 +184,64 @@ class AdaptersTest {
 
         assertThat(snapshot.storedFleet()).hasValueSatisfying(fleet -> assertThat(fleet.name()).isEqualTo("edge"));
         assertThat(snapshot.token()).isEmpty();
+        org.mockito.ArgumentCaptor<Consumer<software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest.Builder>> asked =
+                org.mockito.ArgumentCaptor.forClass(Consumer.class);
+        org.mockito.Mockito.verify(dynamo, org.mockito.Mockito.times(2)).batchGetItem(asked.capture());
+        var second = software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest.builder();
+        asked.getAllValues().get(1).accept(second);
+        assertThat(second.build().requestItems().get("table").keys()).containsExactly(fleetKey);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void aConcurrentRequestForTheSameMachineWinsOverTheSpentTokenItAlsoCaused() {
+        DynamoDbClient dynamo = mock(DynamoDbClient.class);
+        DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
+        Map<String, AttributeValue> spent = new java.util.HashMap<>();
+        spent.put("revoked", AttributeValue.fromBool(false));
+        spent.put("expiresAt", TableItems.epoch(NOW.plusSeconds(3600)));
+        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
+                CancellationReason.builder().code("ConditionalCheckFailed").item(spent).build(),
+                CancellationReason.builder().code("None").build(),
+                CancellationReason.builder().code("ConditionalCheckFailed").build()).build());
+
+        assertThatThrownBy(() -> store.commit(commitWithRetryRecord())).isInstanceOf(CommitRejectedException.class)
+                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void aTokenDeletedMeanwhileIsInvalid() {
+        DynamoDbClient dynamo = mock(DynamoDbClient.class);
+        DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
+        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
+                CancellationReason.builder().code("ConditionalCheckFailed").build(),
+                CancellationReason.builder().code("None").build()).build());
+
+        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(CommitRejectedException.class)
+                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.TOKEN_INVALIDATED);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void aRetriedLeaseRequestThatAlreadyGotThroughFindsItsOwnLease() {
+        DynamoDbClient dynamo = mock(DynamoDbClient.class);
+        DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
+        when(dynamo.putItem(any(Consumer.class))).thenThrow(ConditionalCheckFailedException.builder()
+                .item(Map.of("owner", AttributeValue.fromS("me"))).build());
+
+        assertThat(store.acquireInstallLease("edge", "me", NOW, NOW.plusSeconds(30))).isTrue();
+        assertThat(store.acquireInstallLease("edge", "someone-else", NOW, NOW.plusSeconds(30))).isFalse();
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void failedAttemptsAreCountedWithPlainAtomicUpdates() {
+        DynamoDbClient dynamo = mock(DynamoDbClient.class);
+        new DynamoEnrollmentStore(dynamo, "table").recordFailure("198.51.100.7", Optional.of("tok"), NOW, NOW.plusSeconds(300));
+
+        org.mockito.Mockito.verify(dynamo, org.mockito.Mockito.times(2)).updateItem(any(Consumer.class));
+        org.mockito.Mockito.verify(dynamo, org.mockito.Mockito.never()).transactWriteItems(any(Consumer.class));
     }
 
     @Test

@@ -56,7 +56,7 @@ import org.mockito.junit.jupiter.MockitoExtension;
 class EnrollmentServiceTest {
 
     private static final String SOURCE_IP = "203.0.113.10";
-    private static final Instant DEADLINE = NOW.plusSeconds(20);
+    private static final Instant DEADLINE = NOW.plusSeconds(29);
 
     @Mock
     EnrollmentStore store;
@@ -311,11 +311,37 @@ class EnrollmentServiceTest {
             when(store.load(any())).thenReturn(snapshot(issued.token()));
             when(activations.create(any())).thenReturn(activation("11111111-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
             doThrow(new StoreUnavailableException("ProvisionedThroughputExceeded", null)).when(store).commit(any());
+            when(store.enrollmentRecorded(any())).thenReturn(false);
 
             EnrollmentRejectedException rejected = rejection(() -> service.enroll(attempt(issued, request("m-1", Map.of()))));
 
             assertThat(rejected.failure()).isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
             verify(activations).delete("11111111-2222-3333-4444-555555555555");
+        }
+
+        @Test
+        void aCommitWhoseAnswerWasLostButWentThroughIsASuccess() {
+            TokenIssuer.Issued issued = token("default", 1);
+            when(store.load(any())).thenReturn(snapshot(issued.token()));
+            when(activations.create(any())).thenReturn(activation("11111111-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
+            doThrow(new StoreUnavailableException("socket timeout", null)).when(store).commit(any());
+            when(store.enrollmentRecorded(any())).thenReturn(true);
+
+            assertThat(service.enroll(attempt(issued, request(null, Map.of()))).created()).isTrue();
+            verify(activations, never()).delete(any());
+        }
+
+        @Test
+        void whenItCannotBeToldWhetherTheCommitWentThroughTheActivationIsKept() {
+            TokenIssuer.Issued issued = token("default", 1);
+            when(store.load(any())).thenReturn(snapshot(issued.token()));
+            when(activations.create(any())).thenReturn(activation("11111111-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
+            doThrow(new StoreUnavailableException("socket timeout", null)).when(store).commit(any());
+            when(store.enrollmentRecorded(any())).thenThrow(new StoreUnavailableException("still down", null));
+
+            assertThat(rejection(() -> service.enroll(attempt(issued, request(null, Map.of())))).failure())
+                    .isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
+            verify(activations, never()).delete(any());
         }
 
         @Test
@@ -426,10 +452,11 @@ class EnrollmentServiceTest {
         }
 
         @Test
-        void ipv6FailuresAreCountedPerSlash64() {
+        void ipv6FailuresAreCountedPerSlash64AndMappedIpv4PerAddress() {
             assertThat(FailurePolicy.failureSource("2001:db8:1:2:aaaa::1")).isEqualTo(FailurePolicy.failureSource("2001:db8:1:2:bbbb::7"))
                     .isEqualTo("2001:db8:1:2::/64");
             assertThat(FailurePolicy.failureSource("203.0.113.10")).isEqualTo("203.0.113.10");
+            assertThat(FailurePolicy.failureSource("::ffff:203.0.113.10")).isEqualTo("203.0.113.10");
         }
 
         @Test
@@ -560,7 +587,7 @@ class EnrollmentServiceTest {
             IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(fresh.code(), "edge", fresh.activationId())).thenReturn(new byte[] {9});
-            when(store.acquireInstallLease(eq("edge"), any(), any())).thenReturn(true);
+            when(store.acquireInstallLease(eq("edge"), any(), any(), any())).thenReturn(true);
             when(store.installSharedActivation(eq("edge"), eq(Optional.of(full.activationId())), any(), any())).thenReturn(true);
             when(vault.open(any(), eq("edge"), eq(fresh.activationId()))).thenReturn(fresh.code());
 
@@ -581,7 +608,7 @@ class EnrollmentServiceTest {
             IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(any(), any(), any())).thenReturn(new byte[] {9});
-            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(true);
             when(store.installSharedActivation(any(), any(), any(), any())).thenReturn(true);
             when(vault.open(any(), any(), any())).thenReturn(fresh.code());
 
@@ -595,10 +622,10 @@ class EnrollmentServiceTest {
             IssuedActivation mine = activation("55555555-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
             when(activations.create(any())).thenReturn(mine);
             when(vault.seal(any(), any(), any())).thenReturn(new byte[] {9});
-            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(true);
             when(store.installSharedActivation(any(), eq(Optional.empty()), any(), any())).thenReturn(false);
             SharedActivation winners = current(1, NOW.plus(Duration.ofDays(7)));
-            when(store.sharedActivation("edge")).thenReturn(Optional.of(winners));
+            when(store.sharedActivation("edge")).thenReturn(Optional.empty(), Optional.of(winners));
             when(vault.open(any(), eq("edge"), eq(winners.activationId()))).thenReturn(code);
 
             EnrollmentResult result = service.enroll(attempt(issued, request(null, Map.of())));
@@ -620,7 +647,7 @@ class EnrollmentServiceTest {
             IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(any(), any(), any())).thenReturn(new byte[] {9});
-            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(true);
             when(store.installSharedActivation(eq("edge"), eq(Optional.of(nowFull.activationId())), any(), any())).thenReturn(true);
 
             EnrollmentResult result = service.enroll(attempt(issued, request(null, Map.of())));
@@ -634,7 +661,7 @@ class EnrollmentServiceTest {
             TokenIssuer.Issued issued = token("edge", 10);
             when(store.load(any())).thenReturn(snapshot(issued, null));
             IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
-            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(true);
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(any(), any(), any())).thenThrow(new ActivationServiceUnavailableException("KMS throttled", null));
 
@@ -651,7 +678,7 @@ class EnrollmentServiceTest {
         void anyFailureAfterCreatingASharedActivationDeletesIt() {
             TokenIssuer.Issued issued = token("edge", 10);
             when(store.load(any())).thenReturn(snapshot(issued, null));
-            when(store.acquireInstallLease(any(), any(), any())).thenReturn(true);
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(true);
             IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(any(), any(), any())).thenThrow(new IllegalStateException("KMS Encrypt refused: AccessDeniedException"));
@@ -661,13 +688,58 @@ class EnrollmentServiceTest {
         }
 
         @Test
+        void aLeaseFreedByAnInstallationThisRequestDidNotSeeIsGivenBack() {
+            TokenIssuer.Issued issued = token("edge", 10);
+            SharedActivation full = current(3, NOW.plus(Duration.ofDays(6)));
+            SharedActivation installedMeanwhile = new SharedActivation("66666666-2222-3333-4444-555555555555", new byte[] {6},
+                    NOW.plus(Duration.ofDays(7)), 3, 0, NOW);
+            when(store.load(any())).thenReturn(snapshot(issued, full));
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(true);
+            when(store.sharedActivation("edge")).thenReturn(Optional.of(installedMeanwhile));
+            when(vault.open(any(), eq("edge"), eq(installedMeanwhile.activationId()))).thenReturn(code);
+
+            assertThat(service.enroll(attempt(issued, request(null, Map.of()))).activationId()).isEqualTo(installedMeanwhile.activationId());
+            verify(activations, never()).create(any());
+            verify(store).releaseInstallLease("edge");
+        }
+
+        @Test
+        void theLeaseIsGivenBackWhenSsmRefusesTheActivation() {
+            TokenIssuer.Issued issued = token("edge", 10);
+            when(store.load(any())).thenReturn(snapshot(issued, null));
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(true);
+            when(activations.create(any())).thenThrow(new ActivationServiceUnavailableException("ThrottlingException", null));
+
+            assertThat(rejection(() -> service.enroll(attempt(issued, request(null, Map.of())))).failure())
+                    .isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
+            verify(store).releaseInstallLease("edge");
+        }
+
+        @Test
+        void anInstallationWhoseAnswerWasLostButWentThroughIsUsed() {
+            TokenIssuer.Issued issued = token("edge", 10);
+            when(store.load(any())).thenReturn(snapshot(issued, null));
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(true);
+            IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
+            when(activations.create(any())).thenReturn(fresh);
+            when(vault.seal(any(), any(), any())).thenReturn(new byte[] {9});
+            when(store.installSharedActivation(any(), any(), any(), any())).thenThrow(new StoreUnavailableException("timeout", null));
+            SharedActivation installed = new SharedActivation(fresh.activationId(), new byte[] {9}, fresh.expiresAt(), 3, 0, NOW);
+            when(store.sharedActivation("edge")).thenReturn(Optional.empty(), Optional.of(installed));
+            when(vault.open(any(), eq("edge"), eq(fresh.activationId()))).thenReturn(fresh.code());
+
+            assertThat(service.enroll(attempt(issued, request(null, Map.of()))).activationId()).isEqualTo(fresh.activationId());
+            verify(activations, never()).delete(any());
+        }
+
+        @Test
         void whileAnotherRequestCreatesTheNextActivationTheOthersWaitAndUseIt() {
             TokenIssuer.Issued issued = token("edge", 10);
             SharedActivation full = current(3, NOW.plus(Duration.ofDays(6)));
             SharedActivation installedMeanwhile = new SharedActivation("66666666-2222-3333-4444-555555555555", new byte[] {6},
                     NOW.plus(Duration.ofDays(7)), 3, 0, NOW);
             when(store.load(any())).thenReturn(snapshot(issued, full));
-            when(store.acquireInstallLease(any(), any(), any())).thenReturn(false);
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(false);
             when(store.sharedActivation("edge")).thenReturn(Optional.of(full), Optional.of(installedMeanwhile));
             when(vault.open(any(), eq("edge"), eq(installedMeanwhile.activationId()))).thenReturn(code);
 
@@ -682,7 +754,7 @@ class EnrollmentServiceTest {
             TokenIssuer.Issued issued = token("edge", 10);
             SharedActivation full = current(3, NOW.plus(Duration.ofDays(6)));
             when(store.load(any())).thenReturn(snapshot(issued, full));
-            when(store.acquireInstallLease(any(), any(), any())).thenReturn(false);
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(false);
             when(store.sharedActivation("edge")).thenReturn(Optional.of(full));
 
             EnrollmentRejectedException rejected = rejection(() -> service.enroll(attempt(issued, request(null, Map.of()))));

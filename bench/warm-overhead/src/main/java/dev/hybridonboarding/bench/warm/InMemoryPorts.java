@@ -55,7 +55,7 @@ final class InMemoryPorts {
         }
 
         @Override
-        public boolean acquireInstallLease(String fleet, Instant now, Instant until) {
+        public boolean acquireInstallLease(String fleet, String owner, Instant now, Instant until) {
             throw new IllegalStateException("the benchmark's shared activation never runs out");
         }
 
@@ -67,6 +67,11 @@ final class InMemoryPorts {
         @Override
         public boolean installSharedActivation(String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record) {
             throw new IllegalStateException("the benchmark's shared activation never runs out");
+        }
+
+        @Override
+        public boolean enrollmentRecorded(String enrollmentId) {
+            throw new IllegalStateException("the benchmark's commits never fail, so none is ever checked");
         }
 
         @Override
