@@ -268,6 +268,7 @@ class HybridMiddleware:
             ("POST", "faults"): self._add_fault,
             ("DELETE", "faults"): self._clear_faults,
             ("GET", "calls"): self._get_calls,
+            ("GET", "calls-by-access-key"): self._get_calls_by_access_key,
             ("DELETE", "calls"): self._reset_calls,
             ("GET", "events"): self._get_event_routes,
             ("POST", "events"): self._set_event_routes,
@@ -291,7 +292,8 @@ class HybridMiddleware:
         if call is None:
             return self._moto(environ, start_response)
 
-        self._calls.record(call.name)
+        access_key = BaseResponse.access_key_regex.search(environ.get("HTTP_AUTHORIZATION", ""))
+        self._calls.record(call.name, access_key.group(1) if access_key else None)
         fault = self._faults.check(call.name)
         if fault is not None:
             return self._fault_response(call, fault)(environ, start_response)
@@ -382,6 +384,9 @@ class HybridMiddleware:
 
     def _get_calls(self, _: dict[str, Any]) -> dict[str, int]:
         return self._calls.snapshot()
+
+    def _get_calls_by_access_key(self, _: dict[str, Any]) -> dict[str, dict[str, int]]:
+        return self._calls.by_access_key()
 
     def _reset_calls(self, body: dict[str, Any]) -> dict[str, int]:
         self._calls.reset()

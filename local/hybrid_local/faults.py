@@ -197,20 +197,29 @@ class FaultInjector:
 
 
 class CallCounter:
-    """How many times each call arrived since the last reset, faulted ones included."""
+    """How many times each call arrived since the last reset, faulted ones included, in all and per access key
+    (so that what one function called can be checked against its role's policy)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._by_key: dict[str, Counter[str]] = {}
 
-    def record(self, call: str) -> None:
+    def record(self, call: str, access_key: str | None = None) -> None:
         with self._lock:
             self._counts[call] += 1
+            if access_key:
+                self._by_key.setdefault(access_key, Counter())[call] += 1
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(sorted(self._counts.items()))
 
+    def by_access_key(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {key: dict(sorted(counts.items())) for key, counts in sorted(self._by_key.items())}
+
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._by_key.clear()

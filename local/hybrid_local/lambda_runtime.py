@@ -8,6 +8,7 @@ as Lambda scales out.
 """
 
 import ctypes
+import hashlib
 import json
 import logging
 import os
@@ -310,6 +311,14 @@ class CredentialsEndpoint:
 KEY_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
+def function_credentials(function: FunctionConfig) -> tuple[str, str, str]:
+    """Each function's role gets credentials of its own, as on Lambda, so the emulator can tell which function
+    made a call (and the tests can hold its calls against the role's policy). The key id has the shape AWS
+    signatures carry: 20 upper-case letters and digits."""
+    key_id = ("ASIA" + hashlib.sha1(function.logical_id.encode()).hexdigest().upper())[:20]
+    return key_id, "local-secret-" + function.logical_id, "local-session"
+
+
 class FunctionPool:
     """The execution environments of one function."""
 
@@ -376,11 +385,19 @@ class LambdaService:
                  max_concurrency: int):
         self.aws_env = aws_env
         self.spawner = _Spawner()
-        self.credentials = CredentialsEndpoint(*(aws_env.get(name, "") for name in KEY_VARIABLES))
-        snap_start_env = {k: v for k, v in aws_env.items() if k not in KEY_VARIABLES} | self.credentials.environment()
-        self.pools = {f.name: FunctionPool(f, snap_start_env if f.snap_start else aws_env, ric, max_concurrency, self.spawner)
+        self.credential_endpoints: list[CredentialsEndpoint] = []
+        self.pools = {f.name: FunctionPool(f, self._environment(f, aws_env), ric, max_concurrency, self.spawner)
                       for f in functions}
         self.by_arn = {f.arn: f.name for f in functions}
+
+    def _environment(self, function: FunctionConfig, aws_env: dict[str, str]) -> dict[str, str]:
+        credentials = function_credentials(function)
+        without_keys = {k: v for k, v in aws_env.items() if k not in KEY_VARIABLES}
+        if function.snap_start:
+            endpoint = CredentialsEndpoint(*credentials)
+            self.credential_endpoints.append(endpoint)
+            return without_keys | endpoint.environment()
+        return without_keys | dict(zip(KEY_VARIABLES, credentials))
 
     def pool(self, name_or_arn: str) -> FunctionPool:
         name = self.by_arn.get(name_or_arn.split(":$LATEST")[0], name_or_arn)
@@ -397,4 +414,5 @@ class LambdaService:
         for pool in self.pools.values():
             pool.stop()
         self.spawner.stop()
-        self.credentials.stop()
+        for endpoint in self.credential_endpoints:
+            endpoint.stop()

@@ -9,7 +9,7 @@ from typing import Any
 
 from .emulator import LocalAws
 from .http_api import HttpApi, TokenBucket, route_of
-from .lambda_runtime import InvocationError, LambdaService, RuntimeInterfaceClient
+from .lambda_runtime import InvocationError, LambdaService, RuntimeInterfaceClient, function_credentials
 from .loopback import LoopbackHandler, serve
 from .stack import ACCOUNT_ID, DeployError, StackDeployer
 from .triggers import QueuePollers, Schedules
@@ -107,7 +107,8 @@ class LocalStack:
             "apiUrl": self.api_url,
             "controlUrl": self.control_url,
             "outputs": self.stack.outputs,
-            "functions": {pool.function.logical_id: {"name": pool.function.name, "logFile": str(pool.function.log_file)}
+            "functions": {pool.function.logical_id: {"name": pool.function.name, "logFile": str(pool.function.log_file),
+                                                     "accessKeyId": function_credentials(pool.function)[0]}
                           for pool in self.lambdas.pools.values()},
             "pid": os.getpid(),
         }

@@ -227,8 +227,19 @@ def test_snapstart_functions_get_credentials_from_an_endpoint_as_on_lambda(stack
     endpoint = snap.aws_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
     assert requests.get(endpoint, timeout=10).status_code == 403
     served = requests.get(endpoint, headers={"Authorization": snap.aws_env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}, timeout=10).json()
-    assert served["AccessKeyId"] == "test"
+    assert served["AccessKeyId"].startswith("ASIA") and len(served["AccessKeyId"]) == 20
     assert set(served) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
+
+
+def test_the_emulator_tells_calls_apart_by_access_key(stack: LocalStack) -> None:
+    requests.delete(f"{stack.aws.endpoint_url}/_hybrid/calls", timeout=10)
+    sqs = boto3.client("sqs", endpoint_url=stack.aws.endpoint_url, region_name=REGION,
+                       aws_access_key_id="ASIATESTKEY000000001", aws_secret_access_key="secret")
+    sqs.list_queues()
+
+    by_key = requests.get(f"{stack.aws.endpoint_url}/_hybrid/calls-by-access-key", timeout=10).json()
+
+    assert by_key["ASIATESTKEY000000001"] == {"sqs.ListQueues": 1}
 
 
 def test_schedule_ticks_reach_the_function_with_the_schedules_input(stack: LocalStack, echo_project: Path) -> None:

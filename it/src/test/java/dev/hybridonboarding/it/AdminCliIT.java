@@ -171,7 +171,7 @@ class AdminCliIT {
                 .contains("not its ARN");
         assertThat(hob("fleet", "create", fleet, "--registration-limit", "5").err()).contains("shared fleets");
         assertThat(hob("fleet", "create", fleet, "--instance-role", "SomeOtherRole").err())
-                .contains("may only hand SSM instance roles named");
+                .contains("may only hand SSM the stack's instance role").contains("-instance-...");
         Run badDuration = hob("token", "create", "--lifetime", "banana");
         assertThat(badDuration.exitCode()).isEqualTo(2);
         assertThat(badDuration.err()).contains("not a duration");

@@ -1,0 +1,77 @@
+package dev.hybridonboarding.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
+
+/**
+ * The emulator does not enforce IAM, so this runs after every other integration test and holds each AWS call the
+ * enrollment function made (told apart by its own credentials) against the policy its role has in the deployed
+ * template. A call the policy does not allow would fail on AWS however well it works here.
+ */
+@Order(Integer.MAX_VALUE)
+class FunctionPermissionsIT {
+
+    private final LocalStack stack = LocalStack.get();
+
+    /** A transaction needs the permission of each kind of item it writes; CreateActivation with tags needs tagging. */
+    private static final Map<String, List<String>> IMPLIED_ACTIONS = Map.of(
+            "dynamodb:TransactWriteItems", List.of("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+            "dynamodb:TransactGetItems", List.of("dynamodb:GetItem"),
+            "ssm:CreateActivation", List.of("ssm:CreateActivation", "ssm:AddTagsToResource"));
+
+    @SuppressWarnings("unchecked")
+    private Set<String> allowedActions(String roleLogicalId) throws IOException {
+        String body;
+        try (CloudFormationClient cloudFormation = stack.clients.configure(CloudFormationClient.builder()).build()) {
+            body = cloudFormation.getTemplate(request -> request.stackName(String.valueOf(stack.state.get("stackName")))).templateBody();
+        }
+        Map<String, Object> role = (Map<String, Object>) ((Map<String, Object>) JSON.std.mapFrom(body).get("Resources")).get(roleLogicalId);
+        assertThat(role).as("role " + roleLogicalId + " in the deployed template").isNotNull();
+        Set<String> allowed = new HashSet<>();
+        for (Object policy : (List<Object>) ((Map<String, Object>) role.get("Properties")).getOrDefault("Policies", List.of())) {
+            Object statements = ((Map<String, Object>) ((Map<String, Object>) policy).get("PolicyDocument")).get("Statement");
+            for (Object statement : statements instanceof List<?> list ? list : List.of(statements)) {
+                Map<String, Object> s = (Map<String, Object>) statement;
+                if ("Allow".equals(s.get("Effect"))) {
+                    Object action = s.get("Action");
+                    for (Object a : action instanceof List<?> list ? list : List.of(action)) {
+                        allowed.add(String.valueOf(a));
+                    }
+                }
+            }
+        }
+        return allowed;
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void everyCallTheEnrollmentFunctionMadeIsAllowedByItsRole() throws IOException {
+        Map<String, Object> function = (Map<String, Object>) ((Map<String, Object>) stack.state.get("functions")).get("EnrollmentFunction");
+        String accessKey = (String) function.get("accessKeyId");
+        Map<String, Object> calls = (Map<String, Object>) stack.emulator("GET", "calls-by-access-key", null).getOrDefault(accessKey, Map.of());
+        assertThat(calls).as("calls the enrollment function made during the run")
+                .containsKeys("dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "ssm.CreateActivation");
+
+        Set<String> allowed = allowedActions("EnrollmentFunctionRole");
+        List<String> denied = new ArrayList<>();
+        for (String call : calls.keySet()) {
+            String action = call.replaceFirst("\\.", ":");
+            for (String needed : IMPLIED_ACTIONS.getOrDefault(action, List.of(action))) {
+                if (!allowed.contains(needed)) {
+                    denied.add(call + " needs " + needed);
+                }
+            }
+        }
+        assertThat(denied).as("calls the role's policy does not allow (allowed: " + allowed + ")").isEmpty();
+    }
+}
