@@ -9,16 +9,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 
 /**
- * The emulator does not enforce IAM, so this runs after every other integration test and holds each AWS call the
- * enrollment function made (told apart by its own credentials) against the policy its role has in the deployed
- * template. A call the policy does not allow would fail on AWS however well it works here.
+ * The emulator does not enforce IAM, so this runs after every other integration test (in a failsafe execution of
+ * its own) and holds each AWS call the enrollment function made, told apart by its own credentials, against the
+ * policy its role has in the deployed template. A call the policy does not allow would fail on AWS however well it
+ * works here.
  */
-@Order(Integer.MAX_VALUE)
 class FunctionPermissionsIT {
 
     private final LocalStack stack = LocalStack.get();
