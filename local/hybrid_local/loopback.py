@@ -21,9 +21,18 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         pass
 
 
-def serve(handler: type[BaseHTTPRequestHandler], name: str) -> ThreadingHTTPServer:
-    """Serves a handler on a free loopback port from a daemon thread."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+class BurstServer(ThreadingHTTPServer):
+    """A threaded server that takes a burst of connections at once, as API Gateway and Lambda's endpoints do.
+
+    Python's default listen backlog is 5: a sixth connection arriving before the accept loop catches up is
+    reset, and its client sees a failure for a request the server may still carry out."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
+def serve(handler: type[BaseHTTPRequestHandler], name: str, port: int = 0) -> BurstServer:
+    """Serves a handler on a loopback port (any free one by default) from a daemon thread."""
+    server = BurstServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
     return server
