@@ -14,11 +14,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .lambda_runtime import InvocationError, LambdaService
+from .loopback import BurstServer, serve
 
 log = logging.getLogger("hybrid_local.http_api")
 
@@ -74,6 +75,11 @@ class TokenBucket:
         self.tokens, self.stamp = float(self.capacity), time.monotonic()
         self.lock = threading.Lock()
 
+    def refill(self) -> None:
+        """Back to a full bucket, so that a test starts from a known state whatever ran before it."""
+        with self.lock:
+            self.tokens, self.stamp = float(self.capacity), time.monotonic()
+
     def take(self) -> bool:
         with self.lock:
             now = time.monotonic()
@@ -89,6 +95,7 @@ class HttpApi:
     def __init__(self, api_id: str, account_id: str, region: str, routes: list[Route], lambdas: LambdaService,
                  throttle: TokenBucket | None, port: int = 0):
         self.api_id = api_id
+        self.throttle = throttle
         api = self
         # Specific routes win over greedy ones and over $default, as in API Gateway.
         routes = sorted(routes, key=lambda r: (r.key == "$default", "+}" in r.key, -len(r.key)))
@@ -139,8 +146,9 @@ class HttpApi:
             def log_message(self, fmt: str, *args: Any) -> None:
                 log.info("%s %s", self.address_string(), fmt % args)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
+        self.handler = Handler
+        self.port = port
+        self.server: BurstServer | None = None
         self.account_id, self.region = account_id, region
 
     @property
@@ -148,11 +156,12 @@ class HttpApi:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> None:
-        threading.Thread(target=self.server.serve_forever, name="http-api", daemon=True).start()
+        self.server = serve(self.handler, "http-api", self.port)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
 
     def event(self, request: BaseHTTPRequestHandler, route: Route, params: dict[str, str], url: Any, body: bytes,
               started: float) -> dict[str, Any]:

@@ -3,14 +3,13 @@ in the Lambda Java runtime interface client, its HTTP APIs, schedules and queue 
 
 import logging
 import os
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from .emulator import LocalAws
 from .http_api import HttpApi, TokenBucket, route_of
 from .lambda_runtime import InvocationError, LambdaService, RuntimeInterfaceClient, function_credentials
-from .loopback import LoopbackHandler, serve
+from .loopback import BurstServer, LoopbackHandler, serve
 from .stack import ACCOUNT_ID, DeployError, StackDeployer
 from .triggers import QueuePollers, Schedules
 
@@ -45,7 +44,7 @@ class LocalStack:
         self.apis: list[HttpApi] = []
         self.schedules: Schedules | None = None
         self.pollers: QueuePollers | None = None
-        self.control: ThreadingHTTPServer | None = None
+        self.control: BurstServer | None = None
         self.stack = None
 
     def start(self) -> "LocalStack":
@@ -97,6 +96,13 @@ class LocalStack:
     def control_url(self) -> str:
         return f"http://127.0.0.1:{self.control.server_address[1]}" if self.control else ""
 
+    def refill_api_throttles(self) -> None:
+        """Every stage's token bucket back to full: a test that counts on the stage's limits starts from a known
+        state, whatever the tests before it sent."""
+        for api in self.apis:
+            if api.throttle:
+                api.throttle.refill()
+
     def state(self) -> dict[str, Any]:
         """What scripts, the admin CLI and the integration tests need to drive the stack."""
         return {
@@ -113,7 +119,7 @@ class LocalStack:
             "pid": os.getpid(),
         }
 
-    def _control_server(self) -> ThreadingHTTPServer:
+    def _control_server(self) -> BurstServer:
         stack = self
 
         class Control(LoopbackHandler):
@@ -128,7 +134,10 @@ class LocalStack:
 
             def do_POST(self) -> None:
                 parts = self.path.strip("/").split("/")
-                if len(parts) == 3 and parts[0] == "schedules" and parts[2] == "tick":
+                if parts == ["apis", "throttle", "refill"]:
+                    stack.refill_api_throttles()
+                    self.reply(200, {"refilled": [api.api_id for api in stack.apis if api.throttle]})
+                elif len(parts) == 3 and parts[0] == "schedules" and parts[2] == "tick":
                     if parts[1] not in stack.schedules.schedules:
                         self.reply(404, {"message": f"no schedule {parts[1]}"})
                         return
