@@ -296,17 +296,22 @@ class HybridMiddleware:
         self._calls.record(call.name, access_key.group(1) if access_key else None)
         fault = self._faults.check(call.name)
         if fault is not None:
+            if fault.answer_lost:
+                Response.from_app(self._serve(call, environ), environ, buffered=True)
             return self._fault_response(call, fault)(environ, start_response)
+        return self._serve(call, environ)(environ, start_response)
+
+    def _serve(self, call: AwsCall, environ: dict[str, Any]) -> WSGIApp:
+        """What answers the call: the hybrid backend or moto."""
         if call.service == "ssm" and call.action in self._ssm.actions:
             params = self._json_params(environ)
             if params is None or self._ssm.handles(call.action, params):
-                return self._ssm_response(call, environ, params)(environ, start_response)
+                return self._ssm_response(call, environ, params)
         if call.service == "dynamodb":
             # moto's conditional writes are check-then-act; one at a time makes them atomic.
             with self._dynamodb_lock:
-                response = Response.from_app(self._moto, environ, buffered=True)
-            return response(environ, start_response)
-        return self._moto(environ, start_response)
+                return Response.from_app(self._moto, environ, buffered=True)
+        return self._moto
 
     # -- AWS calls --------------------------------------------------------------
 

@@ -44,11 +44,13 @@ class EmulatorClock:
 
 @dataclass(frozen=True)
 class InjectedFault:
-    """The error a call gets instead of reaching the service."""
+    """The error a call gets instead of reaching the service, or, with ``answer_lost``, after the service
+    applied it: the caller then cannot tell that its call went through, as when a response is lost."""
 
     error: str
     status: int
     message: str
+    answer_lost: bool = False
 
 
 class FaultSpecError(ValueError):
@@ -74,6 +76,7 @@ class _FailNextCalls:
             "status": self.fault.status,
             "message": self.fault.message,
             "count": self.remaining,
+            "answerLost": self.fault.answer_lost,
         }
 
 
@@ -150,7 +153,10 @@ class FaultInjector:
             raise FaultSpecError("'status' must be an HTTP error status (400-599)")
         if not isinstance(message, str):
             raise FaultSpecError("'message' must be a string")
-        return InjectedFault(error, status, message)
+        answer_lost = spec.get("answerLost", False)
+        if not isinstance(answer_lost, bool):
+            raise FaultSpecError("'answerLost' must be true or false")
+        return InjectedFault(error, status, message, answer_lost)
 
     def _failure_from(self, target: str, spec: dict[str, Any]) -> _FailNextCalls:
         if "error" not in spec:
@@ -162,6 +168,8 @@ class FaultInjector:
         return _FailNextCalls(target, fault, count)
 
     def _rate_limit_from(self, target: str, spec: dict[str, Any]) -> _RateLimit:
+        if spec.get("answerLost"):
+            raise FaultSpecError("'answerLost' applies to failing next calls, not to a rate limit")
         rate = spec["ratePerSecond"]
         burst = spec.get("burst", 1)
         for name, value in (("ratePerSecond", rate), ("burst", burst)):

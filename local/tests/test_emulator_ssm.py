@@ -828,6 +828,27 @@ def test_faults_in_each_protocol(
     assert control.get("calls")[target] == 2
 
 
+def test_a_lost_answer_is_an_error_for_a_call_that_went_through(client: Any, ssm: Any, control: Any,
+                                                                roles: dict[str, str]) -> None:
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(TableName="lost-answers", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    control.post("faults", {"target": "dynamodb.PutItem", "error": "InternalServerError", "status": 500, "answerLost": True})
+    control.post("faults", {"target": "ssm.CreateActivation", "error": "InternalServerError", "status": 500,
+                            "answerLost": True})
+
+    with pytest.raises(ClientError) as put:
+        dynamodb.put_item(TableName="lost-answers", Item={"pk": {"S": "written"}})
+    with pytest.raises(ClientError) as created:
+        ssm.create_activation(IamRole=roles["plain"])
+
+    assert error_of(put)[0] == error_of(created)[0] == "InternalServerError"
+    assert dynamodb.get_item(TableName="lost-answers", Key={"pk": {"S": "written"}})["Item"] == {"pk": {"S": "written"}}
+    assert len(ssm.describe_activations()["ActivationList"]) == 1
+    dynamodb.delete_table(TableName="lost-answers")
+
+
 def test_rate_limit_throttles_the_excess(ssm: Any, control: Any) -> None:
     control.post("faults", {"target": "ssm.DescribeActivations", "ratePerSecond": 0.001, "burst": 2})
     ssm.describe_activations()
@@ -867,6 +888,7 @@ def test_fault_listing_and_bad_specs(control: Any) -> None:
                 "status": 500,
                 "message": "Injected fault: InternalError",
                 "count": 3,
+                "answerLost": False,
             },
             {
                 "target": "kms.Decrypt",
@@ -882,6 +904,8 @@ def test_fault_listing_and_bad_specs(control: Any) -> None:
         {"target": "a.B"},
         {"target": "a.B", "error": "X", "status": 200},
         {"target": "a.B", "error": "X", "count": 0},
+        {"target": "a.B", "error": "X", "answerLost": "yes"},
+        {"target": "a.B", "ratePerSecond": 1, "answerLost": True},
     ]
     for bad in bad_specs:
         assert control.request("POST", "faults", bad).status_code == 400
