@@ -202,9 +202,18 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
 
     @Override
     public boolean enrollmentRecorded(String enrollmentId) {
+        return exists(TableItems.enrollmentKey(enrollmentId));
+    }
+
+    @Override
+    public boolean activationRecorded(String activationId) {
+        return exists(TableItems.activationKey(activationId));
+    }
+
+    private boolean exists(Map<String, AttributeValue> key) {
         Map<String, AttributeValue> item = call("GetItem", () -> dynamo.getItem(request -> request
                 .tableName(table)
-                .key(TableItems.enrollmentKey(enrollmentId))
+                .key(key)
                 .consistentRead(true)
                 .projectionExpression("pk")).item());
         return item != null && !item.isEmpty();

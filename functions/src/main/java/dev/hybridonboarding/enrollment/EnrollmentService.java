@@ -163,13 +163,19 @@ public final class EnrollmentService {
                 e.replacedRetryActivationId());
         try {
             store.commit(commit);
-        } catch (CommitRejectedException lost) {
-            deleteUnused(issued.activationId(), "commit-rejected");
-            throw afterLostCommit(lost, e.token());
         } catch (RuntimeException failed) {
-            // The commit's answer may be lost while the commit went through: the activation is then in use.
-            if (!committedAfterAll(e.enrollmentId(), issued.activationId())) {
-                throw failed instanceof StoreUnavailableException unavailable ? serviceUnavailable(unavailable) : failed;
+            // The commit's answer may be lost while the commit went through, and an SDK retry of a commit that
+            // went through is refused by its own first attempt: either way the activation is then in use.
+            switch (ownCommitLanded(e.enrollmentId(), issued.activationId())) {
+                case LANDED -> {
+                    return issued(e, issued.activationId(), issued.code(), issued.expiresAt());
+                }
+                case NOT_LANDED -> {
+                    deleteUnused(issued.activationId(), failed instanceof CommitRejectedException ? "commit-rejected" : "commit-failed");
+                    throw failed instanceof CommitRejectedException rejected ? afterLostCommit(rejected, e.token())
+                            : failed instanceof StoreUnavailableException unavailable ? serviceUnavailable(unavailable) : failed;
+                }
+                default -> throw serviceUnavailable(failed);
             }
         }
         return issued(e, issued.activationId(), issued.code(), issued.expiresAt());
@@ -198,12 +204,20 @@ public final class EnrollmentService {
             try {
                 store.commit(commit);
                 return issued(e, handed.activationId(), code, handed.expiresAt());
-            } catch (CommitRejectedException lost) {
+            } catch (RuntimeException failed) {
+                CommitOutcome outcome = ownCommitLanded(e.enrollmentId(), handed.activationId());
+                if (outcome == CommitOutcome.LANDED) {
+                    return issued(e, handed.activationId(), code, handed.expiresAt());
+                }
+                if (outcome == CommitOutcome.UNKNOWN || failed instanceof StoreUnavailableException) {
+                    throw serviceUnavailable(failed);
+                }
+                if (!(failed instanceof CommitRejectedException lost)) {
+                    throw failed;
+                }
                 if (lost.reason() != CommitRejectedException.Reason.SHARED_ACTIVATION_SPENT) {
                     throw afterLostCommit(lost, e.token());
                 }
-            } catch (StoreUnavailableException unavailable) {
-                throw serviceUnavailable(unavailable);
             }
         }
         log.warn("enrollment.shared-contention", "fleet", e.fleet().name(), "tokenId", e.token().tokenId());
@@ -247,21 +261,23 @@ public final class EnrollmentService {
                     fleet.registrationLimit(), 0, now);
             ActivationRecord record = new ActivationRecord(issued.activationId(), fleet.name(), FleetMode.SHARED, Optional.empty(),
                     fleet.registrationLimit(), issued.expiresAt(), now);
-            if (store.installSharedActivation(fleet.name(), replaced.map(SharedActivation::activationId), next, record)) {
+            boolean installed = store.installSharedActivation(fleet.name(), replaced.map(SharedActivation::activationId), next, record);
+            // Refused, it may still be ours: an SDK retry of an installation whose answer was lost meets its own
+            // first attempt, and other requests may already be handing that activation out.
+            if (installed || ownInstallLanded(fleet, issued.activationId()) == CommitOutcome.LANDED) {
                 log.info("shared-activation.installed", "fleet", fleet.name(), "activationId", issued.activationId(),
                         "replaced", replaced.map(SharedActivation::activationId).orElse("none"),
                         "registrationLimit", fleet.registrationLimit(), "expiresAt", issued.expiresAt());
                 return Optional.of(next);
             }
-            deleteUnused(issued.activationId(), "shared-install-lost");
             releaseLeaseQuietly(fleet);
             return Optional.empty();
         } catch (RuntimeException failed) {
             // An activation good for a whole fleet must not outlive this request unrecorded, but one whose
-            // installation went through although its answer was lost is the fleet's current one.
-            Optional<SharedActivation> installed = installedAfterAll(fleet, issued.activationId());
-            if (installed.isPresent()) {
-                return installed;
+            // installation went through although its answer was lost is in use.
+            if (ownInstallLanded(fleet, issued.activationId()) == CommitOutcome.LANDED) {
+                return unavailableAs503(() -> store.sharedActivation(fleet.name()))
+                        .filter(installed -> installed.activationId().equals(issued.activationId()));
             }
             releaseLeaseQuietly(fleet);
             throw failed instanceof ActivationServiceUnavailableException || failed instanceof StoreUnavailableException
@@ -394,40 +410,45 @@ public final class EnrollmentService {
         }
     }
 
+    private enum CommitOutcome { LANDED, NOT_LANDED, UNKNOWN }
+
     /**
-     * Whether a commit that failed without an answer went through; if it did not, the activation is deleted.
-     * When even that cannot be told, the activation is kept: a used one must never be deleted.
+     * Whether this request's own commit went through although the call failed. The enrollment id is this
+     * request's alone, so finding its record means the commit is ours, whatever the failure said. When that
+     * cannot be told, the activation is kept: a used one must never be deleted.
      */
-    private boolean committedAfterAll(String enrollmentId, String activationId) {
+    private CommitOutcome ownCommitLanded(String enrollmentId, String activationId) {
         try {
             if (store.enrollmentRecorded(enrollmentId)) {
                 log.info("enrollment.committed-after-all", "enrollmentId", enrollmentId, "activationId", activationId);
-                return true;
+                return CommitOutcome.LANDED;
             }
+            return CommitOutcome.NOT_LANDED;
         } catch (RuntimeException unknown) {
             log.error("activation.kept-unconfirmed", "activationId", activationId, "enrollmentId", enrollmentId,
                     "cause", unknown.getClass().getSimpleName());
-            return false;
+            return CommitOutcome.UNKNOWN;
         }
-        deleteUnused(activationId, "commit-failed");
-        return false;
     }
 
-    /** The same for a shared activation: it is the fleet's current one if its installation went through. */
-    private Optional<SharedActivation> installedAfterAll(Fleet fleet, String activationId) {
+    /**
+     * Whether this request's own installation went through: it recorded the activation in the same transaction.
+     * The fleet's current activation is no proof either way, since others may have filled and replaced it
+     * already. One that did not go through is deleted; when that cannot be told, it is kept.
+     */
+    private CommitOutcome ownInstallLanded(Fleet fleet, String activationId) {
         try {
-            Optional<SharedActivation> current = store.sharedActivation(fleet.name());
-            if (current.isPresent() && current.get().activationId().equals(activationId)) {
+            if (store.activationRecorded(activationId)) {
                 log.info("shared-activation.installed-after-all", "fleet", fleet.name(), "activationId", activationId);
-                return current;
+                return CommitOutcome.LANDED;
             }
         } catch (RuntimeException unknown) {
             log.error("activation.kept-unconfirmed", "activationId", activationId, "fleet", fleet.name(),
                     "cause", unknown.getClass().getSimpleName());
-            return Optional.empty();
+            return CommitOutcome.UNKNOWN;
         }
         deleteUnused(activationId, "shared-install-failed");
-        return Optional.empty();
+        return CommitOutcome.NOT_LANDED;
     }
 
     private void deleteUnused(String activationId, String why) {

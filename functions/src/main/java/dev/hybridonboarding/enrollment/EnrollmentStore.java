@@ -42,6 +42,9 @@ public interface EnrollmentStore {
     /** Whether a commit whose answer was lost went through after all. */
     boolean enrollmentRecorded(String enrollmentId);
 
+    /** Whether an activation is recorded: an installation whose answer was lost went through after all. */
+    boolean activationRecorded(String activationId);
+
     /** A consistent read of the fleet's shared activation. */
     Optional<SharedActivation> sharedActivation(String fleet);
 }

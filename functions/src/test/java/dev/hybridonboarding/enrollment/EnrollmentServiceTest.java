@@ -332,6 +332,36 @@ class EnrollmentServiceTest {
         }
 
         @Test
+        void aCommitRefusedOnlyBecauseItsOwnLostAttemptWentThroughIsACreation() {
+            TokenIssuer.Issued issued = token("default", 1);
+            when(store.load(any())).thenReturn(snapshot(issued.token()));
+            when(activations.create(any())).thenReturn(activation("11111111-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
+            doThrow(new CommitRejectedException(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED)).when(store).commit(any());
+            ArgumentCaptor<String> checked = ArgumentCaptor.forClass(String.class);
+            when(store.enrollmentRecorded(checked.capture())).thenReturn(true);
+
+            EnrollmentResult result = service.enroll(attempt(issued, request("m-1", Map.of())));
+
+            assertThat(result.created()).as("answered 201, not as a replay").isTrue();
+            assertThat(checked.getValue()).isEqualTo(result.enrollmentId());
+            verify(activations, never()).delete(any());
+            verify(store).load(any());
+        }
+
+        @Test
+        void aRefusedCommitWhoseOutcomeCannotBeToldKeepsTheActivationAndIsA503() {
+            TokenIssuer.Issued issued = token("default", 1);
+            when(store.load(any())).thenReturn(snapshot(issued.token()));
+            when(activations.create(any())).thenReturn(activation("11111111-2222-3333-4444-555555555555", NOW.plusSeconds(3600)));
+            doThrow(new CommitRejectedException(CommitRejectedException.Reason.TOKEN_SPENT)).when(store).commit(any());
+            when(store.enrollmentRecorded(any())).thenThrow(new StoreUnavailableException("still down", null));
+
+            assertThat(rejection(() -> service.enroll(attempt(issued, request("m-1", Map.of())))).failure())
+                    .isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
+            verify(activations, never()).delete(any());
+        }
+
+        @Test
         void whenItCannotBeToldWhetherTheCommitWentThroughTheActivationIsKept() {
             TokenIssuer.Issued issued = token("default", 1);
             when(store.load(any())).thenReturn(snapshot(issued.token()));
@@ -657,6 +687,22 @@ class EnrollmentServiceTest {
         }
 
         @Test
+        void aHandoutRefusedOnlyBecauseItsOwnLostAttemptWentThroughIsACreation() {
+            TokenIssuer.Issued issued = token("edge", 10);
+            SharedActivation shared = current(1, NOW.plus(Duration.ofDays(6)));
+            when(store.load(any())).thenReturn(snapshot(issued, shared));
+            when(vault.open(any(), eq("edge"), eq(shared.activationId()))).thenReturn(code);
+            doThrow(new CommitRejectedException(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED)).when(store).commit(any());
+            when(store.enrollmentRecorded(any())).thenReturn(true);
+
+            EnrollmentResult result = service.enroll(attempt(issued, request("m-1", Map.of())));
+
+            assertThat(result.created()).isTrue();
+            assertThat(result.activationId()).isEqualTo(shared.activationId());
+            verify(store).commit(any());
+        }
+
+        @Test
         void aKmsOutageWhileSealingANewActivationDeletesItAndIsA503() {
             TokenIssuer.Issued issued = token("edge", 10);
             when(store.load(any())).thenReturn(snapshot(issued, null));
@@ -724,8 +770,25 @@ class EnrollmentServiceTest {
             when(activations.create(any())).thenReturn(fresh);
             when(vault.seal(any(), any(), any())).thenReturn(new byte[] {9});
             when(store.installSharedActivation(any(), any(), any(), any())).thenThrow(new StoreUnavailableException("timeout", null));
+            when(store.activationRecorded(fresh.activationId())).thenReturn(true);
             SharedActivation installed = new SharedActivation(fresh.activationId(), new byte[] {9}, fresh.expiresAt(), 3, 0, NOW);
             when(store.sharedActivation("edge")).thenReturn(Optional.empty(), Optional.of(installed));
+            when(vault.open(any(), eq("edge"), eq(fresh.activationId()))).thenReturn(fresh.code());
+
+            assertThat(service.enroll(attempt(issued, request(null, Map.of()))).activationId()).isEqualTo(fresh.activationId());
+            verify(activations, never()).delete(any());
+        }
+
+        @Test
+        void anInstallationRefusedOnlyBecauseItsOwnLostAttemptWentThroughIsKeptAndUsed() {
+            TokenIssuer.Issued issued = token("edge", 10);
+            when(store.load(any())).thenReturn(snapshot(issued, null));
+            when(store.acquireInstallLease(any(), any(), any(), any())).thenReturn(true);
+            IssuedActivation fresh = activation("44444444-2222-3333-4444-555555555555", NOW.plus(fleet.activationLifetime()));
+            when(activations.create(any())).thenReturn(fresh);
+            when(vault.seal(any(), any(), any())).thenReturn(new byte[] {9});
+            when(store.installSharedActivation(any(), any(), any(), any())).thenReturn(false);
+            when(store.activationRecorded(fresh.activationId())).thenReturn(true);
             when(vault.open(any(), eq("edge"), eq(fresh.activationId()))).thenReturn(fresh.code());
 
             assertThat(service.enroll(attempt(issued, request(null, Map.of()))).activationId()).isEqualTo(fresh.activationId());

@@ -75,6 +75,11 @@ final class InMemoryPorts {
         }
 
         @Override
+        public boolean activationRecorded(String activationId) {
+            throw new IllegalStateException("the benchmark's installations never fail, so none is ever checked");
+        }
+
+        @Override
         public Optional<SharedActivation> sharedActivation(String fleet) {
             throw new IllegalStateException("the benchmark's shared activation never runs out");
         }
