@@ -14,13 +14,27 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 
-/** Calls the HTTP API as a machine does. */
+/**
+ * Calls the HTTP API as a machine does. A machine at first boot retries while the service says it is briefly
+ * unable to answer — 503 with Retry-After, or the API stage's own 429 — so the enrolling calls here do the same:
+ * what a test asserts is the answer a machine ends up with, which load on the machine cannot change. The
+ * {@code ...Once} calls send exactly one request, for tests of those answers themselves.
+ */
 final class Api {
+
+    /** Longer than any outage a test provokes by load alone; a machine's install script waits as long. */
+    private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(120);
+    private static final Duration STAGE_THROTTLE_BACKOFF = Duration.ofMillis(500);
 
     private final LocalStack stack;
 
@@ -41,8 +55,65 @@ final class Api {
         return body;
     }
 
+    /** Enrolls as a machine does, retrying busy answers; the last answer is the one the machine acts on. */
     ApiResponse enroll(String token, Map<String, Object> body) {
+        return enrollAsMachine(token, body).last();
+    }
+
+    /** Every answer a machine got on its way to a definitive one. */
+    Answers enrollAsMachine(String token, Map<String, Object> body) {
+        return retryWhileBusy(() -> enrollOnce(token, body));
+    }
+
+    ApiResponse enrollOnce(String token, Map<String, Object> body) {
         return post("/v1/activations", token, "application/json", json(body));
+    }
+
+    /** The answers of one machine's attempts, oldest first. */
+    record Answers(List<ApiResponse> all) {
+
+        ApiResponse last() {
+            return all.get(all.size() - 1);
+        }
+
+        boolean wasBusyBefore() {
+            return all.size() > 1;
+        }
+    }
+
+    static boolean isBusy(ApiResponse response) {
+        return response.status() == 503
+                || (response.status() == 429 && "Too Many Requests".equals(response.json().get("message")));
+    }
+
+    private static Answers retryWhileBusy(Supplier<ApiResponse> call) {
+        Instant giveUp = Instant.now().plus(GIVE_UP_AFTER);
+        List<ApiResponse> answers = new ArrayList<>();
+        for (int attempt = 1; ; attempt++) {
+            ApiResponse response = call.get();
+            answers.add(response);
+            if (!isBusy(response) || Instant.now().isAfter(giveUp)) {
+                return new Answers(List.copyOf(answers));
+            }
+            pause(waitBefore(response, attempt));
+        }
+    }
+
+    /** Retry-After as the service asks, or a growing pause for the stage's 429, with jitter so machines spread. */
+    private static Duration waitBefore(ApiResponse response, int attempt) {
+        String retryAfter = response.header("Retry-After");
+        Duration base = retryAfter != null ? Duration.ofSeconds(Long.parseLong(retryAfter))
+                : STAGE_THROTTLE_BACKOFF.multipliedBy(Math.min(attempt, 8));
+        return base.plusMillis(ThreadLocalRandom.current().nextLong(250));
+    }
+
+    private static void pause(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     ApiResponse post(String path, String token, String contentType, String body) {
@@ -68,9 +139,14 @@ final class Api {
 
     /**
      * The same request sent from another loopback address (127.0.0.0/8 is all loopback on Linux), so that the
-     * API sees a different source IP; java.net.http cannot choose its local address.
+     * API sees a different source IP; java.net.http cannot choose its local address. Busy answers are retried
+     * as by {@link #enroll}.
      */
     ApiResponse enrollFrom(String sourceAddress, String token, Map<String, Object> body) {
+        return retryWhileBusy(() -> enrollOnceFrom(sourceAddress, token, body)).last();
+    }
+
+    private ApiResponse enrollOnceFrom(String sourceAddress, String token, Map<String, Object> body) {
         URI api = stack.apiUrl;
         byte[] payload = json(body).getBytes(StandardCharsets.UTF_8);
         try (Socket socket = new Socket()) {

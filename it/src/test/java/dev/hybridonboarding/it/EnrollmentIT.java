@@ -317,7 +317,7 @@ class EnrollmentIT {
             Ledger before = ledger(issued.token());
             stack.injectFault("ssm.CreateActivation", "ThrottlingException", 400, -1);
 
-            ApiResponse response = api.enroll(issued.bearer().reveal(), Api.body("web", "machine-throttled", null));
+            ApiResponse response = api.enrollOnce(issued.bearer().reveal(), Api.body("web", "machine-throttled", null));
 
             assertRefused(response, 503, "service_unavailable", before, issued.token());
             assertThat(Integer.parseInt(response.header("Retry-After"))).isPositive();
@@ -328,12 +328,34 @@ class EnrollmentIT {
         }
 
         @Test
+        void aCommitWhoseAnswerIsLostIsStillAnsweredAsTheCreationItWas() {
+            TokenIssuer.Issued issued = stack.token(fleet, 2);
+            String token = issued.bearer().reveal();
+            Ledger before = ledger(issued.token());
+            // The table applies the commit and the answer is lost; the SDK's retry is then refused by the commit
+            // it repeats.
+            stack.emulator("POST", "faults", Map.of("target", "dynamodb.TransactWriteItems", "error", "InternalServerError",
+                    "status", 500, "count", 1, "answerLost", true));
+
+            ApiResponse first = api.enrollOnce(token, Api.body("web", "machine-lost-answer", null));
+
+            assertThat(first.status()).as("a first enrollment, not a replay: " + first).isEqualTo(201);
+            assertThat(ledger(issued.token())).isEqualTo(new Ledger(before.activations() + 1, 1, before.enrollments() + 1));
+            assertThat(stack.ssm.describeActivations(request -> request.filters(filter -> filter
+                            .filterKey("ActivationIds").filterValues(first.field("activationId"))))
+                    .activationList()).as("the activation the machine got still exists").hasSize(1);
+            ApiResponse retry = api.enrollOnce(token, Api.body("web", "machine-lost-answer", null));
+            assertThat(retry.status()).isEqualTo(200);
+            assertThat(retry.field("activationId")).isEqualTo(first.field("activationId"));
+        }
+
+        @Test
         void anOutageIsA503AndTheUseIsNotSpent() {
             TokenIssuer.Issued issued = stack.token(fleet, 1);
             Ledger before = ledger(issued.token());
             stack.injectFault("ssm.CreateActivation", "InternalServerError", 500, -1);
 
-            assertRefused(api.enroll(issued.bearer().reveal(), Api.body("web", null, null)), 503, "service_unavailable", before,
+            assertRefused(api.enrollOnce(issued.bearer().reveal(), Api.body("web", null, null)), 503, "service_unavailable", before,
                     issued.token());
         }
 
@@ -343,7 +365,7 @@ class EnrollmentIT {
             Ledger before = ledger(issued.token());
             stack.injectFault("dynamodb.TransactWriteItems", "InternalServerError", 500, -1);
 
-            assertRefused(api.enroll(issued.bearer().reveal(), Api.body("web", null, null)), 503, "service_unavailable", before,
+            assertRefused(api.enrollOnce(issued.bearer().reveal(), Api.body("web", null, null)), 503, "service_unavailable", before,
                     issued.token());
         }
     }

@@ -38,6 +38,7 @@ import software.amazon.awssdk.services.ssm.SsmClient;
 final class LocalStack {
 
     private static LocalStack instance;
+    private static final Duration FAILURE_WINDOW = Duration.ofMinutes(5);
 
     final Path projectRoot;
     final Map<String, Object> state;
@@ -138,6 +139,43 @@ final class LocalStack {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Fills the API stage's throttling bucket again, so that a test which counts on the stage's limits, or
+     * sends a burst that must fit in them, starts from a known state whatever ran before it.
+     */
+    void refillApiThrottle() {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/apis/throttle/refill"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("refilling the API's throttle answered " + response.statusCode() + ": " + response.body());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Failed attempts are counted in fixed windows aligned to the epoch (the template's FailureWindow, five minutes
+     * by default): a test that must reach a limit within one window waits for the next one when too little of the
+     * current one is left, instead of seeing its counts reset halfway.
+     */
+    void awaitFailureWindowLasting(Duration needed) {
+        long window = FAILURE_WINDOW.toMillis();
+        long left = window - Math.floorMod(System.currentTimeMillis(), window);
+        if (left < needed.toMillis()) {
+            try {
+                Thread.sleep(left + 500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
         }
     }
 

@@ -33,8 +33,9 @@ class SharedFleetIT {
     }
 
     @AfterEach
-    void realTime() {
+    void realTimeAndNoFaults() {
         stack.emulator("POST", "clock", Map.of("offsetSeconds", 0));
+        stack.clearFaults();
     }
 
     @AfterAll
@@ -105,5 +106,20 @@ class SharedFleetIT {
         assertThat(retry.field("activationId")).isEqualTo(first.field("activationId"));
         assertThat(stack.store.sharedActivation(fleet).orElseThrow().handedOut()).isEqualTo(1);
         assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo(1);
+    }
+
+    @Test
+    void aHandoutWhoseAnswerIsLostIsStillAnsweredAsTheCreationItWas() {
+        TokenIssuer.Issued issued = stack.token(fleet, 5);
+        ApiResponse first = api.enroll(issued.bearer().reveal(), Api.body("edge-x", "machine-edge-x", null));
+        stack.emulator("POST", "faults", Map.of("target", "dynamodb.TransactWriteItems", "error", "InternalServerError",
+                "status", 500, "count", 1, "answerLost", true));
+
+        ApiResponse second = api.enrollOnce(issued.bearer().reveal(), Api.body("edge-y", "machine-edge-y", null));
+
+        assertThat(second.status()).as("a first enrollment, not a replay: " + second).isEqualTo(201);
+        assertThat(second.field("activationId")).isEqualTo(first.field("activationId"));
+        assertThat(stack.store.sharedActivation(fleet).orElseThrow().handedOut()).isEqualTo(2);
+        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo(2);
     }
 }
