@@ -29,6 +29,9 @@ from .loopback import LoopbackHandler, serve
 log = logging.getLogger("hybrid_local.lambda")
 
 RUNTIME_API = "/2018-06-01/runtime"
+# Lambda gives an on-demand init 10 seconds; a loaded 2-core machine starting several JVMs at once needs far more,
+# and the local stack only has to tell a slow start from a stuck one.
+INIT_TIMEOUT_S = 120
 RIC_MAIN = "com.amazonaws.services.lambda.runtime.api.client.AWSLambda"
 NATIVE_CLIENT_PROPERTY = "com.amazonaws.services.lambda.runtime.api.client.runtimeapi.NativeClient.JNI"
 
@@ -87,7 +90,10 @@ class FunctionConfig:
 class _Invocation:
     request_id: str
     payload: bytes
-    deadline_ms: int
+    timeout_s: int
+    deadline_ms: int = 0
+    # Set when the runtime takes the invocation: Lambda's timeout runs from there, not through a cold JVM's init.
+    taken: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     result: bytes | None = None
     error: InvocationError | None = None
@@ -154,6 +160,8 @@ class _Environment:
                     self.close_connection = True
                     return
                 environment.current = invocation
+                invocation.deadline_ms = int((time.time() + invocation.timeout_s) * 1000)
+                invocation.taken.set()
                 self.send_response(200)
                 # The runtime interface client rejects a /next response without a content type.
                 self.send_header("Content-Type", "application/json")
@@ -220,9 +228,13 @@ class _Environment:
                                      stdout=log_sink, stderr=subprocess.STDOUT)
 
     def invoke(self, payload: bytes, timeout_s: int) -> bytes:
-        invocation = _Invocation(request_id=str(uuid.uuid4()), payload=payload,
-                                 deadline_ms=int((time.time() + timeout_s) * 1000))
+        invocation = _Invocation(request_id=str(uuid.uuid4()), payload=payload, timeout_s=timeout_s)
         self.pending.put(invocation)
+        # A JVM that never asks for work (it died, or hangs in init) fails the invocation through watch() or here.
+        if not invocation.taken.wait(INIT_TIMEOUT_S):
+            self.broken = True
+            self.stop()
+            raise InvocationError("Runtime.InitTimeout", f"the runtime did not take the invocation within {INIT_TIMEOUT_S} seconds")
         if not invocation.done.wait(timeout_s + 1):
             self.broken = True
             self.stop()
@@ -249,6 +261,7 @@ class _Environment:
                 return
             if invocation:
                 invocation.error = error
+                invocation.taken.set()
                 invocation.done.set()
 
     def watch(self) -> None:
