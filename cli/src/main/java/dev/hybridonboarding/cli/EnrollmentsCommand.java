@@ -57,8 +57,8 @@ final class EnrollmentsCommand {
             }
             List<List<String>> rows = new ArrayList<>();
             for (EnrollmentRecord r : shown) {
-                rows.add(List.of(Output.time(r.createdAt()), r.enrollmentId(), r.fleet(), r.hostname(), r.platform().label(),
-                        r.sourceIp(), r.tokenId(), r.activationId()));
+                rows.add(List.of(Output.time(r.createdAt()), r.enrollmentId(), r.fleet(), r.request().hostname(), r.request().platform().label(),
+                        r.requester().sourceIp(), r.tokenId(), r.activationId()));
             }
             Output.table(out, List.of("TIME", "ENROLLMENT", "FLEET", "HOSTNAME", "PLATFORM", "SOURCE IP", "TOKEN", "ACTIVATION"), rows);
             return 0;
@@ -71,12 +71,12 @@ final class EnrollmentsCommand {
             json.put("fleet", r.fleet());
             json.put("mode", r.mode().label());
             json.put("tokenId", r.tokenId());
-            json.put("sourceIp", r.sourceIp());
-            json.put("userAgent", r.userAgent());
-            json.put("hostname", r.hostname());
-            json.put("platform", r.platform().label());
-            json.put("machineId", r.machineId().orElse(null));
-            json.put("requestedTags", r.requestedTags());
+            json.put("sourceIp", r.requester().sourceIp());
+            json.put("userAgent", r.requester().userAgent());
+            json.put("hostname", r.request().hostname());
+            json.put("platform", r.request().platform().label());
+            json.put("machineId", r.request().machineId().orElse(null));
+            json.put("requestedTags", r.request().tags());
             json.put("acceptedTags", r.acceptedTags());
             json.put("activationId", r.activationId());
             json.put("activationExpiresAt", r.activationExpiresAt().toString());

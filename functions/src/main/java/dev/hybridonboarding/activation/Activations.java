@@ -6,7 +6,7 @@ import java.util.Optional;
 public interface Activations {
 
     /**
-     * @throws ActivationServiceUnavailableException when SSM throttles or fails; nothing was created
+     * @throws DependencyUnavailableException when SSM throttles or fails; nothing was created
      * @throws ActivationRejectedException when SSM refuses the request as configured (role, limits)
      */
     IssuedActivation create(ActivationSpec spec);
@@ -17,7 +17,7 @@ public interface Activations {
     /**
      * The activation's state in SSM, or empty when it no longer exists.
      *
-     * @throws ActivationServiceUnavailableException when SSM throttles or fails
+     * @throws DependencyUnavailableException when SSM throttles or fails
      */
     Optional<ActivationStatus> status(String activationId);
 }

@@ -7,12 +7,12 @@ package dev.hybridonboarding.activation;
 public interface SharedCodeVault {
 
     /**
-     * @throws ActivationServiceUnavailableException when the key service throttles or fails
+     * @throws DependencyUnavailableException when the key service throttles or fails
      */
     byte[] seal(ActivationCode code, String fleet, String activationId);
 
     /**
-     * @throws ActivationServiceUnavailableException when the key service throttles or fails
+     * @throws DependencyUnavailableException when the key service throttles or fails
      */
     ActivationCode open(byte[] sealed, String fleet, String activationId);
 }

@@ -1,8 +1,8 @@
 package dev.hybridonboarding.admin;
 
-import dev.hybridonboarding.enrollment.ActivationRecord;
+import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.enrollment.EnrollmentRecord;
-import dev.hybridonboarding.enrollment.SharedActivation;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.time.Instant;

@@ -1,7 +1,7 @@
 package dev.hybridonboarding.admin;
 
-import dev.hybridonboarding.enrollment.ActivationRecord;
-import dev.hybridonboarding.enrollment.SharedActivation;
+import dev.hybridonboarding.rotation.ActivationRecord;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
 import java.time.Clock;

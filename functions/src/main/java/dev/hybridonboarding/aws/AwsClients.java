@@ -3,6 +3,7 @@ package dev.hybridonboarding.aws;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
 import software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider;
@@ -35,18 +36,22 @@ public final class AwsClients {
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(2);
 
     private final Region region;
-    private final AwsCredentialsProvider credentials;
+    private final Switchable.Credentials credentials;
+    private final Supplier<AwsCredentialsProvider> freshCredentials;
     private final Optional<URI> endpoint;
-    private final SdkHttpClient http;
+    private final Switchable.Http http;
 
     public AwsClients(Region region, AwsCredentialsProvider credentials, Optional<URI> endpoint) {
+        this(region, () -> credentials, endpoint);
+    }
+
+    /** @param freshCredentials makes the credentials provider, again after every {@link #renew()} */
+    public AwsClients(Region region, Supplier<AwsCredentialsProvider> freshCredentials, Optional<URI> endpoint) {
         this.region = region;
-        this.credentials = credentials;
+        this.freshCredentials = freshCredentials;
+        this.credentials = new Switchable.Credentials(freshCredentials.get());
         this.endpoint = endpoint;
-        this.http = UrlConnectionHttpClient.builder()
-                .connectionTimeout(Duration.ofSeconds(1))
-                .socketTimeout(ATTEMPT_TIMEOUT)
-                .build();
+        this.http = new Switchable.Http(newHttpClient());
     }
 
     /**
@@ -54,10 +59,44 @@ public final class AwsClients {
      * SnapStart functions, which get them from a local endpoint named by {@code AWS_CONTAINER_CREDENTIALS_FULL_URI}.
      */
     public static AwsClients forLambda() {
-        AwsCredentialsProvider credentials = AwsCredentialsProviderChain.builder()
+        return new AwsClients(Region.of(System.getenv("AWS_REGION")), () -> AwsCredentialsProviderChain.builder()
                 .credentialsProviders(EnvironmentVariableCredentialsProvider.create(), ContainerCredentialsProvider.builder().build())
+                .build(), Optional.empty());
+    }
+
+    private static SdkHttpClient newHttpClient() {
+        return UrlConnectionHttpClient.builder()
+                .connectionTimeout(Duration.ofSeconds(1))
+                .socketTimeout(ATTEMPT_TIMEOUT)
                 .build();
-        return new AwsClients(Region.of(System.getenv("AWS_REGION")), credentials, Optional.empty());
+    }
+
+    /**
+     * Every client built here sends through {@code canned} and signs with {@code cannedCredentials} until
+     * {@link #renew()}: how priming runs the real SDK clients' whole request path without a network call.
+     */
+    public void answerFrom(SdkHttpClient canned, AwsCredentialsProvider cannedCredentials) {
+        http.replace(canned);
+        credentials.replace(cannedCredentials);
+    }
+
+    /**
+     * A new HTTP client and a new credentials provider behind every client built here: after a SnapStart restore,
+     * no connection or cached credentials of the snapshot may be shared by the environments restored from it.
+     */
+    public void renew() {
+        http.replace(newHttpClient());
+        credentials.replace(freshCredentials.get());
+    }
+
+    /** What the clients send through now; for tests of the SnapStart hooks. */
+    public SdkHttpClient currentHttpClient() {
+        return http.delegate();
+    }
+
+    /** What the clients sign with now; for tests of the SnapStart hooks. */
+    public AwsCredentialsProvider currentCredentials() {
+        return credentials.delegate();
     }
 
     public Region region() {

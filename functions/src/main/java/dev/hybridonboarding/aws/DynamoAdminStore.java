@@ -1,9 +1,9 @@
 package dev.hybridonboarding.aws;
 
 import dev.hybridonboarding.admin.AdminStore;
-import dev.hybridonboarding.enrollment.ActivationRecord;
+import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.enrollment.EnrollmentRecord;
-import dev.hybridonboarding.enrollment.SharedActivation;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.time.Instant;
@@ -20,10 +20,12 @@ public final class DynamoAdminStore implements AdminStore {
 
     private final DynamoDbClient dynamo;
     private final String table;
+    private final DynamoCalls calls;
 
     public DynamoAdminStore(DynamoDbClient dynamo, String table) {
         this.dynamo = dynamo;
         this.table = table;
+        this.calls = new DynamoCalls(dynamo, table);
     }
 
     @Override
@@ -42,9 +44,11 @@ public final class DynamoAdminStore implements AdminStore {
             dynamo.putItem(request -> {
                 request.tableName(table).item(TableItems.fleetItem(fleet, now));
                 if (expectedVersion == 0) {
-                    request.conditionExpression("attribute_not_exists(pk)");
+                    Expression absent = Expression.of("attribute_not_exists(%s)", Attr.PK);
+                    request.conditionExpression(absent.text()).expressionAttributeNames(absent.names());
                 } else {
-                    request.conditionExpression("version = :expected")
+                    Expression unchanged = Expression.of("%s = :expected", Attr.VERSION);
+                    request.conditionExpression(unchanged.text()).expressionAttributeNames(unchanged.names())
                             .expressionAttributeValues(Map.of(":expected", TableItems.n(expectedVersion)));
                 }
             });
@@ -55,10 +59,12 @@ public final class DynamoAdminStore implements AdminStore {
 
     @Override
     public void putToken(EnrollmentToken token) {
+        Expression absent = Expression.of("attribute_not_exists(%s)", Attr.PK);
         dynamo.putItem(request -> request
                 .tableName(table)
                 .item(TableItems.tokenItem(token))
-                .conditionExpression("attribute_not_exists(pk)"));
+                .conditionExpression(absent.text())
+                .expressionAttributeNames(absent.names()));
     }
 
     @Override
@@ -73,12 +79,15 @@ public final class DynamoAdminStore implements AdminStore {
 
     @Override
     public boolean revokeToken(String tokenId, Instant now) {
+        Expression revoke = Expression.of("SET %s = :true, %s = :now", Attr.REVOKED, Attr.REVOKED_AT);
+        Expression exists = Expression.of("attribute_exists(%s)", Attr.PK);
         try {
             dynamo.updateItem(request -> request
                     .tableName(table)
                     .key(TableItems.tokenKey(tokenId))
-                    .updateExpression("SET revoked = :true, revokedAt = :now")
-                    .conditionExpression("attribute_exists(pk)")
+                    .updateExpression(revoke.text())
+                    .conditionExpression(exists.text())
+                    .expressionAttributeNames(revoke.namesWith(exists))
                     .expressionAttributeValues(Map.of(
                             ":true", AttributeValue.fromBool(true),
                             ":now", TableItems.s(now.toString()))));
@@ -106,8 +115,7 @@ public final class DynamoAdminStore implements AdminStore {
     }
 
     private Optional<Map<String, AttributeValue>> get(Map<String, AttributeValue> key) {
-        Map<String, AttributeValue> item = dynamo.getItem(request -> request.tableName(table).key(key).consistentRead(true)).item();
-        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
+        return calls.get(key);
     }
 
     /** Items of one gsi1 partition, from {@code fromSortKey} on (all if null), through the SDK's paginator. */
@@ -117,10 +125,12 @@ public final class DynamoAdminStore implements AdminStore {
                 .indexName(TableItems.GSI1)
                 .scanIndexForward(ascending);
         if (fromSortKey == null) {
-            request.keyConditionExpression("gsi1pk = :partition")
+            Expression inPartition = Expression.of("%s = :partition", Attr.GSI1_PK);
+            request.keyConditionExpression(inPartition.text()).expressionAttributeNames(inPartition.names())
                     .expressionAttributeValues(Map.of(":partition", TableItems.s(partition)));
         } else {
-            request.keyConditionExpression("gsi1pk = :partition AND gsi1sk >= :from")
+            Expression fromKey = Expression.of("%s = :partition AND %s >= :from", Attr.GSI1_PK, Attr.GSI1_SK);
+            request.keyConditionExpression(fromKey.text()).expressionAttributeNames(fromKey.names())
                     .expressionAttributeValues(Map.of(":partition", TableItems.s(partition), ":from", TableItems.s(fromSortKey)));
         }
         return dynamo.queryPaginator(request.build()).items().stream().limit(limit).toList();

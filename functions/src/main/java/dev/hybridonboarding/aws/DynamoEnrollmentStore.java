@@ -1,312 +1,184 @@
 package dev.hybridonboarding.aws;
 
-import dev.hybridonboarding.enrollment.ActivationRecord;
-import dev.hybridonboarding.enrollment.CommitRejectedException;
+import static dev.hybridonboarding.aws.Attr.ACTIVATION_ID;
+import static dev.hybridonboarding.aws.Attr.COUNT;
+import static dev.hybridonboarding.aws.Attr.EXPIRES_AT;
+import static dev.hybridonboarding.aws.Attr.HANDED_OUT;
+import static dev.hybridonboarding.aws.Attr.LAST_USED_AT;
+import static dev.hybridonboarding.aws.Attr.MAX_USES;
+import static dev.hybridonboarding.aws.Attr.PK;
+import static dev.hybridonboarding.aws.Attr.REGISTRATION_LIMIT;
+import static dev.hybridonboarding.aws.Attr.REVOKED;
+import static dev.hybridonboarding.aws.Attr.TTL;
+import static dev.hybridonboarding.aws.Attr.USES;
+
+import dev.hybridonboarding.enrollment.CommitResult;
 import dev.hybridonboarding.enrollment.EnrollmentCommit;
 import dev.hybridonboarding.enrollment.EnrollmentSnapshot;
 import dev.hybridonboarding.enrollment.EnrollmentStore;
-import dev.hybridonboarding.enrollment.SharedActivation;
-import dev.hybridonboarding.enrollment.StoreUnavailableException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Supplier;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
-import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
-import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
-import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
 /** The enrollment store on one DynamoDB table; see {@link TableItems} for the layout. */
 public final class DynamoEnrollmentStore implements EnrollmentStore {
 
     private static final AttributeValue ONE = TableItems.n(1);
-    /**
-     * DynamoDB cancels a transaction that touches an item another transaction is writing. Every enrollment of a
-     * token writes the token, so a boot storm conflicts; the losers try again after a short, random pause.
-     */
-    private static final int CONFLICT_ATTEMPTS = 4;
-    private static final int BATCH_ATTEMPTS = 3;
 
-    private final DynamoDbClient dynamo;
-    private final String table;
+    private enum Read { TOKEN, FLEET, SHARED, RETRY, SOURCE_FAILURES, TOKEN_FAILURES }
 
-    public DynamoEnrollmentStore(DynamoDbClient dynamo, String table) {
-        this.dynamo = dynamo;
-        this.table = table;
+    /** One write of the commit, and what its condition failing means. */
+    private record ConditionalWrite(TransactWriteItem write, CommitResult ifRefused) {
     }
 
-    /**
-     * One BatchGetItem with consistent reads. Unlike TransactGetItems it is not cancelled by transactions in
-     * flight on the same items; the commit's conditions check again whatever the decision relied on.
-     */
+    private final DynamoCalls calls;
+
+    public DynamoEnrollmentStore(DynamoCalls calls) {
+        this.calls = calls;
+    }
+
+    public DynamoEnrollmentStore(DynamoDbClient dynamo, String table) {
+        this(new DynamoCalls(dynamo, table));
+    }
+
     @Override
     public EnrollmentSnapshot load(SnapshotKey key) {
-        Map<String, Map<String, AttributeValue>> keys = new HashMap<>();
-        keys.put("token", TableItems.tokenKey(key.tokenId()));
-        keys.put("fleet", TableItems.fleetKey(key.fleet()));
-        keys.put("shared", TableItems.sharedActivationKey(key.fleet()));
-        keys.put("sourceFailures", TableItems.sourceFailuresKey(key.sourceIp(), key.failureWindow()));
-        keys.put("tokenFailures", TableItems.tokenFailuresKey(key.tokenId(), key.failureWindow()));
-        key.machineId().ifPresent(machineId -> keys.put("retry", TableItems.retryKey(key.tokenId(), machineId)));
-        Map<String, Map<String, AttributeValue>> items = batchGet(keys);
+        Map<Read, Map<String, AttributeValue>> keys = new HashMap<>();
+        keys.put(Read.TOKEN, TableItems.tokenKey(key.tokenId()));
+        keys.put(Read.FLEET, TableItems.fleetKey(key.fleet()));
+        keys.put(Read.SHARED, TableItems.sharedActivationKey(key.fleet()));
+        keys.put(Read.SOURCE_FAILURES, TableItems.sourceFailuresKey(key.failureSource(), key.failureWindow()));
+        keys.put(Read.TOKEN_FAILURES, TableItems.tokenFailuresKey(key.tokenId(), key.failureWindow()));
+        key.machineId().ifPresent(machineId -> keys.put(Read.RETRY, TableItems.retryKey(key.tokenId(), machineId)));
+        Map<Read, Map<String, AttributeValue>> items = calls.batchGet(keys);
         return new EnrollmentSnapshot(
-                Optional.ofNullable(items.get("token")).map(TableItems::token),
-                Optional.ofNullable(items.get("fleet")).map(TableItems::fleet),
-                Optional.ofNullable(items.get("shared")).map(TableItems::sharedActivation),
-                Optional.ofNullable(items.get("retry")).map(TableItems::retry),
-                Optional.ofNullable(items.get("sourceFailures")).map(DynamoEnrollmentStore::count).orElse(0),
-                Optional.ofNullable(items.get("tokenFailures")).map(DynamoEnrollmentStore::count).orElse(0));
+                Optional.ofNullable(items.get(Read.TOKEN)).map(TableItems::token),
+                Optional.ofNullable(items.get(Read.FLEET)).map(TableItems::fleet),
+                Optional.ofNullable(items.get(Read.SHARED)).map(TableItems::sharedActivation),
+                Optional.ofNullable(items.get(Read.RETRY)).map(TableItems::retry),
+                Optional.ofNullable(items.get(Read.SOURCE_FAILURES)).map(item -> TableItems.readInt(COUNT.in(item))).orElse(0),
+                Optional.ofNullable(items.get(Read.TOKEN_FAILURES)).map(item -> TableItems.readInt(COUNT.in(item))).orElse(0));
     }
 
     /** Two atomic counter updates, not a transaction: guesses arriving together must not cancel each other. */
     @Override
-    public void recordFailure(String sourceIp, Optional<String> tokenId, Instant failureWindow, Instant expiresAt) {
-        countFailure(TableItems.sourceFailuresKey(sourceIp, failureWindow), expiresAt);
+    public void recordFailure(String failureSource, Optional<String> tokenId, Instant failureWindow, Instant expiresAt) {
+        countFailure(TableItems.sourceFailuresKey(failureSource, failureWindow), expiresAt);
         tokenId.ifPresent(id -> countFailure(TableItems.tokenFailuresKey(id, failureWindow), expiresAt));
     }
 
     @Override
-    public void commit(EnrollmentCommit commit) {
-        List<TransactWriteItem> writes = new ArrayList<>();
-        List<CommitRejectedException.Reason> reasonIfFailed = new ArrayList<>();
+    public CommitResult commit(EnrollmentCommit commit) {
+        List<ConditionalWrite> writes = new ArrayList<>();
+        writes.add(spendTokenUse(commit));
+        writes.add(recordEnrollment(commit));
+        commit.retry().ifPresent(retry -> writes.add(rememberForRetries(commit, retry)));
+        writes.add(useActivation(commit));
+        Optional<List<CancellationReason>> refused = calls.transact(writes.stream().map(ConditionalWrite::write).toList());
+        return refused.map(reasons -> refusal(writes, reasons, commit.now())).orElse(CommitResult.COMMITTED);
+    }
 
-        writes.add(TransactWriteItem.builder().update(update -> update
-                .tableName(table)
+    @Override
+    public boolean enrollmentRecorded(String enrollmentId) {
+        return calls.exists(TableItems.enrollmentKey(enrollmentId));
+    }
+
+    private ConditionalWrite spendTokenUse(EnrollmentCommit commit) {
+        Expression update = Expression.of("SET %s = %s + :one, %s = :now", USES, USES, LAST_USED_AT);
+        Expression condition = Expression.of("attribute_exists(%s) AND %s < %s AND %s = :false AND %s > :nowEpoch",
+                PK, USES, MAX_USES, REVOKED, EXPIRES_AT);
+        return new ConditionalWrite(TransactWriteItem.builder().update(u -> u
+                .tableName(calls.table())
                 .key(TableItems.tokenKey(commit.tokenId()))
-                .updateExpression("SET #uses = #uses + :one, lastUsedAt = :now")
-                .conditionExpression("attribute_exists(pk) AND #uses < maxUses AND revoked = :false AND expiresAt > :nowEpoch")
-                .expressionAttributeNames(Map.of("#uses", "uses"))
+                .updateExpression(update.text())
+                .conditionExpression(condition.text())
+                .expressionAttributeNames(update.namesWith(condition))
                 .expressionAttributeValues(Map.of(
                         ":one", ONE,
                         ":now", TableItems.s(commit.now().toString()),
                         ":false", AttributeValue.fromBool(false),
                         ":nowEpoch", TableItems.epoch(commit.now())))
                 // The old token tells a used-up token (403) from one revoked or expired meanwhile (401).
-                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)).build());
-        reasonIfFailed.add(CommitRejectedException.Reason.TOKEN_SPENT);
+                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)).build(),
+                CommitResult.TOKEN_SPENT);
+    }
 
-        writes.add(TransactWriteItem.builder().put(put -> put
-                .tableName(table)
+    private ConditionalWrite recordEnrollment(EnrollmentCommit commit) {
+        Expression condition = Expression.of("attribute_not_exists(%s)", PK);
+        return new ConditionalWrite(TransactWriteItem.builder().put(p -> p
+                .tableName(calls.table())
                 .item(TableItems.enrollmentItem(commit.enrollment()))
-                .conditionExpression("attribute_not_exists(pk)")).build());
-        reasonIfFailed.add(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED);
+                .conditionExpression(condition.text())
+                .expressionAttributeNames(condition.names())).build(),
+                CommitResult.MACHINE_ALREADY_ENROLLED);
+    }
 
-        commit.retryRecord().ifPresent(retry -> {
-            Map<String, AttributeValue> values = new HashMap<>();
-            values.put(":deadline", TableItems.epoch(commit.handoutDeadline()));
-            String condition = "attribute_not_exists(pk) OR expiresAt <= :deadline";
-            if (commit.replacedRetryActivationId().isPresent()) {
-                condition += " OR activationId = :replaced";
-                values.put(":replaced", TableItems.s(commit.replacedRetryActivationId().get()));
-            }
-            String retryCondition = condition;
-            writes.add(TransactWriteItem.builder().put(put -> put
-                    .tableName(table)
-                    .item(TableItems.retryItem(commit.tokenId(), retry))
-                    .conditionExpression(retryCondition)
-                    .expressionAttributeValues(values)).build());
-            reasonIfFailed.add(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED);
-        });
+    /** A retry record may replace one whose activation can no longer register the machine, never a live one. */
+    private ConditionalWrite rememberForRetries(EnrollmentCommit commit, EnrollmentCommit.RetryWrite retry) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":deadline", TableItems.epoch(commit.handoutDeadline()));
+        Expression condition = retry.replacesActivationId().isPresent()
+                ? Expression.of("attribute_not_exists(%s) OR %s <= :deadline OR %s = :replaced", PK, EXPIRES_AT, ACTIVATION_ID)
+                : Expression.of("attribute_not_exists(%s) OR %s <= :deadline", PK, EXPIRES_AT);
+        retry.replacesActivationId().ifPresent(replaced -> values.put(":replaced", TableItems.s(replaced)));
+        return new ConditionalWrite(TransactWriteItem.builder().put(p -> p
+                .tableName(calls.table())
+                .item(TableItems.retryItem(commit.tokenId(), retry.record()))
+                .conditionExpression(condition.text())
+                .expressionAttributeNames(condition.names())
+                .expressionAttributeValues(values)).build(),
+                CommitResult.MACHINE_ALREADY_ENROLLED);
+    }
 
-        commit.singleUseActivation().ifPresent(activation -> {
-            writes.add(TransactWriteItem.builder().put(put -> put
-                    .tableName(table)
-                    .item(TableItems.activationItem(activation))).build());
-            reasonIfFailed.add(CommitRejectedException.Reason.TOKEN_SPENT);
-        });
-
-        commit.sharedActivationId().ifPresent(activationId -> {
-            writes.add(TransactWriteItem.builder().update(update -> update
-                    .tableName(table)
-                    .key(TableItems.sharedActivationKey(commit.enrollment().fleet()))
-                    .updateExpression("SET handedOut = handedOut + :one")
-                    .conditionExpression("activationId = :activationId AND handedOut < registrationLimit AND expiresAt > :deadline")
-                    .expressionAttributeValues(Map.of(
-                            ":one", ONE,
-                            ":activationId", TableItems.s(activationId),
-                            ":deadline", TableItems.epoch(commit.handoutDeadline())))).build());
-            reasonIfFailed.add(CommitRejectedException.Reason.SHARED_ACTIVATION_SPENT);
-        });
-
-        try {
-            transact("TransactWriteItems", writes);
-        } catch (TransactionCanceledException cancelled) {
-            throw new CommitRejectedException(firstFailedCondition(cancelled, reasonIfFailed, commit.now()));
+    private ConditionalWrite useActivation(EnrollmentCommit commit) {
+        if (commit.use() instanceof EnrollmentCommit.NewSingleUseActivation single) {
+            return new ConditionalWrite(TransactWriteItem.builder().put(p -> p
+                    .tableName(calls.table())
+                    .item(TableItems.activationItem(single.record()))).build(),
+                    CommitResult.TOKEN_SPENT);
         }
+        EnrollmentCommit.SharedHandout handout = (EnrollmentCommit.SharedHandout) commit.use();
+        Expression update = Expression.of("SET %s = %s + :one", HANDED_OUT, HANDED_OUT);
+        Expression condition = Expression.of("%s = :activationId AND %s < %s AND %s > :deadline",
+                ACTIVATION_ID, HANDED_OUT, REGISTRATION_LIMIT, EXPIRES_AT);
+        return new ConditionalWrite(TransactWriteItem.builder().update(u -> u
+                .tableName(calls.table())
+                .key(TableItems.sharedActivationKey(commit.enrollment().fleet()))
+                .updateExpression(update.text())
+                .conditionExpression(condition.text())
+                .expressionAttributeNames(update.namesWith(condition))
+                .expressionAttributeValues(Map.of(
+                        ":one", ONE,
+                        ":activationId", TableItems.s(handout.activationId()),
+                        ":deadline", TableItems.epoch(commit.handoutDeadline())))).build(),
+                CommitResult.SHARED_ACTIVATION_SPENT);
     }
 
-    @Override
-    public boolean acquireInstallLease(String fleet, String owner, Instant now, Instant until) {
-        Map<String, AttributeValue> lease = TableItems.installLeaseKey(fleet);
-        lease.put("owner", TableItems.s(owner));
-        lease.put("leaseUntil", TableItems.epoch(until));
-        lease.put(TableItems.TTL, TableItems.epoch(until.plusSeconds(3600)));
-        try {
-            call("PutItem", () -> dynamo.putItem(request -> request
-                    .tableName(table)
-                    .item(lease)
-                    .conditionExpression("attribute_not_exists(pk) OR leaseUntil < :now")
-                    .expressionAttributeValues(Map.of(":now", TableItems.epoch(now)))
-                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)));
-            return true;
-        } catch (ConditionalCheckFailedException held) {
-            // A retried PutItem whose first attempt got through finds its own lease.
-            AttributeValue holder = held.hasItem() ? held.item().get("owner") : null;
-            return holder != null && owner.equals(holder.s());
-        }
-    }
-
-    @Override
-    public void releaseInstallLease(String fleet) {
-        call("DeleteItem", () -> dynamo.deleteItem(request -> request.tableName(table).key(TableItems.installLeaseKey(fleet))));
-    }
-
-    @Override
-    public boolean installSharedActivation(String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record) {
-        TransactWriteItem install = TransactWriteItem.builder().put(put -> {
-            put.tableName(table).item(TableItems.sharedActivationItem(fleet, next));
-            if (replaced.isPresent()) {
-                put.conditionExpression("activationId = :replaced")
-                        .expressionAttributeValues(Map.of(":replaced", TableItems.s(replaced.get())));
-            } else {
-                put.conditionExpression("attribute_not_exists(pk)");
-            }
-        }).build();
-        TransactWriteItem remember = TransactWriteItem.builder().put(put -> put
-                .tableName(table)
-                .item(TableItems.activationItem(record))).build();
-        TransactWriteItem releaseLease = TransactWriteItem.builder().delete(delete -> delete
-                .tableName(table)
-                .key(TableItems.installLeaseKey(fleet))).build();
-        try {
-            transact("TransactWriteItems", List.of(install, remember, releaseLease));
-            return true;
-        } catch (TransactionCanceledException cancelled) {
-            if (hasConditionFailure(cancelled)) {
-                return false;
-            }
-            throw new StoreUnavailableException("TransactWriteItems cancelled: " + reasons(cancelled), cancelled);
-        }
-    }
-
-    @Override
-    public boolean enrollmentRecorded(String enrollmentId) {
-        return exists(TableItems.enrollmentKey(enrollmentId));
-    }
-
-    @Override
-    public boolean activationRecorded(String activationId) {
-        return exists(TableItems.activationKey(activationId));
-    }
-
-    private boolean exists(Map<String, AttributeValue> key) {
-        Map<String, AttributeValue> item = call("GetItem", () -> dynamo.getItem(request -> request
-                .tableName(table)
-                .key(key)
-                .consistentRead(true)
-                .projectionExpression("pk")).item());
-        return item != null && !item.isEmpty();
-    }
-
-    @Override
-    public Optional<SharedActivation> sharedActivation(String fleet) {
-        Map<String, AttributeValue> item = call("GetItem", () -> dynamo.getItem(request -> request
-                .tableName(table)
-                .key(TableItems.sharedActivationKey(fleet))
-                .consistentRead(true)).item());
-        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(TableItems.sharedActivation(item));
-    }
-
-    /** BatchGetItem until every key is answered; keys it leaves unprocessed under load are asked again. */
-    private Map<String, Map<String, AttributeValue>> batchGet(Map<String, Map<String, AttributeValue>> keys) {
-        Map<Map<String, AttributeValue>, String> names = new HashMap<>();
-        keys.forEach((name, key) -> names.put(key, name));
-        Map<String, Map<String, AttributeValue>> found = new HashMap<>();
-        List<Map<String, AttributeValue>> pending = new ArrayList<>(keys.values());
-        for (int attempt = 1; !pending.isEmpty(); attempt++) {
-            if (attempt > BATCH_ATTEMPTS) {
-                throw new StoreUnavailableException("BatchGetItem left keys unprocessed " + BATCH_ATTEMPTS + " times", null);
-            }
-            List<Map<String, AttributeValue>> ask = pending;
-            BatchGetItemResponse response = call("BatchGetItem", () -> dynamo.batchGetItem(request -> request.requestItems(
-                    Map.of(table, KeysAndAttributes.builder().keys(ask).consistentRead(true).build()))));
-            for (Map<String, AttributeValue> item : response.responses().getOrDefault(table, List.of())) {
-                Map<String, AttributeValue> key = Map.of(TableItems.PK, item.get(TableItems.PK), TableItems.SK, item.get(TableItems.SK));
-                found.put(names.get(key), item);
-            }
-            KeysAndAttributes unprocessed = response.unprocessedKeys().get(table);
-            pending = unprocessed == null ? List.of() : unprocessed.keys();
-            if (!pending.isEmpty()) {
-                pause(attempt);
-            }
-        }
-        return found;
-    }
-
-    /** A transaction, asked again while DynamoDB cancels it only because another one touched the same items. */
-    private void transact(String operation, List<TransactWriteItem> writes) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                call(operation, () -> dynamo.transactWriteItems(request -> request.transactItems(writes)));
-                return;
-            } catch (TransactionCanceledException cancelled) {
-                if (!onlyConflicts(cancelled) || attempt == CONFLICT_ATTEMPTS) {
-                    throw cancelled;
-                }
-                pause(attempt);
-            }
-        }
-    }
-
-    private void countFailure(Map<String, AttributeValue> key, Instant expiresAt) {
-        call("UpdateItem", () -> dynamo.updateItem(update -> update
-                .tableName(table)
-                .key(key)
-                .updateExpression("ADD #count :one SET #ttl = :ttl")
-                .expressionAttributeNames(Map.of("#count", "count", "#ttl", TableItems.TTL))
-                .expressionAttributeValues(Map.of(":one", ONE, ":ttl", TableItems.epoch(expiresAt)))));
-    }
-
-    private static int count(Map<String, AttributeValue> item) {
-        AttributeValue count = item.get("count");
-        return count == null ? 0 : Integer.parseInt(count.n());
-    }
-
-    private static CommitRejectedException.Reason firstFailedCondition(TransactionCanceledException cancelled,
-                                                                       List<CommitRejectedException.Reason> reasonIfFailed,
-                                                                       Instant now) {
-        List<CancellationReason> reasons = cancelled.hasCancellationReasons() ? cancelled.cancellationReasons() : List.of();
-        List<CommitRejectedException.Reason> failed = new ArrayList<>();
-        for (int i = 0; i < reasons.size() && i < reasonIfFailed.size(); i++) {
-            if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
-                failed.add(reasonIfFailed.get(i));
+    private static CommitResult refusal(List<ConditionalWrite> writes, List<CancellationReason> reasons, Instant now) {
+        List<CommitResult> failed = new ArrayList<>();
+        for (int i = 0; i < reasons.size() && i < writes.size(); i++) {
+            if (DynamoCalls.CONDITION_FAILED.equals(reasons.get(i).code())) {
+                failed.add(writes.get(i).ifRefused());
             }
         }
         // A concurrent request for the same machine may also have spent the token's last use: the machine gets
         // that request's activation, not a refusal.
-        if (failed.contains(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED)) {
-            return CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED;
+        if (failed.contains(CommitResult.MACHINE_ALREADY_ENROLLED)) {
+            return CommitResult.MACHINE_ALREADY_ENROLLED;
         }
-        if (!failed.isEmpty()) {
-            CancellationReason token = reasons.get(0);
-            if ("ConditionalCheckFailed".equals(token.code()) && invalidated(token, now)) {
-                return CommitRejectedException.Reason.TOKEN_INVALIDATED;
-            }
-            return failed.get(0);
+        CancellationReason token = reasons.get(0);
+        if (DynamoCalls.CONDITION_FAILED.equals(token.code()) && invalidated(token, now)) {
+            return CommitResult.TOKEN_INVALIDATED;
         }
-        // Still conflicting after the retries, or cancelled for another reason: the caller may try again later.
-        throw new StoreUnavailableException("TransactWriteItems cancelled: " + reasons(cancelled), cancelled);
+        return failed.get(0);
     }
 
     /** The token's condition failed because it is gone, revoked or expired, not because its uses ran out. */
@@ -315,52 +187,18 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
             return true;
         }
         Map<String, AttributeValue> token = tokenReason.item();
-        boolean revoked = token.get("revoked") != null && Boolean.TRUE.equals(token.get("revoked").bool());
-        AttributeValue expiresAt = token.get("expiresAt");
+        boolean revoked = REVOKED.in(token) != null && Boolean.TRUE.equals(REVOKED.in(token).bool());
+        AttributeValue expiresAt = EXPIRES_AT.in(token);
         return revoked || expiresAt == null || !TableItems.readEpoch(expiresAt).isAfter(now);
     }
 
-    private static boolean onlyConflicts(TransactionCanceledException cancelled) {
-        return cancelled.hasCancellationReasons()
-                && cancelled.cancellationReasons().stream().anyMatch(reason -> "TransactionConflict".equals(reason.code()))
-                && cancelled.cancellationReasons().stream().noneMatch(reason -> "ConditionalCheckFailed".equals(reason.code()));
-    }
-
-    private static boolean hasConditionFailure(TransactionCanceledException cancelled) {
-        return cancelled.hasCancellationReasons()
-                && cancelled.cancellationReasons().stream().anyMatch(reason -> "ConditionalCheckFailed".equals(reason.code()));
-    }
-
-    private static String reasons(TransactionCanceledException cancelled) {
-        return cancelled.hasCancellationReasons()
-                ? cancelled.cancellationReasons().stream().map(CancellationReason::code).toList().toString()
-                : "unknown";
-    }
-
-    /** Jittered backoff of about 25, 50, 100 ms between attempts. */
-    private static void pause(int attempt) {
-        long base = 25L << Math.min(attempt - 1, 4);
-        try {
-            Thread.sleep(base / 2 + ThreadLocalRandom.current().nextLong(base));
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new StoreUnavailableException("interrupted while backing off", interrupted);
-        }
-    }
-
-    /** Runs one DynamoDB call, turning throttling and outages into {@link StoreUnavailableException}. */
-    private static <T> T call(String operation, Supplier<T> request) {
-        try {
-            return request.get();
-        } catch (TransactionCanceledException | ConditionalCheckFailedException decided) {
-            throw decided;
-        } catch (DynamoDbException e) {
-            if (AwsErrors.isTransient(e)) {
-                throw new StoreUnavailableException(operation + ": " + AwsErrors.describe(e), e);
-            }
-            throw new IllegalStateException(operation + " failed: " + AwsErrors.describe(e), e);
-        } catch (SdkClientException e) {
-            throw new StoreUnavailableException(operation + ": " + e.getMessage(), e);
-        }
+    private void countFailure(Map<String, AttributeValue> key, Instant expiresAt) {
+        Expression update = Expression.of("ADD %s :one SET %s = :ttl", COUNT, TTL);
+        DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(u -> u
+                .tableName(calls.table())
+                .key(key)
+                .updateExpression(update.text())
+                .expressionAttributeNames(update.names())
+                .expressionAttributeValues(Map.of(":one", ONE, ":ttl", TableItems.epoch(expiresAt)))));
     }
 }

@@ -1,7 +1,7 @@
 package dev.hybridonboarding.aws;
 
 import dev.hybridonboarding.activation.ActivationCode;
-import dev.hybridonboarding.activation.ActivationServiceUnavailableException;
+import dev.hybridonboarding.support.DependencyUnavailableException;
 import dev.hybridonboarding.activation.SharedCodeVault;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -60,6 +60,6 @@ public final class KmsCodeVault implements SharedCodeVault {
         if (e instanceof KmsException kms && !AwsErrors.isTransient(kms)) {
             return new IllegalStateException("KMS " + operation + " refused: " + AwsErrors.describe(kms), e);
         }
-        return new ActivationServiceUnavailableException("KMS " + operation + ": " + e.getMessage(), e);
+        return new DependencyUnavailableException("KMS " + operation + ": " + e.getMessage(), e);
     }
 }

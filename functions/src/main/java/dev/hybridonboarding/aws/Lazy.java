@@ -6,7 +6,7 @@ import java.util.function.Supplier;
  * A client built on first use and then kept for the container's life: building an SDK client loads hundreds of
  * classes, which a cold start should only pay for when a request needs that service.
  */
-final class Lazy<T> implements Supplier<T> {
+public final class Lazy<T> implements Supplier<T> {
 
     private final Supplier<T> factory;
     private volatile T value;
@@ -15,7 +15,7 @@ final class Lazy<T> implements Supplier<T> {
         this.factory = factory;
     }
 
-    static <T> Lazy<T> of(Supplier<T> factory) {
+    public static <T> Lazy<T> of(Supplier<T> factory) {
         return new Lazy<>(factory);
     }
 

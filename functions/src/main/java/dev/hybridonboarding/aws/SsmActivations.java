@@ -2,7 +2,7 @@ package dev.hybridonboarding.aws;
 
 import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.activation.ActivationRejectedException;
-import dev.hybridonboarding.activation.ActivationServiceUnavailableException;
+import dev.hybridonboarding.support.DependencyUnavailableException;
 import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
@@ -44,11 +44,11 @@ public final class SsmActivations implements Activations {
             return new IssuedActivation(created.activationId(), new ActivationCode(created.activationCode()), spec.expiresAt());
         } catch (SsmException e) {
             if (AwsErrors.isTransient(e)) {
-                throw new ActivationServiceUnavailableException("CreateActivation: " + AwsErrors.describe(e), e);
+                throw new DependencyUnavailableException("CreateActivation: " + AwsErrors.describe(e), e);
             }
             throw new ActivationRejectedException("CreateActivation: " + AwsErrors.describe(e), e);
         } catch (SdkClientException e) {
-            throw new ActivationServiceUnavailableException("CreateActivation: " + e.getMessage(), e);
+            throw new DependencyUnavailableException("CreateActivation: " + e.getMessage(), e);
         }
     }
 
@@ -63,9 +63,9 @@ public final class SsmActivations implements Activations {
                     .map(activation -> new ActivationStatus(activation.registrationsCount(), activation.registrationLimit(),
                             Boolean.TRUE.equals(activation.expired())));
         } catch (SsmException e) {
-            throw new ActivationServiceUnavailableException("DescribeActivations: " + AwsErrors.describe(e), e);
+            throw new DependencyUnavailableException("DescribeActivations: " + AwsErrors.describe(e), e);
         } catch (SdkClientException e) {
-            throw new ActivationServiceUnavailableException("DescribeActivations: " + e.getMessage(), e);
+            throw new DependencyUnavailableException("DescribeActivations: " + e.getMessage(), e);
         }
     }
 

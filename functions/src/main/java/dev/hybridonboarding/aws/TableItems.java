@@ -1,12 +1,54 @@
 package dev.hybridonboarding.aws;
 
-import dev.hybridonboarding.enrollment.ActivationRecord;
+import static dev.hybridonboarding.aws.Attr.ACCEPTED_TAGS;
+import static dev.hybridonboarding.aws.Attr.ACCEPTED_TAG_KEYS;
+import static dev.hybridonboarding.aws.Attr.ACTIVATION_EXPIRES_AT;
+import static dev.hybridonboarding.aws.Attr.ACTIVATION_ID;
+import static dev.hybridonboarding.aws.Attr.ACTIVATION_LIFETIME;
+import static dev.hybridonboarding.aws.Attr.CREATED_AT;
+import static dev.hybridonboarding.aws.Attr.DESCRIPTION;
+import static dev.hybridonboarding.aws.Attr.ENABLED;
+import static dev.hybridonboarding.aws.Attr.ENROLLMENT_ID;
+import static dev.hybridonboarding.aws.Attr.EXPIRES_AT;
+import static dev.hybridonboarding.aws.Attr.FLEET;
+import static dev.hybridonboarding.aws.Attr.GSI1_PK;
+import static dev.hybridonboarding.aws.Attr.GSI1_SK;
+import static dev.hybridonboarding.aws.Attr.HANDED_OUT;
+import static dev.hybridonboarding.aws.Attr.HOSTNAME;
+import static dev.hybridonboarding.aws.Attr.INSTANCE_NAME;
+import static dev.hybridonboarding.aws.Attr.INSTANCE_ROLE;
+import static dev.hybridonboarding.aws.Attr.MACHINE_ID;
+import static dev.hybridonboarding.aws.Attr.MAX_USES;
+import static dev.hybridonboarding.aws.Attr.MODE;
+import static dev.hybridonboarding.aws.Attr.NAME;
+import static dev.hybridonboarding.aws.Attr.PK;
+import static dev.hybridonboarding.aws.Attr.PLATFORM;
+import static dev.hybridonboarding.aws.Attr.REGISTRATION_LIMIT;
+import static dev.hybridonboarding.aws.Attr.REQUESTED_TAGS;
+import static dev.hybridonboarding.aws.Attr.REVOKED;
+import static dev.hybridonboarding.aws.Attr.SEALED_CODE;
+import static dev.hybridonboarding.aws.Attr.SEALING;
+import static dev.hybridonboarding.aws.Attr.SECRET_HASH;
+import static dev.hybridonboarding.aws.Attr.SK;
+import static dev.hybridonboarding.aws.Attr.SOURCE_CIDRS;
+import static dev.hybridonboarding.aws.Attr.SOURCE_IP;
+import static dev.hybridonboarding.aws.Attr.TAGS;
+import static dev.hybridonboarding.aws.Attr.TOKEN_ID;
+import static dev.hybridonboarding.aws.Attr.TTL;
+import static dev.hybridonboarding.aws.Attr.UPDATED_AT;
+import static dev.hybridonboarding.aws.Attr.USER_AGENT;
+import static dev.hybridonboarding.aws.Attr.USES;
+import static dev.hybridonboarding.aws.Attr.VERSION;
+
 import dev.hybridonboarding.enrollment.EnrollmentRecord;
+import dev.hybridonboarding.enrollment.EnrollmentRequest;
 import dev.hybridonboarding.enrollment.Platform;
+import dev.hybridonboarding.enrollment.Requester;
 import dev.hybridonboarding.enrollment.RetryRecord;
-import dev.hybridonboarding.enrollment.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.rotation.ActivationRecord;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,7 +67,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 /**
  * The single table's layout. Every entity lives under a {@code pk}/{@code sk} pair; {@code gsi1pk}/{@code gsi1sk}
  * group entities for listing (fleets; a fleet's tokens, enrollments and activations); {@code ttl}
- * lets DynamoDB drop what has no use left.
+ * lets DynamoDB drop what has no use left. Attribute names come from {@link Attr}.
  *
  * <pre>
  * FLEET#name          FLEET                 a fleet
@@ -41,13 +83,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  */
 public final class TableItems {
 
-    public static final String PK = "pk";
-    public static final String SK = "sk";
     public static final String GSI1 = "gsi1";
-    public static final String GSI1_PK = "gsi1pk";
-    public static final String GSI1_SK = "gsi1sk";
-    public static final String TTL = "ttl";
-
     public static final String FLEETS = "FLEETS";
     /** Token and retry records outlive their expiry a while, so that audits can still resolve them. */
     static final Duration RETENTION_AFTER_EXPIRY = Duration.ofDays(90);
@@ -85,12 +121,17 @@ public final class TableItems {
         return key("ACTIVATION#" + activationId, "ACTIVATION");
     }
 
-    static Map<String, AttributeValue> sourceFailuresKey(String sourceIp, Instant window) {
-        return key("FAILURES#source#" + sourceIp, "W#" + window.getEpochSecond());
+    static Map<String, AttributeValue> sourceFailuresKey(String failureSource, Instant window) {
+        return key("FAILURES#source#" + failureSource, "W#" + window.getEpochSecond());
     }
 
     static Map<String, AttributeValue> tokenFailuresKey(String tokenId, Instant window) {
         return key("FAILURES#token#" + tokenId, "W#" + window.getEpochSecond());
+    }
+
+    /** The key of any item, for deleting what a scan found. */
+    public static Map<String, AttributeValue> keyOf(Map<String, AttributeValue> item) {
+        return Map.of(PK.attribute(), PK.in(item), SK.attribute(), SK.in(item));
     }
 
     public static String tokensOfFleet(String fleet) {
@@ -107,8 +148,8 @@ public final class TableItems {
 
     private static Map<String, AttributeValue> key(String pk, String sk) {
         Map<String, AttributeValue> key = new HashMap<>();
-        key.put(PK, s(pk));
-        key.put(SK, s(sk));
+        PK.put(key, s(pk));
+        SK.put(key, s(sk));
         return key;
     }
 
@@ -116,190 +157,191 @@ public final class TableItems {
 
     public static Map<String, AttributeValue> fleetItem(Fleet fleet, Instant now) {
         Map<String, AttributeValue> item = fleetKey(fleet.name());
-        item.put(GSI1_PK, s(FLEETS));
-        item.put(GSI1_SK, s(fleet.name()));
-        item.put("name", s(fleet.name()));
-        item.put("mode", s(fleet.mode().label()));
-        item.put("instanceRole", s(fleet.instanceRole()));
-        item.put("tags", stringMap(fleet.tags()));
-        item.put("acceptedTagKeys", stringList(List.copyOf(fleet.acceptedTagKeys())));
-        item.put("registrationLimit", n(fleet.registrationLimit()));
-        item.put("activationLifetime", s(fleet.activationLifetime().toString()));
-        item.put("enabled", AttributeValue.fromBool(fleet.enabled()));
-        putIfPresent(item, "description", fleet.description());
-        item.put("version", n(fleet.version()));
-        item.put("updatedAt", s(now.toString()));
+        GSI1_PK.put(item, s(FLEETS));
+        GSI1_SK.put(item, s(fleet.name()));
+        NAME.put(item, s(fleet.name()));
+        MODE.put(item, s(fleet.mode().label()));
+        INSTANCE_ROLE.put(item, s(fleet.instanceRole()));
+        TAGS.put(item, stringMap(fleet.tags()));
+        ACCEPTED_TAG_KEYS.put(item, stringList(List.copyOf(fleet.acceptedTagKeys())));
+        REGISTRATION_LIMIT.put(item, n(fleet.registrationLimit()));
+        ACTIVATION_LIFETIME.put(item, s(fleet.activationLifetime().toString()));
+        ENABLED.put(item, AttributeValue.fromBool(fleet.enabled()));
+        putIfPresent(item, DESCRIPTION, fleet.description());
+        VERSION.put(item, n(fleet.version()));
+        UPDATED_AT.put(item, s(now.toString()));
         return item;
     }
 
     public static Fleet fleet(Map<String, AttributeValue> item) {
         return new Fleet(
-                item.get("name").s(),
-                FleetMode.parse(item.get("mode").s()),
-                item.get("instanceRole").s(),
-                readStringMap(item.get("tags")),
-                new LinkedHashSet<>(readStringList(item.get("acceptedTagKeys"))),
-                Integer.parseInt(item.get("registrationLimit").n()),
-                Duration.parse(item.get("activationLifetime").s()),
-                item.get("enabled").bool(),
-                optionalString(item, "description").orElse(null),
-                Long.parseLong(item.get("version").n()));
+                NAME.in(item).s(),
+                FleetMode.parse(MODE.in(item).s()),
+                INSTANCE_ROLE.in(item).s(),
+                readStringMap(TAGS.in(item)),
+                new LinkedHashSet<>(readStringList(ACCEPTED_TAG_KEYS.in(item))),
+                readInt(REGISTRATION_LIMIT.in(item)),
+                Duration.parse(ACTIVATION_LIFETIME.in(item).s()),
+                ENABLED.in(item).bool(),
+                optionalString(item, DESCRIPTION).orElse(null),
+                Long.parseLong(VERSION.in(item).n()));
     }
 
     // Tokens
 
     public static Map<String, AttributeValue> tokenItem(EnrollmentToken token) {
         Map<String, AttributeValue> item = tokenKey(token.tokenId());
-        item.put(GSI1_PK, s(tokensOfFleet(token.fleet())));
-        item.put(GSI1_SK, s(sortable(token.createdAt()) + "#" + token.tokenId()));
-        item.put("tokenId", s(token.tokenId()));
-        item.put("fleet", s(token.fleet()));
-        item.put("secretHash", AttributeValue.fromB(SdkBytes.fromByteArray(token.secretHash())));
-        item.put("maxUses", n(token.maxUses()));
-        item.put("uses", n(token.uses()));
-        item.put("expiresAt", epoch(token.expiresAt()));
-        item.put("sourceCidrs", stringList(token.sourceCidrs()));
-        putIfPresent(item, "description", token.description());
-        item.put("revoked", AttributeValue.fromBool(token.revoked()));
-        item.put("createdAt", s(token.createdAt().toString()));
-        item.put(TTL, epoch(token.expiresAt().plus(RETENTION_AFTER_EXPIRY)));
+        GSI1_PK.put(item, s(tokensOfFleet(token.fleet())));
+        GSI1_SK.put(item, s(sortable(token.createdAt()) + "#" + token.tokenId()));
+        TOKEN_ID.put(item, s(token.tokenId()));
+        FLEET.put(item, s(token.fleet()));
+        SECRET_HASH.put(item, AttributeValue.fromB(SdkBytes.fromByteArray(token.secretHash())));
+        MAX_USES.put(item, n(token.maxUses()));
+        USES.put(item, n(token.uses()));
+        EXPIRES_AT.put(item, epoch(token.expiresAt()));
+        SOURCE_CIDRS.put(item, stringList(token.sourceCidrs()));
+        putIfPresent(item, DESCRIPTION, token.description());
+        REVOKED.put(item, AttributeValue.fromBool(token.revoked()));
+        CREATED_AT.put(item, s(token.createdAt().toString()));
+        TTL.put(item, epoch(token.expiresAt().plus(RETENTION_AFTER_EXPIRY)));
         return item;
     }
 
     public static EnrollmentToken token(Map<String, AttributeValue> item) {
         return new EnrollmentToken(
-                item.get("tokenId").s(),
-                item.get("fleet").s(),
-                item.get("secretHash").b().asByteArray(),
-                Integer.parseInt(item.get("maxUses").n()),
-                Integer.parseInt(item.get("uses").n()),
-                readEpoch(item.get("expiresAt")),
-                readStringList(item.get("sourceCidrs")),
-                optionalString(item, "description").orElse(null),
-                item.get("revoked").bool(),
-                Instant.parse(item.get("createdAt").s()));
+                TOKEN_ID.in(item).s(),
+                FLEET.in(item).s(),
+                SECRET_HASH.in(item).b().asByteArray(),
+                readInt(MAX_USES.in(item)),
+                readInt(USES.in(item)),
+                readEpoch(EXPIRES_AT.in(item)),
+                readStringList(SOURCE_CIDRS.in(item)),
+                optionalString(item, DESCRIPTION).orElse(null),
+                REVOKED.in(item).bool(),
+                Instant.parse(CREATED_AT.in(item).s()));
     }
 
     // Retry records
 
     static Map<String, AttributeValue> retryItem(String tokenId, RetryRecord retry) {
         Map<String, AttributeValue> item = retryKey(tokenId, retry.machineId());
-        item.put("machineId", s(retry.machineId()));
-        item.put("enrollmentId", s(retry.enrollmentId()));
-        item.put("activationId", s(retry.activationId()));
-        item.put("sealedCode", AttributeValue.fromB(SdkBytes.fromByteArray(retry.sealedCode())));
-        item.put("sealing", s(retry.sealing().name()));
-        item.put("expiresAt", epoch(retry.expiresAt()));
-        item.put("instanceName", s(retry.instanceName()));
-        item.put(TTL, epoch(retry.expiresAt().plus(RETENTION_AFTER_EXPIRY)));
+        MACHINE_ID.put(item, s(retry.machineId()));
+        ENROLLMENT_ID.put(item, s(retry.enrollmentId()));
+        ACTIVATION_ID.put(item, s(retry.activationId()));
+        SEALED_CODE.put(item, AttributeValue.fromB(SdkBytes.fromByteArray(retry.sealedCode())));
+        SEALING.put(item, s(retry.sealing().name()));
+        EXPIRES_AT.put(item, epoch(retry.expiresAt()));
+        INSTANCE_NAME.put(item, s(retry.instanceName()));
+        TTL.put(item, epoch(retry.expiresAt().plus(RETENTION_AFTER_EXPIRY)));
         return item;
     }
 
     static RetryRecord retry(Map<String, AttributeValue> item) {
         return new RetryRecord(
-                item.get("machineId").s(),
-                item.get("enrollmentId").s(),
-                item.get("activationId").s(),
-                item.get("sealedCode").b().asByteArray(),
-                RetryRecord.CodeSealing.valueOf(item.get("sealing").s()),
-                readEpoch(item.get("expiresAt")),
-                item.get("instanceName").s());
+                MACHINE_ID.in(item).s(),
+                ENROLLMENT_ID.in(item).s(),
+                ACTIVATION_ID.in(item).s(),
+                SEALED_CODE.in(item).b().asByteArray(),
+                RetryRecord.CodeSealing.valueOf(SEALING.in(item).s()),
+                readEpoch(EXPIRES_AT.in(item)),
+                INSTANCE_NAME.in(item).s());
     }
 
     // Shared activations
 
     static Map<String, AttributeValue> sharedActivationItem(String fleet, SharedActivation shared) {
         Map<String, AttributeValue> item = sharedActivationKey(fleet);
-        item.put("fleet", s(fleet));
-        item.put("activationId", s(shared.activationId()));
-        item.put("sealedCode", AttributeValue.fromB(SdkBytes.fromByteArray(shared.sealedCode())));
-        item.put("expiresAt", epoch(shared.expiresAt()));
-        item.put("registrationLimit", n(shared.registrationLimit()));
-        item.put("handedOut", n(shared.handedOut()));
-        item.put("createdAt", s(shared.createdAt().toString()));
+        FLEET.put(item, s(fleet));
+        ACTIVATION_ID.put(item, s(shared.activationId()));
+        SEALED_CODE.put(item, AttributeValue.fromB(SdkBytes.fromByteArray(shared.sealedCode())));
+        EXPIRES_AT.put(item, epoch(shared.expiresAt()));
+        REGISTRATION_LIMIT.put(item, n(shared.registrationLimit()));
+        HANDED_OUT.put(item, n(shared.handedOut()));
+        CREATED_AT.put(item, s(shared.createdAt().toString()));
         return item;
     }
 
     public static SharedActivation sharedActivation(Map<String, AttributeValue> item) {
         return new SharedActivation(
-                item.get("activationId").s(),
-                item.get("sealedCode").b().asByteArray(),
-                readEpoch(item.get("expiresAt")),
-                Integer.parseInt(item.get("registrationLimit").n()),
-                Integer.parseInt(item.get("handedOut").n()),
-                Instant.parse(item.get("createdAt").s()));
+                ACTIVATION_ID.in(item).s(),
+                SEALED_CODE.in(item).b().asByteArray(),
+                readEpoch(EXPIRES_AT.in(item)),
+                readInt(REGISTRATION_LIMIT.in(item)),
+                readInt(HANDED_OUT.in(item)),
+                Instant.parse(CREATED_AT.in(item).s()));
     }
 
     // Enrollments
 
     static Map<String, AttributeValue> enrollmentItem(EnrollmentRecord record) {
         Map<String, AttributeValue> item = enrollmentKey(record.enrollmentId());
-        item.put(GSI1_PK, s(enrollmentsOfFleet(record.fleet())));
-        item.put(GSI1_SK, s(sortable(record.createdAt()) + "#" + record.enrollmentId()));
-        item.put("enrollmentId", s(record.enrollmentId()));
-        item.put("tokenId", s(record.tokenId()));
-        item.put("fleet", s(record.fleet()));
-        item.put("mode", s(record.mode().label()));
-        item.put("sourceIp", s(record.sourceIp()));
-        putIfPresent(item, "userAgent", record.userAgent());
-        item.put("hostname", s(record.hostname()));
-        item.put("platform", s(record.platform().label()));
-        record.machineId().ifPresent(id -> item.put("machineId", s(id)));
-        item.put("requestedTags", stringMap(record.requestedTags()));
-        item.put("acceptedTags", stringMap(record.acceptedTags()));
-        item.put("activationId", s(record.activationId()));
-        item.put("activationExpiresAt", epoch(record.activationExpiresAt()));
-        item.put("createdAt", s(record.createdAt().toString()));
+        GSI1_PK.put(item, s(enrollmentsOfFleet(record.fleet())));
+        GSI1_SK.put(item, s(sortable(record.createdAt()) + "#" + record.enrollmentId()));
+        ENROLLMENT_ID.put(item, s(record.enrollmentId()));
+        TOKEN_ID.put(item, s(record.tokenId()));
+        FLEET.put(item, s(record.fleet()));
+        MODE.put(item, s(record.mode().label()));
+        SOURCE_IP.put(item, s(record.requester().sourceIp()));
+        putIfPresent(item, USER_AGENT, record.requester().userAgent());
+        HOSTNAME.put(item, s(record.request().hostname()));
+        PLATFORM.put(item, s(record.request().platform().label()));
+        record.request().machineId().ifPresent(id -> MACHINE_ID.put(item, s(id)));
+        REQUESTED_TAGS.put(item, stringMap(record.request().tags()));
+        ACCEPTED_TAGS.put(item, stringMap(record.acceptedTags()));
+        ACTIVATION_ID.put(item, s(record.activationId()));
+        ACTIVATION_EXPIRES_AT.put(item, epoch(record.activationExpiresAt()));
+        CREATED_AT.put(item, s(record.createdAt().toString()));
         return item;
     }
 
     public static EnrollmentRecord enrollment(Map<String, AttributeValue> item) {
+        EnrollmentRequest request = new EnrollmentRequest(
+                HOSTNAME.in(item).s(),
+                Platform.valueOf(PLATFORM.in(item).s().toUpperCase(Locale.ROOT)),
+                optionalString(item, MACHINE_ID),
+                readStringMap(REQUESTED_TAGS.in(item)));
         return new EnrollmentRecord(
-                item.get("enrollmentId").s(),
-                item.get("tokenId").s(),
-                item.get("fleet").s(),
-                FleetMode.parse(item.get("mode").s()),
-                item.get("sourceIp").s(),
-                optionalString(item, "userAgent").orElse(null),
-                item.get("hostname").s(),
-                Platform.valueOf(item.get("platform").s().toUpperCase(Locale.ROOT)),
-                optionalString(item, "machineId"),
-                readStringMap(item.get("requestedTags")),
-                readStringMap(item.get("acceptedTags")),
-                item.get("activationId").s(),
-                readEpoch(item.get("activationExpiresAt")),
-                Instant.parse(item.get("createdAt").s()));
+                ENROLLMENT_ID.in(item).s(),
+                TOKEN_ID.in(item).s(),
+                FLEET.in(item).s(),
+                FleetMode.parse(MODE.in(item).s()),
+                new Requester(SOURCE_IP.in(item).s(), optionalString(item, USER_AGENT).orElse(null)),
+                request,
+                readStringMap(ACCEPTED_TAGS.in(item)),
+                ACTIVATION_ID.in(item).s(),
+                readEpoch(ACTIVATION_EXPIRES_AT.in(item)),
+                Instant.parse(CREATED_AT.in(item).s()));
     }
 
     // Activations
 
     static Map<String, AttributeValue> activationItem(ActivationRecord record) {
         Map<String, AttributeValue> item = activationKey(record.activationId());
-        item.put(GSI1_PK, s(activationsOfFleet(record.fleet())));
-        item.put(GSI1_SK, s(sortable(record.expiresAt()) + "#" + record.activationId()));
-        item.put("activationId", s(record.activationId()));
-        item.put("fleet", s(record.fleet()));
-        item.put("mode", s(record.mode().label()));
-        record.enrollmentId().ifPresent(id -> item.put("enrollmentId", s(id)));
-        item.put("registrationLimit", n(record.registrationLimit()));
-        item.put("expiresAt", epoch(record.expiresAt()));
-        item.put("createdAt", s(record.createdAt().toString()));
-        item.put(TTL, epoch(record.expiresAt().plus(RETENTION_AFTER_EXPIRY)));
+        GSI1_PK.put(item, s(activationsOfFleet(record.fleet())));
+        GSI1_SK.put(item, s(sortable(record.expiresAt()) + "#" + record.activationId()));
+        ACTIVATION_ID.put(item, s(record.activationId()));
+        FLEET.put(item, s(record.fleet()));
+        MODE.put(item, s(record.mode().label()));
+        record.enrollmentId().ifPresent(id -> ENROLLMENT_ID.put(item, s(id)));
+        REGISTRATION_LIMIT.put(item, n(record.registrationLimit()));
+        EXPIRES_AT.put(item, epoch(record.expiresAt()));
+        CREATED_AT.put(item, s(record.createdAt().toString()));
+        TTL.put(item, epoch(record.expiresAt().plus(RETENTION_AFTER_EXPIRY)));
         return item;
     }
 
     public static ActivationRecord activation(Map<String, AttributeValue> item) {
         return new ActivationRecord(
-                item.get("activationId").s(),
-                item.get("fleet").s(),
-                FleetMode.parse(item.get("mode").s()),
-                optionalString(item, "enrollmentId"),
-                Integer.parseInt(item.get("registrationLimit").n()),
-                readEpoch(item.get("expiresAt")),
-                Instant.parse(item.get("createdAt").s()));
+                ACTIVATION_ID.in(item).s(),
+                FLEET.in(item).s(),
+                FleetMode.parse(MODE.in(item).s()),
+                optionalString(item, ENROLLMENT_ID),
+                readInt(REGISTRATION_LIMIT.in(item)),
+                readEpoch(EXPIRES_AT.in(item)),
+                Instant.parse(CREATED_AT.in(item).s()));
     }
 
-    // Attribute helpers
+    // Attribute values
 
     private static final DateTimeFormatter SORTABLE = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
@@ -324,14 +366,18 @@ public final class TableItems {
         return Instant.ofEpochSecond(Long.parseLong(value.n()));
     }
 
-    private static void putIfPresent(Map<String, AttributeValue> item, String name, String value) {
+    static int readInt(AttributeValue value) {
+        return value == null ? 0 : Integer.parseInt(value.n());
+    }
+
+    private static void putIfPresent(Map<String, AttributeValue> item, Attr attribute, String value) {
         if (value != null) {
-            item.put(name, s(value));
+            attribute.put(item, s(value));
         }
     }
 
-    private static Optional<String> optionalString(Map<String, AttributeValue> item, String name) {
-        AttributeValue value = item.get(name);
+    private static Optional<String> optionalString(Map<String, AttributeValue> item, Attr attribute) {
+        AttributeValue value = attribute.in(item);
         return value == null || value.s() == null ? Optional.empty() : Optional.of(value.s());
     }
 

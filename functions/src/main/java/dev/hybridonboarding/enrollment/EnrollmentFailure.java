@@ -1,36 +1,30 @@
 package dev.hybridonboarding.enrollment;
 
-/** Every way an enrollment request can fail, with the HTTP status and the error code the API returns. */
+/** Every way an enrollment request can fail, with the error code the API returns; the HTTP status is the edge's to choose. */
 public enum EnrollmentFailure {
-    MALFORMED_JSON(400, "malformed_json"),
-    INVALID_REQUEST(400, "invalid_request"),
-    INVALID_HOSTNAME(400, "invalid_hostname"),
-    INVALID_PLATFORM(400, "invalid_platform"),
-    INVALID_MACHINE_ID(400, "invalid_machine_id"),
-    INVALID_TAGS(400, "invalid_tags"),
-    PAYLOAD_TOO_LARGE(413, "payload_too_large"),
-    UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type"),
-    INVALID_TOKEN(401, "invalid_token"),
-    SOURCE_NOT_ALLOWED(403, "source_ip_not_allowed"),
-    TOKEN_EXHAUSTED(403, "token_exhausted"),
-    TAG_NOT_ACCEPTED(403, "tag_not_accepted"),
-    FLEET_NOT_FOUND(403, "fleet_not_found"),
-    FLEET_DISABLED(403, "fleet_disabled"),
-    TOO_MANY_FAILURES(429, "too_many_failures"),
-    FLEET_MISCONFIGURED(500, "fleet_misconfigured"),
-    INTERNAL_ERROR(500, "internal_error"),
-    SERVICE_UNAVAILABLE(503, "service_unavailable");
+    MALFORMED_JSON("malformed_json"),
+    INVALID_REQUEST("invalid_request"),
+    INVALID_HOSTNAME("invalid_hostname"),
+    INVALID_PLATFORM("invalid_platform"),
+    INVALID_MACHINE_ID("invalid_machine_id"),
+    INVALID_TAGS("invalid_tags"),
+    PAYLOAD_TOO_LARGE("payload_too_large"),
+    UNSUPPORTED_MEDIA_TYPE("unsupported_media_type"),
+    INVALID_TOKEN("invalid_token"),
+    SOURCE_NOT_ALLOWED("source_ip_not_allowed"),
+    TOKEN_EXHAUSTED("token_exhausted"),
+    TAG_NOT_ACCEPTED("tag_not_accepted"),
+    FLEET_NOT_FOUND("fleet_not_found"),
+    FLEET_DISABLED("fleet_disabled"),
+    TOO_MANY_FAILURES("too_many_failures"),
+    FLEET_MISCONFIGURED("fleet_misconfigured"),
+    INTERNAL_ERROR("internal_error"),
+    SERVICE_UNAVAILABLE("service_unavailable");
 
-    private final int status;
     private final String code;
 
-    EnrollmentFailure(int status, String code) {
-        this.status = status;
+    EnrollmentFailure(String code) {
         this.code = code;
-    }
-
-    public int status() {
-        return status;
     }
 
     public String code() {

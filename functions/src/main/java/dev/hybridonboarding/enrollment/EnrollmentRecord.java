@@ -3,30 +3,27 @@ package dev.hybridonboarding.enrollment;
 import dev.hybridonboarding.fleet.FleetMode;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The audit record of one enrollment: who asked, from where, for which machine, and what they got. The
  * registration step later joins it to the instance that registers with the activation.
+ *
+ * @param request      what the machine sent (hostname, platform, machine id, requested tags)
+ * @param acceptedTags the requested tags the fleet let the machine set
  */
 public record EnrollmentRecord(
         String enrollmentId,
         String tokenId,
         String fleet,
         FleetMode mode,
-        String sourceIp,
-        String userAgent,
-        String hostname,
-        Platform platform,
-        Optional<String> machineId,
-        Map<String, String> requestedTags,
+        Requester requester,
+        EnrollmentRequest request,
         Map<String, String> acceptedTags,
         String activationId,
         Instant activationExpiresAt,
         Instant createdAt) {
 
     public EnrollmentRecord {
-        requestedTags = Map.copyOf(requestedTags);
         acceptedTags = Map.copyOf(acceptedTags);
     }
 }

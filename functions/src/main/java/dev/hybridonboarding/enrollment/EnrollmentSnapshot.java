@@ -1,6 +1,7 @@
 package dev.hybridonboarding.enrollment;
 
 import dev.hybridonboarding.fleet.Fleet;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.util.Optional;
 

@@ -1,5 +1,6 @@
-package dev.hybridonboarding.activation;
+package dev.hybridonboarding.enrollment;
 
+import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.token.TokenSecret;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

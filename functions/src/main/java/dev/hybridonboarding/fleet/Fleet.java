@@ -3,8 +3,11 @@ package dev.hybridonboarding.fleet;
 import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.InstanceTags;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -75,8 +78,14 @@ public record Fleet(
                 true, null, 0);
     }
 
-    public boolean acceptsTagKey(String key) {
-        return acceptedTagKeys.contains(key);
+    /** The first request tag key this fleet does not let machines set, if any. */
+    public Optional<String> unacceptedTagKey(Map<String, String> requestTags) {
+        return requestTags.keySet().stream().filter(key -> !acceptedTagKeys.contains(key)).findFirst();
+    }
+
+    /** When an activation created now expires: whole seconds, since the table keeps epoch seconds and every reader must see the same instant. */
+    public Instant activationExpiry(Instant now) {
+        return now.plus(activationLifetime).truncatedTo(ChronoUnit.SECONDS);
     }
 
     public Fleet withMode(FleetMode newMode) {

@@ -1,4 +1,4 @@
-package dev.hybridonboarding.enrollment;
+package dev.hybridonboarding.rotation;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,9 +1,12 @@
-package dev.hybridonboarding.enrollment;
+package dev.hybridonboarding.support;
 
-/** The table throttled or failed; the request may be retried later. */
-public class StoreUnavailableException extends RuntimeException {
+/**
+ * A service this product depends on (the table, Systems Manager, the key service) throttled or failed, or did
+ * not answer in time. Nothing was decided: the caller may try again later.
+ */
+public class DependencyUnavailableException extends RuntimeException {
 
-    public StoreUnavailableException(String message, Throwable cause) {
+    public DependencyUnavailableException(String message, Throwable cause) {
         super(message, cause);
     }
 }

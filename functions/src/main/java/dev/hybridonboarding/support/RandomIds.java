@@ -1,4 +1,4 @@
-package dev.hybridonboarding.token;
+package dev.hybridonboarding.support;
 
 import java.security.SecureRandom;
 

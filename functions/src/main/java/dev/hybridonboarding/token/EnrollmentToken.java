@@ -2,6 +2,7 @@ package dev.hybridonboarding.token;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * An enrollment token as stored: its policy and how often it was used, never its secret.
@@ -40,20 +41,20 @@ public record EnrollmentToken(
         return secretHash.clone();
     }
 
-    /** Why the presented token does not authenticate, or null when it does. Only ever logged. */
-    public String rejection(BearerToken presented, Instant now) {
+    /** Why the presented token does not authenticate, or empty when it does. */
+    public Optional<TokenRejection> rejection(BearerToken presented, Instant now) {
         if (!presented.secret().matches(secretHash)) {
-            return "wrong-secret";
+            return Optional.of(TokenRejection.WRONG_SECRET);
         }
         if (!fleet.equals(presented.fleet())) {
-            return "fleet-mismatch";
+            return Optional.of(TokenRejection.FLEET_MISMATCH);
         }
         if (revoked) {
-            return "revoked";
+            return Optional.of(TokenRejection.REVOKED);
         }
         if (isExpired(now)) {
-            return "expired";
+            return Optional.of(TokenRejection.EXPIRED);
         }
-        return null;
+        return Optional.empty();
     }
 }

@@ -1,5 +1,6 @@
 package dev.hybridonboarding.token;
 
+import dev.hybridonboarding.support.RandomIds;
 import dev.hybridonboarding.fleet.FleetName;
 import java.security.SecureRandom;
 import java.time.Duration;

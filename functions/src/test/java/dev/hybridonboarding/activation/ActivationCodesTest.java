@@ -7,41 +7,16 @@ import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
-import dev.hybridonboarding.token.TokenSecret;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import org.junit.jupiter.api.Test;
 
 class ActivationCodesTest {
 
-    private final SecureRandom random = new SecureRandom();
-    private final TokenBoundSeal seal = new TokenBoundSeal(random);
     private final ActivationCode code = new ActivationCode("QC2CV0/lRfn+LTqf23Bf");
 
     @Test
     void aCodeNeverPrintsItself() {
         assertThat(code.toString()).doesNotContain(code.reveal());
         assertThat(String.valueOf(code)).isEqualTo("ActivationCode[redacted]");
-    }
-
-    @Test
-    void aSealedCodeOpensOnlyWithTheSameSecretAndBinding() {
-        TokenSecret secret = TokenSecret.generate(random);
-        byte[] sealed = seal.seal(code, secret, "tok|m-1|act-1");
-
-        assertThat(new String(sealed, StandardCharsets.ISO_8859_1)).doesNotContain(code.reveal());
-        assertThat(seal.open(sealed, secret, "tok|m-1|act-1")).isEqualTo(code);
-        assertThatThrownBy(() -> seal.open(sealed, TokenSecret.generate(random), "tok|m-1|act-1"))
-                .isInstanceOf(TokenBoundSeal.SealBrokenException.class);
-        assertThatThrownBy(() -> seal.open(sealed, secret, "tok|m-2|act-1")).isInstanceOf(TokenBoundSeal.SealBrokenException.class);
-        sealed[sealed.length - 1] ^= 1;
-        assertThatThrownBy(() -> seal.open(sealed, secret, "tok|m-1|act-1")).isInstanceOf(TokenBoundSeal.SealBrokenException.class);
-    }
-
-    @Test
-    void sealingTheSameCodeTwiceGivesDifferentBytes() {
-        TokenSecret secret = TokenSecret.generate(random);
-        assertThat(seal.seal(code, secret, "b")).isNotEqualTo(seal.seal(code, secret, "b"));
     }
 
     @Test

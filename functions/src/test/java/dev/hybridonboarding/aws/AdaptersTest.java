@@ -8,15 +8,17 @@ import static org.mockito.Mockito.when;
 
 import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.activation.ActivationRejectedException;
-import dev.hybridonboarding.activation.ActivationServiceUnavailableException;
 import dev.hybridonboarding.activation.ActivationSpec;
-import dev.hybridonboarding.enrollment.CommitRejectedException;
+import dev.hybridonboarding.enrollment.CommitResult;
 import dev.hybridonboarding.enrollment.EnrollmentCommit;
 import dev.hybridonboarding.enrollment.EnrollmentRecord;
+import dev.hybridonboarding.enrollment.EnrollmentRequest;
 import dev.hybridonboarding.enrollment.EnrollmentStore;
 import dev.hybridonboarding.enrollment.Platform;
-import dev.hybridonboarding.enrollment.StoreUnavailableException;
+import dev.hybridonboarding.enrollment.Requester;
+import dev.hybridonboarding.enrollment.RetryRecord;
 import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.support.DependencyUnavailableException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -61,15 +63,15 @@ class AdaptersTest {
         ActivationSpec spec = new ActivationSpec("Role", 1, NOW, "web", "d", Map.of());
 
         when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "ThrottlingException", 400).build());
-        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(ActivationServiceUnavailableException.class);
+        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(DependencyUnavailableException.class);
 
         org.mockito.Mockito.reset(ssm);
         when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "InternalServerError", 500).build());
-        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(ActivationServiceUnavailableException.class);
+        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(DependencyUnavailableException.class);
 
         org.mockito.Mockito.reset(ssm);
         when(ssm.createActivation(any(Consumer.class))).thenThrow(SdkClientException.create("connection reset"));
-        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(ActivationServiceUnavailableException.class);
+        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(DependencyUnavailableException.class);
 
         org.mockito.Mockito.reset(ssm);
         when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "ValidationException", 400).build());
@@ -92,7 +94,7 @@ class AdaptersTest {
         KmsClient kms = mock(KmsClient.class);
         KmsCodeVault vault = new KmsCodeVault(() -> kms, "key");
         when(kms.decrypt(any(Consumer.class))).thenThrow((KmsException) error(KmsException.builder(), "ThrottlingException", 400).build());
-        assertThatThrownBy(() -> vault.open(new byte[] {1}, "edge", "act")).isInstanceOf(ActivationServiceUnavailableException.class);
+        assertThatThrownBy(() -> vault.open(new byte[] {1}, "edge", "act")).isInstanceOf(DependencyUnavailableException.class);
 
         org.mockito.Mockito.reset(kms);
         when(kms.decrypt(any(Consumer.class))).thenThrow((KmsException) error(KmsException.builder(), "InvalidCiphertextException", 400).build());
@@ -100,17 +102,19 @@ class AdaptersTest {
                 .hasMessageNotContaining("act-code");
     }
 
+    private static EnrollmentRecord record(Optional<String> machineId) {
+        return new EnrollmentRecord("enr-1", "tok", "edge", FleetMode.SHARED, new Requester("198.51.100.7", null),
+                new EnrollmentRequest("web-01", Platform.LINUX, machineId, Map.of()), Map.of(), "act-1", NOW, NOW);
+    }
+
     private static EnrollmentCommit commit() {
-        EnrollmentRecord record = new EnrollmentRecord("enr-1", "tok", "edge", FleetMode.SHARED, "198.51.100.7", null, "web-01",
-                Platform.LINUX, Optional.empty(), Map.of(), Map.of(), "act-1", NOW, NOW);
-        return new EnrollmentCommit("tok", record, Optional.empty(), Optional.empty(), Optional.of("act-1"), NOW, NOW, Optional.empty());
+        return EnrollmentCommit.sharedHandout("tok", record(Optional.empty()), Optional.empty(), "act-1", NOW, NOW);
     }
 
     private static EnrollmentCommit commitWithRetryRecord() {
-        EnrollmentCommit plain = commit();
-        return new EnrollmentCommit(plain.tokenId(), plain.enrollment(), Optional.of(new dev.hybridonboarding.enrollment.RetryRecord(
-                "m-1", "enr-1", "act-1", new byte[] {1}, dev.hybridonboarding.enrollment.RetryRecord.CodeSealing.VAULT, NOW, "web-01")),
-                Optional.empty(), Optional.empty(), NOW, NOW, Optional.empty());
+        return EnrollmentCommit.sharedHandout("tok", record(Optional.of("m-1")), Optional.of(new EnrollmentCommit.RetryWrite(
+                new RetryRecord("m-1", "enr-1", "act-1", new byte[] {1}, RetryRecord.CodeSealing.VAULT, NOW, "web-01"), Optional.empty())),
+                "act-1", NOW, NOW);
     }
 
     private static TransactionCanceledException cancelled(String... codes) {
@@ -125,18 +129,16 @@ class AdaptersTest {
         DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
 
         Map<String, AttributeValue> usedUp = new java.util.HashMap<>();
-        usedUp.put("revoked", AttributeValue.fromBool(false));
-        usedUp.put("expiresAt", TableItems.epoch(NOW.plusSeconds(3600)));
+        usedUp.put(Attr.REVOKED.attribute(), AttributeValue.fromBool(false));
+        usedUp.put(Attr.EXPIRES_AT.attribute(), TableItems.epoch(NOW.plusSeconds(3600)));
         when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
                 CancellationReason.builder().code("ConditionalCheckFailed").item(usedUp).build(),
                 CancellationReason.builder().code("None").build(), CancellationReason.builder().code("None").build()).build());
-        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(CommitRejectedException.class)
-                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.TOKEN_SPENT);
+        assertThat(store.commit(commit())).isEqualTo(CommitResult.TOKEN_SPENT);
 
         org.mockito.Mockito.reset(dynamo);
         when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(cancelled("None", "None", "ConditionalCheckFailed"));
-        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(CommitRejectedException.class)
-                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.SHARED_ACTIVATION_SPENT);
+        assertThat(store.commit(commit())).isEqualTo(CommitResult.SHARED_ACTIVATION_SPENT);
     }
 
     @SuppressWarnings("unchecked")
@@ -160,12 +162,12 @@ class AdaptersTest {
         DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
 
         when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(cancelled("TransactionConflict", "None", "None"));
-        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(StoreUnavailableException.class);
+        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(DependencyUnavailableException.class);
 
         when(dynamo.batchGetItem(any(Consumer.class)))
                 .thenThrow((DynamoDbException) error(DynamoDbException.builder(), "ProvisionedThroughputExceededException", 400).build());
         assertThatThrownBy(() -> store.load(new EnrollmentStore.SnapshotKey("edge", "tok", Optional.empty(), "198.51.100.7", NOW)))
-                .isInstanceOf(StoreUnavailableException.class);
+                .isInstanceOf(DependencyUnavailableException.class);
     }
 
     @SuppressWarnings("unchecked")
@@ -198,15 +200,14 @@ class AdaptersTest {
         DynamoDbClient dynamo = mock(DynamoDbClient.class);
         DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
         Map<String, AttributeValue> spent = new java.util.HashMap<>();
-        spent.put("revoked", AttributeValue.fromBool(false));
-        spent.put("expiresAt", TableItems.epoch(NOW.plusSeconds(3600)));
+        spent.put(Attr.REVOKED.attribute(), AttributeValue.fromBool(false));
+        spent.put(Attr.EXPIRES_AT.attribute(), TableItems.epoch(NOW.plusSeconds(3600)));
         when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
                 CancellationReason.builder().code("ConditionalCheckFailed").item(spent).build(),
                 CancellationReason.builder().code("None").build(),
                 CancellationReason.builder().code("ConditionalCheckFailed").build()).build());
 
-        assertThatThrownBy(() -> store.commit(commitWithRetryRecord())).isInstanceOf(CommitRejectedException.class)
-                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.MACHINE_ALREADY_ENROLLED);
+        assertThat(store.commit(commitWithRetryRecord())).isEqualTo(CommitResult.MACHINE_ALREADY_ENROLLED);
     }
 
     @SuppressWarnings("unchecked")
@@ -218,20 +219,19 @@ class AdaptersTest {
                 CancellationReason.builder().code("ConditionalCheckFailed").build(),
                 CancellationReason.builder().code("None").build()).build());
 
-        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(CommitRejectedException.class)
-                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.TOKEN_INVALIDATED);
+        assertThat(store.commit(commit())).isEqualTo(CommitResult.TOKEN_INVALIDATED);
     }
 
     @SuppressWarnings("unchecked")
     @Test
     void aRetriedLeaseRequestThatAlreadyGotThroughFindsItsOwnLease() {
         DynamoDbClient dynamo = mock(DynamoDbClient.class);
-        DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
+        DynamoSharedActivationStore store = new DynamoSharedActivationStore(dynamo, "table");
         when(dynamo.putItem(any(Consumer.class))).thenThrow(ConditionalCheckFailedException.builder()
-                .item(Map.of("owner", AttributeValue.fromS("me"))).build());
+                .item(Map.of(Attr.OWNER.attribute(), AttributeValue.fromS("me"))).build());
 
-        assertThat(store.acquireInstallLease("edge", "me", NOW, NOW.plusSeconds(30))).isTrue();
-        assertThat(store.acquireInstallLease("edge", "someone-else", NOW, NOW.plusSeconds(30))).isFalse();
+        assertThat(store.acquireLease("edge", "me", NOW, NOW.plusSeconds(30))).isTrue();
+        assertThat(store.acquireLease("edge", "someone-else", NOW, NOW.plusSeconds(30))).isFalse();
     }
 
     @SuppressWarnings("unchecked")
@@ -249,13 +249,12 @@ class AdaptersTest {
         DynamoDbClient dynamo = mock(DynamoDbClient.class);
         DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
         Map<String, AttributeValue> revoked = new java.util.HashMap<>();
-        revoked.put("revoked", AttributeValue.fromBool(true));
-        revoked.put("expiresAt", TableItems.epoch(NOW.plusSeconds(3600)));
+        revoked.put(Attr.REVOKED.attribute(), AttributeValue.fromBool(true));
+        revoked.put(Attr.EXPIRES_AT.attribute(), TableItems.epoch(NOW.plusSeconds(3600)));
         when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
                 CancellationReason.builder().code("ConditionalCheckFailed").item(revoked).build(),
                 CancellationReason.builder().code("None").build()).build());
 
-        assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(CommitRejectedException.class)
-                .extracting(e -> ((CommitRejectedException) e).reason()).isEqualTo(CommitRejectedException.Reason.TOKEN_INVALIDATED);
+        assertThat(store.commit(commit())).isEqualTo(CommitResult.TOKEN_INVALIDATED);
     }
 }

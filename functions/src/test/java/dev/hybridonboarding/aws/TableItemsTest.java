@@ -2,11 +2,13 @@ package dev.hybridonboarding.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hybridonboarding.enrollment.ActivationRecord;
+import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.enrollment.EnrollmentRecord;
+import dev.hybridonboarding.enrollment.EnrollmentRequest;
 import dev.hybridonboarding.enrollment.Platform;
+import dev.hybridonboarding.enrollment.Requester;
 import dev.hybridonboarding.enrollment.RetryRecord;
-import dev.hybridonboarding.enrollment.SharedActivation;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
 import dev.hybridonboarding.token.EnrollmentToken;
@@ -31,7 +33,7 @@ class TableItemsTest {
                 .withDescription("edge boxes").withVersion(4).withEnabled(false);
 
         assertThat(TableItems.fleet(TableItems.fleetItem(fleet, NOW))).isEqualTo(fleet);
-        assertThat(TableItems.fleetItem(fleet, NOW).get(TableItems.GSI1_PK).s()).isEqualTo("FLEETS");
+        assertThat(TableItems.fleetItem(fleet, NOW).get(Attr.GSI1_PK.attribute()).s()).isEqualTo("FLEETS");
     }
 
     @Test
@@ -48,7 +50,7 @@ class TableItemsTest {
         assertThat(back.sourceCidrs()).containsExactly("10.0.0.0/8");
         assertThat(back.expiresAt()).isEqualTo(token.expiresAt());
         assertThat(item.toString()).doesNotContain(issued.bearer().reveal().substring(issued.bearer().reveal().lastIndexOf('.') + 1));
-        assertThat(Long.parseLong(item.get(TableItems.TTL).n())).isGreaterThan(token.expiresAt().getEpochSecond());
+        assertThat(Long.parseLong(Attr.TTL.in(item).n())).isGreaterThan(token.expiresAt().getEpochSecond());
     }
 
     @Test
@@ -67,12 +69,13 @@ class TableItemsTest {
 
     @Test
     void enrollmentsAndActivationsRoundTripAndSortByTime() {
-        EnrollmentRecord record = new EnrollmentRecord("enr-1", "tok", "edge", FleetMode.SHARED, "198.51.100.7", "curl/8", "web-01",
-                Platform.WINDOWS, Optional.of("m-1"), Map.of("rack", "r7"), Map.of("rack", "r7"), "act-1", NOW.plusSeconds(60), NOW);
+        EnrollmentRecord record = new EnrollmentRecord("enr-1", "tok", "edge", FleetMode.SHARED, new Requester("198.51.100.7", "curl/8"),
+                new EnrollmentRequest("web-01", Platform.WINDOWS, Optional.of("m-1"), Map.of("rack", "r7")), Map.of("rack", "r7"), "act-1",
+                NOW.plusSeconds(60), NOW);
         assertThat(TableItems.enrollment(TableItems.enrollmentItem(record))).isEqualTo(record);
-        assertThat(TableItems.enrollmentItem(record).get(TableItems.GSI1_SK).s()).startsWith("2026-11-30T12:00:00.000Z#");
+        assertThat(TableItems.enrollmentItem(record).get(Attr.GSI1_SK.attribute()).s()).startsWith("2026-11-30T12:00:00.000Z#");
 
-        ActivationRecord activation = new ActivationRecord("act-1", "edge", FleetMode.SINGLE_USE, Optional.of("enr-1"), 1, NOW, NOW);
+        ActivationRecord activation = ActivationRecord.singleUse("act-1", "edge", "enr-1", NOW, NOW);
         assertThat(TableItems.activation(TableItems.activationItem(activation))).isEqualTo(activation);
 
         assertThat(TableItems.sortable(Instant.parse("2026-11-30T12:00:00.5Z")))

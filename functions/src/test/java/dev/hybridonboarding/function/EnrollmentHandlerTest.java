@@ -1,4 +1,4 @@
-package dev.hybridonboarding.enrollment;
+package dev.hybridonboarding.function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
@@ -10,6 +10,13 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.hybridonboarding.activation.ActivationCode;
+import dev.hybridonboarding.enrollment.EnrollmentAttempt;
+import dev.hybridonboarding.enrollment.EnrollmentFailure;
+import dev.hybridonboarding.enrollment.EnrollmentRejectedException;
+import dev.hybridonboarding.enrollment.EnrollmentResult;
+import dev.hybridonboarding.enrollment.EnrollmentService;
+import dev.hybridonboarding.enrollment.Platform;
+import dev.hybridonboarding.enrollment.Requester;
 import dev.hybridonboarding.log.StructuredLog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -83,8 +90,7 @@ class EnrollmentHandlerTest {
         ArgumentCaptor<EnrollmentAttempt> attempt = ArgumentCaptor.forClass(EnrollmentAttempt.class);
         verify(service).enroll(attempt.capture());
         assertThat(attempt.getValue().bearerToken()).isEqualTo(TOKEN);
-        assertThat(attempt.getValue().sourceIp()).isEqualTo("198.51.100.7");
-        assertThat(attempt.getValue().userAgent()).isEqualTo("install.sh/1");
+        assertThat(attempt.getValue().requester()).isEqualTo(new Requester("198.51.100.7", "install.sh/1"));
         assertThat(logged.toString(StandardCharsets.UTF_8)).doesNotContain("AbCdEfGhIjKlMnOpQrSt");
     }
 

@@ -84,11 +84,11 @@ class TokenTest {
         TokenIssuer.Issued issued = issuer.issue("default", 1, Duration.ofHours(1), List.of(), null, NOW);
         EnrollmentToken token = issued.token();
 
-        assertThat(token.rejection(issued.bearer(), NOW)).isNull();
-        assertThat(token.rejection(issued.bearer(), NOW.plus(Duration.ofHours(1)))).isEqualTo("expired");
+        assertThat(token.rejection(issued.bearer(), NOW)).isEmpty();
+        assertThat(token.rejection(issued.bearer(), NOW.plus(Duration.ofHours(1)))).contains(TokenRejection.EXPIRED);
         BearerToken otherFleet = new BearerToken("other", token.tokenId(), issued.bearer().secret());
-        assertThat(token.rejection(otherFleet, NOW)).isEqualTo("fleet-mismatch");
+        assertThat(token.rejection(otherFleet, NOW)).contains(TokenRejection.FLEET_MISMATCH);
         BearerToken wrongSecret = new BearerToken("default", token.tokenId(), TokenSecret.generate(new SecureRandom()));
-        assertThat(token.rejection(wrongSecret, NOW)).isEqualTo("wrong-secret");
+        assertThat(token.rejection(wrongSecret, NOW)).contains(TokenRejection.WRONG_SECRET);
     }
 }

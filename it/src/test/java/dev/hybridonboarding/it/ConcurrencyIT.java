@@ -3,7 +3,7 @@ package dev.hybridonboarding.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hybridonboarding.activation.InstanceTags;
-import dev.hybridonboarding.enrollment.ActivationRecord;
+import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.fleet.FleetMode;
 import dev.hybridonboarding.token.TokenIssuer;
 import java.time.Instant;

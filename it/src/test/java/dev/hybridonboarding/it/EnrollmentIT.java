@@ -124,11 +124,11 @@ class EnrollmentIT {
             assertThat(record.enrollmentId()).isEqualTo(response.field("enrollmentId"));
             assertThat(record.tokenId()).isEqualTo(issued.token().tokenId());
             assertThat(record.fleet()).isEqualTo(fleet);
-            assertThat(record.sourceIp()).isEqualTo("127.0.0.1");
-            assertThat(record.userAgent()).isEqualTo("hybrid-onboarding-it/1.0");
-            assertThat(record.hostname()).isEqualTo("app-07");
-            assertThat(record.machineId()).contains("machine-audit");
-            assertThat(record.requestedTags()).containsExactly(Map.entry("rack", "r12"));
+            assertThat(record.requester().sourceIp()).isEqualTo("127.0.0.1");
+            assertThat(record.requester().userAgent()).isEqualTo("hybrid-onboarding-it/1.0");
+            assertThat(record.request().hostname()).isEqualTo("app-07");
+            assertThat(record.request().machineId()).contains("machine-audit");
+            assertThat(record.request().tags()).containsExactly(Map.entry("rack", "r12"));
             assertThat(record.acceptedTags()).containsExactly(Map.entry("rack", "r12"));
             assertThat(record.activationId()).isEqualTo(response.field("activationId"));
             assertThat(record.createdAt()).isAfter(before);

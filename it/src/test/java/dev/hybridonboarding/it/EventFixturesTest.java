@@ -8,21 +8,21 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.events.ScheduledEvent;
 import com.amazonaws.services.lambda.runtime.tests.annotations.Event;
 import com.fasterxml.jackson.jr.ob.JSON;
-import dev.hybridonboarding.enrollment.EnrollmentHandler;
+import dev.hybridonboarding.function.EnrollmentHandler;
 import dev.hybridonboarding.enrollment.EnrollmentService;
 import dev.hybridonboarding.enrollment.FailurePolicy;
-import dev.hybridonboarding.enrollment.EnrollmentSnapshot;
-import dev.hybridonboarding.enrollment.EnrollmentStore;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
 import dev.hybridonboarding.log.StructuredLog;
+import dev.hybridonboarding.testing.FakeCodeVault;
+import dev.hybridonboarding.testing.FakeSsm;
+import dev.hybridonboarding.testing.InMemoryTable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.params.ParameterizedTest;
 
 /** The sample events in events/ load into the types the functions receive, and drive the handlers. */
@@ -32,11 +32,9 @@ class EventFixturesTest {
     @Event(value = "events/enrollment-request.json", type = APIGatewayV2HTTPEvent.class)
     void theEnrollmentRequestReachesTheHandlerAndItsUnknownTokenGets401(APIGatewayV2HTTPEvent event) throws IOException {
         assertThat(event.getRequestContext().getHttp().getSourceIp()).isEqualTo("203.0.113.10");
-        EnrollmentStore store = org.mockito.Mockito.mock(EnrollmentStore.class);
-        org.mockito.Mockito.when(store.load(org.mockito.ArgumentMatchers.any())).thenReturn(
-                new EnrollmentSnapshot(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 0, 0));
-        EnrollmentService service = new EnrollmentService(store, null, null,
-                Fleet.withDefaults("default", FleetMode.SINGLE_USE, "Role"), "us-east-1", FailurePolicy.DEFAULT, Clock.systemUTC(),
+        InMemoryTable table = new InMemoryTable();
+        EnrollmentService service = new EnrollmentService(new EnrollmentService.Ports(table, table, new FakeSsm(Clock.systemUTC()),
+                new FakeCodeVault()), Fleet.withDefaults("default", FleetMode.SINGLE_USE, "Role"), "us-east-1", FailurePolicy.DEFAULT, Clock.systemUTC(),
                 new SecureRandom(), new StructuredLog(new PrintStream(OutputStream.nullOutputStream())));
 
         APIGatewayV2HTTPResponse response = new EnrollmentHandler(service, new StructuredLog(new PrintStream(OutputStream.nullOutputStream())))

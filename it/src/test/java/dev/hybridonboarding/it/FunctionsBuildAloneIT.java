@@ -54,7 +54,11 @@ class FunctionsBuildAloneIT {
         maven(functions, "clean", "install");
         maven(functions, "dependency:copy-dependencies", "-DincludeScope=runtime", "-Dmdep.prependGroupId=true");
 
-        assertThat(functions.resolve("target/classes/dev/hybridonboarding/enrollment/EnrollmentHandler.class")).exists();
+        List<String> handlers = Files.readAllLines(projectRoot.resolve("template.yaml")).stream()
+                .map(String::trim).filter(line -> line.startsWith("Handler: "))
+                .map(line -> line.substring("Handler: ".length()).split("::")[0]).toList();
+        assertThat(handlers).isNotEmpty().allSatisfy(handler ->
+                assertThat(functions.resolve("target/classes/" + handler.replace('.', '/') + ".class")).exists());
         List<String> jars;
         try (Stream<Path> listed = Files.list(functions.resolve("target/dependency"))) {
             jars = listed.map(path -> path.getFileName().toString()).toList();

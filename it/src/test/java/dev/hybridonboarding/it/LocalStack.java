@@ -47,6 +47,8 @@ final class LocalStack {
     final String region;
     final String table;
     final Fleet templateFleet;
+    private final Map<String, String> templateFleetSettings;
+    private final Map<String, Object> outputs;
     final AwsClients clients;
     final SsmClient ssm;
     final DynamoDbClient dynamo;
@@ -62,11 +64,12 @@ final class LocalStack {
         apiUrl = URI.create((String) state.get("apiUrl"));
         endpoint = URI.create((String) state.get("endpointUrl"));
         region = (String) state.get("region");
-        Map<String, Object> outputs = (Map<String, Object>) state.get("outputs");
+        outputs = (Map<String, Object>) state.get("outputs");
         table = (String) outputs.get("TableName");
         Map<String, String> settings = new HashMap<>();
         JSON.std.mapFrom((String) outputs.get("DefaultFleetSettings")).forEach((k, v) -> settings.put(k, String.valueOf(v)));
         templateFleet = FleetDefaults.fromSettings(settings);
+        templateFleetSettings = Map.copyOf(settings);
         clients = new AwsClients(Region.of(region), StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
                 Optional.of(endpoint));
         ssm = clients.ssm();
@@ -90,6 +93,15 @@ final class LocalStack {
             }
         }
         return instance;
+    }
+
+    /** The default fleet's settings as the functions get them in their environment. */
+    Map<String, String> templateFleetSettings() {
+        return templateFleetSettings;
+    }
+
+    String output(String name) {
+        return String.valueOf(outputs.get(name));
     }
 
     /** A fleet name no other test uses. */
@@ -118,8 +130,7 @@ final class LocalStack {
                         .filterExpression("begins_with(pk, :failures)")
                         .expressionAttributeValues(Map.of(":failures", AttributeValue.fromS("FAILURES#"))))
                 .items()
-                .forEach(item -> dynamo.deleteItem(request -> request.tableName(table)
-                        .key(Map.of(TableItems.PK, item.get(TableItems.PK), TableItems.SK, item.get(TableItems.SK)))));
+                .forEach(item -> dynamo.deleteItem(request -> request.tableName(table).key(TableItems.keyOf(item))));
     }
 
     /** A control call to the emulator ({@code /_hybrid/...}). */

@@ -4,11 +4,11 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.tests.EventLoader;
 import dev.hybridonboarding.activation.CachingCodeVault;
-import dev.hybridonboarding.enrollment.EnrollmentHandler;
+import dev.hybridonboarding.function.EnrollmentHandler;
 import dev.hybridonboarding.enrollment.EnrollmentService;
 import dev.hybridonboarding.enrollment.EnrollmentSnapshot;
 import dev.hybridonboarding.enrollment.FailurePolicy;
-import dev.hybridonboarding.enrollment.SharedActivation;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetDefaults;
 import dev.hybridonboarding.fleet.FleetMode;
@@ -89,9 +89,9 @@ public class EnrollmentHandlerBenchmark {
                         Optional.of(sharedFleet), Optional.of(sharedActivation), Optional.empty(), 0, 0)));
         StructuredLog log = new StructuredLog(new PrintStream(OutputStream.nullOutputStream()));
         // As EnrollmentWiring builds it, with the ports in memory; the caching vault is the product's own.
-        EnrollmentService service = new EnrollmentService(store, new InMemoryPorts.FixedActivations(),
-                new CachingCodeVault(vault), templateFleet, "us-east-1", FailurePolicy.DEFAULT, Clock.systemUTC(),
-                random, log);
+        EnrollmentService service = new EnrollmentService(new EnrollmentService.Ports(store, new InMemoryPorts.NoInstallations(),
+                new InMemoryPorts.FixedActivations(), new CachingCodeVault(vault)), templateFleet, "us-east-1", FailurePolicy.DEFAULT,
+                Clock.systemUTC(), random, log);
         // Lambda builds the handler once per execution environment and reuses it on every warm invocation.
         handler = new EnrollmentHandler(service, log);
 

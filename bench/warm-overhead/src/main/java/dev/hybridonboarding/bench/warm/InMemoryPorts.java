@@ -6,18 +6,20 @@ import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.IssuedActivation;
 import dev.hybridonboarding.activation.SharedCodeVault;
-import dev.hybridonboarding.enrollment.ActivationRecord;
+import dev.hybridonboarding.rotation.ActivationRecord;
+import dev.hybridonboarding.enrollment.CommitResult;
 import dev.hybridonboarding.enrollment.EnrollmentCommit;
 import dev.hybridonboarding.enrollment.EnrollmentSnapshot;
 import dev.hybridonboarding.enrollment.EnrollmentStore;
-import dev.hybridonboarding.enrollment.SharedActivation;
+import dev.hybridonboarding.rotation.SharedActivation;
+import dev.hybridonboarding.rotation.SharedActivationStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The enrollment function's three AWS ports, answered from memory in constant time, so that the benchmark
+ * The enrollment function's AWS ports, answered from memory in constant time, so that the benchmark
  * measures the handler and the service and nothing of DynamoDB, SSM or KMS. The answers are those of a
  * healthy deployment: every token is valid and has uses left, every commit succeeds.
  */
@@ -50,37 +52,43 @@ final class InMemoryPorts {
         }
 
         @Override
-        public void commit(EnrollmentCommit commit) {
-            // Accepted: the real store's transaction is exactly the round trip this benchmark leaves out.
-        }
-
-        @Override
-        public boolean acquireInstallLease(String fleet, String owner, Instant now, Instant until) {
-            throw new IllegalStateException("the benchmark's shared activation never runs out");
-        }
-
-        @Override
-        public void releaseInstallLease(String fleet) {
-            throw new IllegalStateException("the benchmark's shared activation never runs out");
-        }
-
-        @Override
-        public boolean installSharedActivation(String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record) {
-            throw new IllegalStateException("the benchmark's shared activation never runs out");
+        public CommitResult commit(EnrollmentCommit commit) {
+            // Accepted without keeping it: the real store's transaction is exactly the round trip this benchmark
+            // leaves out, and a store that grew with every invocation would measure the garbage collector.
+            return CommitResult.COMMITTED;
         }
 
         @Override
         public boolean enrollmentRecorded(String enrollmentId) {
             throw new IllegalStateException("the benchmark's commits never fail, so none is ever checked");
         }
+    }
+
+    /** The shared fleet's activation never runs out in the benchmark, so nothing here is ever called. */
+    static final class NoInstallations implements SharedActivationStore {
 
         @Override
-        public boolean activationRecorded(String activationId) {
-            throw new IllegalStateException("the benchmark's installations never fail, so none is ever checked");
+        public Optional<SharedActivation> current(String fleet) {
+            throw new IllegalStateException("the benchmark's shared activation never runs out");
         }
 
         @Override
-        public Optional<SharedActivation> sharedActivation(String fleet) {
+        public boolean acquireLease(String fleet, String owner, Instant now, Instant until) {
+            throw new IllegalStateException("the benchmark's shared activation never runs out");
+        }
+
+        @Override
+        public void releaseLease(String fleet, String owner) {
+            throw new IllegalStateException("the benchmark's shared activation never runs out");
+        }
+
+        @Override
+        public boolean install(String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record) {
+            throw new IllegalStateException("the benchmark's shared activation never runs out");
+        }
+
+        @Override
+        public boolean activationRecorded(String activationId) {
             throw new IllegalStateException("the benchmark's shared activation never runs out");
         }
     }
