@@ -7,12 +7,14 @@ CloudFormation parser the same way moto's own models do: by subclassing CloudFor
 stack is parsed.
 """
 
+import json
 from typing import Any
 
 import yaml
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda.models import lambda_backends
 from moto.core.common_models import CloudFormationModel
+from moto.iam.models import Role
 from moto.scheduler.models import scheduler_backends
 
 
@@ -256,3 +258,24 @@ class FunctionAlias(CloudFormationModel):
     def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
                                         account_id: str, region_name: str) -> None:
         return None
+
+
+def _role_policies_as_json() -> None:
+    """moto keeps a CloudFormation role's inline policies as Python objects and GetRolePolicy then answers their repr
+    (single quotes, True), which no IAM client can read; IAM keeps and answers JSON."""
+    original = Role.create_from_cloudformation_json.__func__
+
+    def create(cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+               **kwargs: Any) -> Any:
+        properties = dict(cloudformation_json.get("Properties", {}))
+        properties["Policies"] = [
+            {**policy, "PolicyDocument": policy["PolicyDocument"] if isinstance(policy["PolicyDocument"], str)
+             else json.dumps(policy["PolicyDocument"])}
+            for policy in properties.get("Policies", [])
+        ]
+        return original(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
+
+    Role.create_from_cloudformation_json = classmethod(create)
+
+
+_role_policies_as_json()

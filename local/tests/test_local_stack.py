@@ -337,3 +337,17 @@ Resources:
     assert pids
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}") or Path(f"/proc/{pid}/status").read_text().find("zombie") >= 0
+
+
+def test_a_roles_inline_policies_read_back_as_iam_answers_them(stack: LocalStack) -> None:
+    iam, cfn = aws_client(stack, "iam"), aws_client(stack, "cloudformation")
+    template = {"Resources": {"Reader": {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+        "Policies": [{"PolicyName": "reads", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": ["ssm:GetParameter"], "NotResource": ["arn:aws:ssm:*:*:parameter/mine/*"]}]}}]}}}}
+    cfn.create_stack(StackName="role-policies", TemplateBody=json.dumps(template))
+    role = cfn.describe_stack_resource(StackName="role-policies", LogicalResourceId="Reader")["StackResourceDetail"]["PhysicalResourceId"]
+
+    document = iam.get_role_policy(RoleName=role, PolicyName="reads")["PolicyDocument"]
+
+    assert document["Statement"][0]["NotResource"] == ["arn:aws:ssm:*:*:parameter/mine/*"]
