@@ -34,14 +34,16 @@ final class Deployment {
     final AwsClients clients;
     final String table;
     final Fleet templateFleet;
-    final String instanceRolePrefix;
+    final String instanceRolePath;
+    final String codeKeyId;
 
     private Deployment(String description, AwsClients clients, Map<String, String> outputs) {
         this.description = description;
         this.clients = clients;
         this.table = required(outputs, "TableName");
         this.templateFleet = FleetDefaults.fromSettings(settings(required(outputs, "DefaultFleetSettings")));
-        this.instanceRolePrefix = required(outputs, "InstanceRolePrefix");
+        this.instanceRolePath = required(outputs, "InstanceRolePath");
+        this.codeKeyId = required(outputs, "CodeKeyId");
     }
 
     static Deployment resolve(GlobalOptions options) {

@@ -1,6 +1,7 @@
 package dev.hybridonboarding.cli;
 
 import dev.hybridonboarding.admin.FleetAdmin.FleetView;
+import dev.hybridonboarding.admin.TakeBack;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetDefaults;
 import dev.hybridonboarding.fleet.FleetMode;
@@ -31,7 +32,8 @@ final class FleetCommand {
     /** Settings both create and update take; on update, only those given change. */
     static final class Settings {
         @Option(names = "--instance-role", paramLabel = "ROLE_NAME",
-                description = "IAM role NAME the machines receive (default: the role the template created).")
+                description = "IAM role the machines receive (default: the role the template created); another one must be"
+                        + " created under the stack's IAM path and given as path and name, hybrid-onboarding/<stack>/<name>.")
         String instanceRole;
 
         @Option(names = "--tag", paramLabel = "KEY=VALUE",
@@ -158,8 +160,17 @@ final class FleetCommand {
 
         @Override
         public Integer call() {
-            Fleet fleet = parent.hob.contextForChange().fleets.update(name, f -> f.withEnabled(enabled()));
+            Hob.Context context = parent.hob.contextForChange();
+            Fleet fleet = context.fleets.update(name, f -> f.withEnabled(enabled()));
             print(parent.hob, new FleetView(fleet, false), enabled() ? "enabled" : "disabled");
+            if (!enabled()) {
+                TakeBack.Report report = context.takeBack().afterFleetDisabled(fleet);
+                if (parent.hob.json()) {
+                    Output.json(parent.hob.spec.commandLine().getOut(), Map.of("fleet", fleet.name(), "takenBack", Output.takenBack(report)));
+                } else {
+                    Output.describe(parent.hob.spec.commandLine().getOut(), report);
+                }
+            }
             return 0;
         }
     }

@@ -22,17 +22,18 @@ public final class FleetAdmin {
 
     private final AdminStore store;
     private final Fleet templateFleet;
-    private final String instanceRolePrefix;
+    private final String instanceRolePath;
     private final Clock clock;
 
     /**
-     * @param instanceRolePrefix besides the template's own instance role, the enrollment function may pass only
+     * @param instanceRolePath besides the template's own instance role, the enrollment function may pass only roles
+     *                         under this IAM path, given as path and name ({@code hybrid-onboarding/<stack>/<name>})
      *                           roles so named to SSM (the stack's output)
      */
-    public FleetAdmin(AdminStore store, Fleet templateFleet, String instanceRolePrefix, Clock clock) {
+    public FleetAdmin(AdminStore store, Fleet templateFleet, String instanceRolePath, Clock clock) {
         this.store = store;
         this.templateFleet = templateFleet;
-        this.instanceRolePrefix = instanceRolePrefix;
+        this.instanceRolePath = instanceRolePath;
         this.clock = clock;
     }
 
@@ -83,11 +84,13 @@ public final class FleetAdmin {
 
     /** A role the enrollment function may not pass would fail every machine of the fleet at first boot. */
     private Fleet requirePassableRole(Fleet fleet) {
-        if (!fleet.instanceRole().equals(templateFleet.instanceRole()) && !fleet.instanceRole().startsWith(instanceRolePrefix)) {
+        String role = fleet.instanceRole();
+        boolean underThePath = role.startsWith(instanceRolePath) && role.length() > instanceRolePath.length();
+        if (!role.equals(templateFleet.instanceRole()) && !underThePath) {
             throw new IllegalArgumentException("the enrollment function may only hand SSM the stack's instance role ("
-                    + templateFleet.instanceRole() + ") or roles named '" + instanceRolePrefix + "...'; create '"
-                    + fleet.instanceRole() + "' under such a name (trusting ssm.amazonaws.com, with "
-                    + "AmazonSSMManagedInstanceCore) and use that name");
+                    + templateFleet.instanceRole() + ") or roles under the IAM path /" + instanceRolePath + "; create the role with"
+                    + " --path /" + instanceRolePath + " (trusting ssm.amazonaws.com, with AmazonSSMManagedInstanceCore) and give it as "
+                    + instanceRolePath + "<name>");
         }
         return fleet;
     }

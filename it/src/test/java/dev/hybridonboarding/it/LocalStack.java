@@ -75,7 +75,7 @@ final class LocalStack {
         ssm = clients.ssm();
         dynamo = clients.dynamoDb();
         store = new DynamoAdminStore(dynamo, table);
-        fleets = new FleetAdmin(store, templateFleet, (String) outputs.get("InstanceRolePrefix"), Clock.systemUTC());
+        fleets = new FleetAdmin(store, templateFleet, (String) outputs.get("InstanceRolePath"), Clock.systemUTC());
         tokens = new TokenAdmin(store, fleets, new TokenIssuer(new SecureRandom()), Clock.systemUTC());
     }
 
