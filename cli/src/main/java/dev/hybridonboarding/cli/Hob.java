@@ -4,6 +4,14 @@ import dev.hybridonboarding.admin.AdminStore;
 import dev.hybridonboarding.admin.FleetAdmin;
 import dev.hybridonboarding.admin.FleetStatus;
 import dev.hybridonboarding.admin.TokenAdmin;
+import dev.hybridonboarding.admin.TakeBack;
+import dev.hybridonboarding.aws.DynamoSharedActivationStore;
+import dev.hybridonboarding.aws.KmsCodeVault;
+import dev.hybridonboarding.aws.SsmActivations;
+import dev.hybridonboarding.log.StructuredLog;
+import dev.hybridonboarding.rotation.SharedActivationInstaller;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import dev.hybridonboarding.aws.DynamoAdminStore;
 import dev.hybridonboarding.aws.SsmActivationInventory;
 import dev.hybridonboarding.token.TokenIssuer;
@@ -53,12 +61,23 @@ public final class Hob implements Runnable {
         private Context() {
             deployment = Deployment.resolve(options);
             store = new DynamoAdminStore(deployment.clients.dynamoDb(), deployment.table);
-            fleets = new FleetAdmin(store, deployment.templateFleet, deployment.instanceRolePrefix, clock);
+            fleets = new FleetAdmin(store, deployment.templateFleet, deployment.instanceRolePath, clock);
             tokens = new TokenAdmin(store, fleets, new TokenIssuer(new SecureRandom()), clock);
         }
 
         FleetStatus status() {
             return new FleetStatus(store, fleets, new SsmActivationInventory(deployment.clients.ssm()), clock);
+        }
+
+        /** What revoking a token or disabling a fleet takes back; its installations log nowhere, the CLI reports them. */
+        TakeBack takeBack() {
+            SecureRandom random = new SecureRandom();
+            StructuredLog nowhere = new StructuredLog(new PrintStream(OutputStream.nullOutputStream()));
+            SsmActivations activations = new SsmActivations(deployment.clients::ssm);
+            SharedActivationInstaller installer = new SharedActivationInstaller(
+                    new DynamoSharedActivationStore(deployment.clients.dynamoDb(), deployment.table), activations,
+                    new KmsCodeVault(deployment.clients::kms, deployment.codeKeyId), clock, random, nowhere);
+            return new TakeBack(store, activations, installer, clock);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.hybridonboarding.cli;
 
+import dev.hybridonboarding.admin.TakeBack;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -10,7 +11,9 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Readable tables for people and JSON for scripts. */
 final class Output {
@@ -75,6 +78,37 @@ final class Output {
             return duration.toHours() + "h" + (duration.toMinutesPart() > 0 ? duration.toMinutesPart() + "m" : "");
         }
         return Math.max(0, duration.toMinutes()) + "m";
+    }
+
+    /** What a revocation took back, as JSON. */
+    static Map<String, Object> takenBack(TakeBack.Report report) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("deletedSingleUseActivations", report.deletedSingleUse());
+        json.put("registeredAlready", report.registeredAlready());
+        json.put("deletedSharedActivations", report.deletedShared());
+        json.put("newSharedActivation", report.newSharedActivation().orElse(null));
+        return json;
+    }
+
+    /** What a revocation took back, in words. */
+    static void describe(PrintWriter out, TakeBack.Report report) {
+        if (report.nothing() && report.registeredAlready().isEmpty()) {
+            out.println("Nothing it handed out could still register a machine.");
+            return;
+        }
+        if (!report.deletedSingleUse().isEmpty()) {
+            out.println("Deleted " + report.deletedSingleUse().size() + " single-use activation(s) nobody registered with: "
+                    + String.join(", ", report.deletedSingleUse()));
+        }
+        if (!report.registeredAlready().isEmpty()) {
+            out.println(report.registeredAlready().size() + " activation(s) already registered a machine and were left alone "
+                    + "(deregister those instances in Systems Manager if they are not yours): " + String.join(", ", report.registeredAlready()));
+        }
+        report.newSharedActivation().ifPresent(next -> out.println("The fleet's shared activation is now " + next + "."));
+        if (!report.deletedShared().isEmpty()) {
+            out.println("Deleted shared activation(s) " + String.join(", ", report.deletedShared())
+                    + "; machines that received one and have not registered yet must enroll again.");
+        }
     }
 
     private static String cell(String value) {

@@ -1,5 +1,6 @@
 package dev.hybridonboarding.cli;
 
+import dev.hybridonboarding.admin.TakeBack;
 import dev.hybridonboarding.token.EnrollmentToken;
 import dev.hybridonboarding.token.TokenIssuer;
 import java.io.PrintWriter;
@@ -112,12 +113,16 @@ final class TokenCommand {
         @Override
         public Integer call() {
             Hob hob = parent.hob;
-            hob.contextForChange().tokens.revoke(tokenId);
+            Hob.Context context = hob.contextForChange();
+            context.tokens.revoke(tokenId);
+            EnrollmentToken token = context.store.token(tokenId).orElseThrow();
+            TakeBack.Report report = context.takeBack().afterTokenRevoked(tokenId, context.fleets.show(token.fleet()).fleet());
             PrintWriter out = hob.spec.commandLine().getOut();
             if (hob.json()) {
-                Output.json(out, Map.of("tokenId", tokenId, "revoked", true));
+                Output.json(out, Map.of("tokenId", tokenId, "revoked", true, "takenBack", Output.takenBack(report)));
             } else {
                 out.println("Enrollment token " + tokenId + " revoked.");
+                Output.describe(out, report);
             }
             return 0;
         }

@@ -1,6 +1,7 @@
 package dev.hybridonboarding.enrollment;
 
 import dev.hybridonboarding.activation.Activations;
+import dev.hybridonboarding.activation.RecentActivationStatus;
 import dev.hybridonboarding.activation.SharedCodeVault;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
@@ -12,6 +13,7 @@ import dev.hybridonboarding.token.BearerToken;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +33,9 @@ public final class EnrollmentService {
     public record Ports(EnrollmentStore enrollments, SharedActivationStore sharedActivations, Activations activations,
                         SharedCodeVault vault) {
     }
+
+    /** How long a shared activation's registrations, as SSM counts them, are taken as known. */
+    static final Duration SHARED_STATUS_FRESH_FOR = Duration.ofMinutes(1);
 
     private final EnrollmentStore store;
     private final TokenAuthenticator authenticator;
@@ -55,7 +60,8 @@ public final class EnrollmentService {
         this.singleUse = new SingleUseEnrollments(ports.activations(), commits, seal, refusals, clock, region, log);
         SharedActivationInstaller installer = new SharedActivationInstaller(ports.sharedActivations(), ports.activations(), ports.vault(),
                 clock, random, log);
-        this.shared = new SharedEnrollments(ports.sharedActivations(), installer, ports.vault(), commits, refusals, clock, region, log);
+        this.shared = new SharedEnrollments(ports.sharedActivations(), installer, ports.vault(),
+                new RecentActivationStatus(ports.activations(), clock, SHARED_STATUS_FRESH_FOR), commits, refusals, clock, region, log);
         this.templateFleet = templateFleet;
         this.failurePolicy = failurePolicy;
         this.clock = clock;
@@ -88,7 +94,7 @@ public final class EnrollmentService {
 
         Optional<RetryRecord> retry = snapshot.retryRecord();
         if (retry.isPresent()) {
-            Optional<EnrollmentResult> replayed = replays.replay(retry.get(), bearer, fleet, now);
+            Optional<EnrollmentResult> replayed = replays.replay(retry.get(), request, bearer, fleet, now);
             if (replayed.isPresent()) {
                 return new Outcome.Enrolled(replayed.get());
             }
@@ -108,8 +114,7 @@ public final class EnrollmentService {
             throw new EnrollmentRejectedException(EnrollmentFailure.FLEET_NOT_FOUND, "fleet '" + name + "' does not exist");
         }
         if (!fleet.enabled()) {
-            log.warn("enrollment.rejected", "reason", "fleet-disabled", "fleet", name);
-            throw new EnrollmentRejectedException(EnrollmentFailure.FLEET_DISABLED, "fleet '" + name + "' is disabled");
+            throw refusals.fleetDisabled(name);
         }
         return fleet;
     }

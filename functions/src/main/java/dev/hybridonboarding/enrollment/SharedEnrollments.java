@@ -2,13 +2,16 @@ package dev.hybridonboarding.enrollment;
 
 import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.activation.ActivationRejectedException;
+import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Handout;
+import dev.hybridonboarding.activation.RecentActivationStatus;
 import dev.hybridonboarding.activation.SharedCodeVault;
 import dev.hybridonboarding.log.StructuredLog;
 import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.rotation.SharedActivationInstaller;
 import dev.hybridonboarding.rotation.SharedActivationInstaller.Installation;
 import dev.hybridonboarding.rotation.SharedActivationStore;
+import dev.hybridonboarding.support.DependencyUnavailableException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,8 +19,9 @@ import java.util.Optional;
 
 /**
  * A shared enrollment: the fleet's current activation, handed out and counted against its limit in the commit. It
- * costs two AWS calls, the snapshot read and the commit (plus one KMS Decrypt the first time an execution
- * environment opens the activation's code). When the current activation is full or near expiry, the request
+ * costs two AWS calls, the snapshot read and the commit, plus, at most once a minute per execution environment, a
+ * DescribeActivations to see whether others filled it, and the first time an environment opens the activation's
+ * code, one KMS Decrypt. When the current activation is full or near expiry, the request
  * installs the next one itself, as a fallback to the scheduled rotation; while another request does that, it waits.
  */
 final class SharedEnrollments {
@@ -29,17 +33,19 @@ final class SharedEnrollments {
     private final SharedActivationStore sharedActivations;
     private final SharedActivationInstaller installer;
     private final SharedCodeVault vault;
+    private final RecentActivationStatus statuses;
     private final Commits commits;
     private final Refusals refusals;
     private final Clock clock;
     private final String region;
     private final StructuredLog log;
 
-    SharedEnrollments(SharedActivationStore sharedActivations, SharedActivationInstaller installer, SharedCodeVault vault, Commits commits,
-                      Refusals refusals, Clock clock, String region, StructuredLog log) {
+    SharedEnrollments(SharedActivationStore sharedActivations, SharedActivationInstaller installer, SharedCodeVault vault,
+                      RecentActivationStatus statuses, Commits commits, Refusals refusals, Clock clock, String region, StructuredLog log) {
         this.sharedActivations = sharedActivations;
         this.installer = installer;
         this.vault = vault;
+        this.statuses = statuses;
         this.commits = commits;
         this.refusals = refusals;
         this.clock = clock;
@@ -52,7 +58,7 @@ final class SharedEnrollments {
             if (attempt > 0) {
                 current = refusals.unlessUnavailable(() -> sharedActivations.current(e.fleet().name()));
             }
-            Optional<SharedActivation> usable = current.filter(a -> a.canHandOut(e.now(), Handout.MARGIN));
+            Optional<SharedActivation> usable = current.filter(a -> a.canHandOut(e.now(), Handout.MARGIN) && !usedUpInSsm(a));
             if (usable.isEmpty()) {
                 usable = installNext(e, current);
                 if (usable.isEmpty()) {
@@ -63,7 +69,7 @@ final class SharedEnrollments {
             ActivationCode code = refusals.unlessUnavailable(() -> vault.open(handed.sealedCode(), e.fleet().name(), handed.activationId()));
             EnrollmentCommit commit = EnrollmentCommit.sharedHandout(e.token().tokenId(), e.record(handed.activationId(), handed.expiresAt()),
                     e.retryWrite(machineId -> new RetryRecord(machineId, e.enrollmentId(), handed.activationId(), handed.sealedCode(),
-                            RetryRecord.CodeSealing.VAULT, handed.expiresAt(), e.request().hostname())),
+                            RetryRecord.CodeSealing.VAULT, handed.expiresAt(), e.request().hostname(), e.request().digest())),
                     handed.activationId(), e.now(), e.now().plus(Handout.MARGIN));
             Commits.Settled settled = commits.commit(commit);
             if (settled instanceof Commits.Settled.Committed) {
@@ -80,11 +86,34 @@ final class SharedEnrollments {
                 return new Outcome.MachineRaced();
             }
             if (reason != CommitResult.SHARED_ACTIVATION_SPENT) {
-                throw refusals.tokenChangedMeanwhile(reason, e.token());
+                throw refusals.changedMeanwhile(reason, e.token());
             }
         }
         log.warn("enrollment.shared-contention", "fleet", e.fleet().name(), "tokenId", e.token().tokenId());
         throw Refusals.tryAgainShortly("the fleet's shared activation is being replaced; try again shortly");
+    }
+
+    /**
+     * Handouts are counted, but someone holding the code can register machines that never asked: what SSM counts
+     * decides too. When SSM cannot be asked, the handout count still bounds what is handed out.
+     */
+    private boolean usedUpInSsm(SharedActivation activation) {
+        Optional<ActivationStatus> status;
+        try {
+            status = statuses.status(activation.activationId());
+        } catch (DependencyUnavailableException unknown) {
+            log.warn("shared-activation.status-unknown", "activationId", activation.activationId(), "cause", unknown.getMessage());
+            return false;
+        }
+        if (status.isEmpty()) {
+            log.warn("shared-activation.gone-from-ssm", "activationId", activation.activationId());
+            return true;
+        }
+        if (status.get().registrationsCount() > activation.handedOut()) {
+            log.warn("shared-activation.registered-beyond-handouts", "activationId", activation.activationId(),
+                    "registrations", status.get().registrationsCount(), "handedOut", activation.handedOut());
+        }
+        return !status.get().canRegister();
     }
 
     /** The activation to hand out after installing the next one, or empty when the current one should be read again. */

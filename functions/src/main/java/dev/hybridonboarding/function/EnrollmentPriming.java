@@ -6,6 +6,8 @@ import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.aws.AwsClients;
 import dev.hybridonboarding.aws.CannedAnswers;
 import dev.hybridonboarding.aws.CannedHttpClient;
+import dev.hybridonboarding.enrollment.EnrollmentRequest;
+import dev.hybridonboarding.enrollment.Platform;
 import dev.hybridonboarding.enrollment.RetryRecord;
 import dev.hybridonboarding.enrollment.TokenBoundSeal;
 import dev.hybridonboarding.fleet.Fleet;
@@ -23,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
@@ -43,6 +46,7 @@ final class EnrollmentPriming {
     private static final String ACTIVATION_ID = "00000000-0000-4000-8000-000000000001";
     private static final ActivationCode CODE = new ActivationCode("PrimingPrimingPrimin");
     private static final String SOURCE_IP = "192.0.2.1";
+    private static final String HOSTNAME = "priming-host";
 
     private final EnrollmentEnvironment environment;
     private final AwsClients clients;
@@ -73,10 +77,11 @@ final class EnrollmentPriming {
                 .answer(CannedAnswers.TRANSACT_WRITE, CannedAnswers.nothing());
         expect(201, handler.handleRequest(event(singleUseToken.bearer().reveal(), "priming-machine"), null), "a single-use enrollment");
 
+        String digest = new EnrollmentRequest(HOSTNAME, Platform.LINUX, Optional.of("priming-machine"), Map.of()).digest();
         RetryRecord retry = new RetryRecord("priming-machine", "enr-priming", ACTIVATION_ID,
                 new TokenBoundSeal(random).seal(CODE, singleUseToken.bearer().secret(),
-                        RetryRecord.sealBinding(singleUseToken.token().tokenId(), "priming-machine", ACTIVATION_ID)),
-                RetryRecord.CodeSealing.TOKEN, now.plus(Duration.ofHours(1)), "priming-host");
+                        RetryRecord.sealBinding(singleUseToken.token().tokenId(), "priming-machine", ACTIVATION_ID, digest)),
+                RetryRecord.CodeSealing.TOKEN, now.plus(Duration.ofHours(1)), HOSTNAME, digest);
         canned.answer(CannedAnswers.BATCH_GET, CannedAnswers.batchGet(table).token(singleUseToken.token()).fleet(singleUse, now)
                         .retryRecord(singleUseToken.token().tokenId(), retry).json())
                 .answer(CannedAnswers.DESCRIBE_ACTIVATIONS, CannedAnswers.describedActivation(ACTIVATION_ID, 1, now.plus(Duration.ofHours(1))));
@@ -86,6 +91,7 @@ final class EnrollmentPriming {
         SharedActivation current = new SharedActivation(ACTIVATION_ID, new byte[] {1, 2, 3}, now.plus(Duration.ofDays(7)), 100, 0, now);
         canned.answer(CannedAnswers.BATCH_GET, CannedAnswers.batchGet(table).token(sharedToken.token()).fleet(shared, now)
                         .sharedActivation(SHARED_FLEET, current).json())
+                .answer(CannedAnswers.DESCRIBE_ACTIVATIONS, CannedAnswers.describedActivation(ACTIVATION_ID, 100, current.expiresAt()))
                 .answer(CannedAnswers.DECRYPT, CannedAnswers.decrypted(CODE, codeKeyId))
                 .answer(CannedAnswers.TRANSACT_WRITE, CannedAnswers.nothing());
         expect(201, handler.handleRequest(event(sharedToken.bearer().reveal(), null), null), "a shared enrollment");
@@ -108,7 +114,7 @@ final class EnrollmentPriming {
     }
 
     private static APIGatewayV2HTTPEvent event(String bearer, String machineId) {
-        String body = "{\"hostname\":\"priming-host\",\"platform\":\"linux\"" + (machineId == null ? "" : ",\"machineId\":\"" + machineId + "\"")
+        String body = "{\"hostname\":\"" + HOSTNAME + "\",\"platform\":\"linux\"" + (machineId == null ? "" : ",\"machineId\":\"" + machineId + "\"")
                 + ",\"tags\":{}}";
         return APIGatewayV2HTTPEvent.builder()
                 .withHeaders(Map.of("authorization", "Bearer " + bearer, "content-type", "application/json", "user-agent", "priming"))

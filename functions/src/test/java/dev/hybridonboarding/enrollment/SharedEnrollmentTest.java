@@ -7,7 +7,8 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.spy;
 
-import dev.hybridonboarding.activation.ActivationCode;
+import dev.hybridonboarding.activation.ActivationSpec;
+import dev.hybridonboarding.activation.IssuedActivation;
 import dev.hybridonboarding.activation.ActivationRejectedException;
 import dev.hybridonboarding.activation.InstanceTags;
 import dev.hybridonboarding.fleet.Fleet;
@@ -79,6 +80,52 @@ class SharedEnrollmentTest {
     }
 
     @Test
+    void anActivationThatOthersFilledWithRegistrationsOfTheirOwnIsReplacedBeforeAnyoneElseGetsIt() {
+        EnrollmentResult first = enroll("m-1");
+        for (int i = 0; i < 3; i++) {
+            world.ssm.register(first.activationId());
+        }
+        world.clock.advance(EnrollmentService.SHARED_STATUS_FRESH_FOR);
+
+        EnrollmentResult next = enroll("m-2");
+
+        assertThat(next.activationId()).isNotEqualTo(first.activationId());
+        assertThat(world.log()).contains("shared-activation.registered-beyond-handouts");
+    }
+
+    @Test
+    void anActivationDeletedFromSsmIsReplaced() {
+        EnrollmentResult first = enroll("m-1");
+        world.ssm.delete(first.activationId());
+        world.clock.advance(EnrollmentService.SHARED_STATUS_FRESH_FOR);
+
+        assertThat(enroll("m-2").activationId()).isNotEqualTo(first.activationId());
+    }
+
+    @Test
+    void ssmIsAskedAboutTheCurrentActivationAtMostOnceAMinute() {
+        enroll("m-1");
+        enroll("m-2");
+        enroll("m-3");
+        int asked = world.ssm.faults().calls(FakeSsm.Operation.STATUS);
+        world.clock.advance(EnrollmentService.SHARED_STATUS_FRESH_FOR);
+        wearOut(0, Duration.ofDays(6));
+        enroll("m-4");
+
+        assertThat(asked).isEqualTo(1);
+        assertThat(world.ssm.faults().calls(FakeSsm.Operation.STATUS)).isEqualTo(2);
+    }
+
+    @Test
+    void whenSsmCannotBeAskedTheHandoutCountStillBoundsTheHandout() {
+        EnrollmentResult first = enroll("m-1");
+        world.clock.advance(EnrollmentService.SHARED_STATUS_FRESH_FOR);
+        world.ssm.faults().failNext(FakeSsm.Operation.STATUS, new DependencyUnavailableException("ThrottlingException", null));
+
+        assertThat(enroll("m-2").activationId()).isEqualTo(first.activationId());
+    }
+
+    @Test
     void aFullActivationIsReplacedBeforeAnyoneGetsIt() {
         EnrollmentResult first = enroll("m-1");
         wearOut(3, Duration.ofDays(6));
@@ -120,9 +167,9 @@ class SharedEnrollmentTest {
         String[] winners = new String[1];
         world.table.faults().beforeNext(InMemoryTable.Operation.INSTALL, () -> {
             SharedActivation spent = current();
-            SharedActivation fresh = new SharedActivation("99999999-9999-4999-8999-999999999999", world.vault.seal(
-                    new ActivationCode("WinnersCodeWinnersCode"), "edge", "99999999-9999-4999-8999-999999999999"),
-                    NOW.plus(Duration.ofDays(7)), 3, 0, NOW);
+            IssuedActivation made = world.ssm.create(new ActivationSpec("Role", 3, NOW.plus(Duration.ofDays(7)), "edge", "the winner's", Map.of()));
+            SharedActivation fresh = new SharedActivation(made.activationId(), world.vault.seal(made.code(), "edge", made.activationId()),
+                    made.expiresAt(), 3, 0, NOW);
             world.table.install("edge", Optional.of(spent.activationId()), fresh,
                     ActivationRecord.shared(fresh.activationId(), "edge", 3, fresh.expiresAt(), NOW));
             winners[0] = fresh.activationId();

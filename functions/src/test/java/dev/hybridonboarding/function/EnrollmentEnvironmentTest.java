@@ -44,7 +44,7 @@ class EnrollmentEnvironmentTest {
         assertThat(((CannedHttpClient) clients.currentHttpClient()).asked()).containsExactly(
                 CannedAnswers.BATCH_GET, CannedAnswers.CREATE_ACTIVATION, CannedAnswers.TRANSACT_WRITE,
                 CannedAnswers.BATCH_GET, CannedAnswers.DESCRIBE_ACTIVATIONS,
-                CannedAnswers.BATCH_GET, CannedAnswers.DECRYPT, CannedAnswers.TRANSACT_WRITE,
+                CannedAnswers.BATCH_GET, CannedAnswers.DESCRIBE_ACTIVATIONS, CannedAnswers.DECRYPT, CannedAnswers.TRANSACT_WRITE,
                 CannedAnswers.BATCH_GET, CannedAnswers.UPDATE_ITEM, CannedAnswers.UPDATE_ITEM);
     }
 
