@@ -46,6 +46,7 @@ public enum Attr {
     SEALED_CODE("sealedCode"),
     SEALING("sealing"),
     INSTANCE_NAME("instanceName"),
+    REQUEST_DIGEST("requestDigest"),
     HANDED_OUT("handedOut"),
     OWNER("owner"),
     LEASE_UNTIL("leaseUntil"),

@@ -2,6 +2,7 @@ package dev.hybridonboarding.aws;
 
 import static dev.hybridonboarding.aws.Attr.ACTIVATION_ID;
 import static dev.hybridonboarding.aws.Attr.COUNT;
+import static dev.hybridonboarding.aws.Attr.ENABLED;
 import static dev.hybridonboarding.aws.Attr.EXPIRES_AT;
 import static dev.hybridonboarding.aws.Attr.HANDED_OUT;
 import static dev.hybridonboarding.aws.Attr.LAST_USED_AT;
@@ -82,6 +83,7 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         writes.add(recordEnrollment(commit));
         commit.retry().ifPresent(retry -> writes.add(rememberForRetries(commit, retry)));
         writes.add(useActivation(commit));
+        writes.add(fleetStillEnabled(commit));
         Optional<List<CancellationReason>> refused = calls.transact(writes.stream().map(ConditionalWrite::write).toList());
         return refused.map(reasons -> refusal(writes, reasons, commit.now())).orElse(CommitResult.COMMITTED);
     }
@@ -162,6 +164,18 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
                 CommitResult.SHARED_ACTIVATION_SPENT);
     }
 
+    /** The template's default fleet is not stored until an administrator changes it, and is enabled until then. */
+    private ConditionalWrite fleetStillEnabled(EnrollmentCommit commit) {
+        Expression enabled = Expression.of("attribute_not_exists(%s) OR %s = :true", PK, ENABLED);
+        return new ConditionalWrite(TransactWriteItem.builder().conditionCheck(check -> check
+                .tableName(calls.table())
+                .key(TableItems.fleetKey(commit.enrollment().fleet()))
+                .conditionExpression(enabled.text())
+                .expressionAttributeNames(enabled.names())
+                .expressionAttributeValues(Map.of(":true", AttributeValue.fromBool(true)))).build(),
+                CommitResult.FLEET_DISABLED);
+    }
+
     private static CommitResult refusal(List<ConditionalWrite> writes, List<CancellationReason> reasons, Instant now) {
         List<CommitResult> failed = new ArrayList<>();
         for (int i = 0; i < reasons.size() && i < writes.size(); i++) {
@@ -173,6 +187,9 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         // that request's activation, not a refusal.
         if (failed.contains(CommitResult.MACHINE_ALREADY_ENROLLED)) {
             return CommitResult.MACHINE_ALREADY_ENROLLED;
+        }
+        if (failed.contains(CommitResult.FLEET_DISABLED)) {
+            return CommitResult.FLEET_DISABLED;
         }
         CancellationReason token = reasons.get(0);
         if (DynamoCalls.CONDITION_FAILED.equals(token.code()) && invalidated(token, now)) {

@@ -25,6 +25,7 @@ import static dev.hybridonboarding.aws.Attr.PK;
 import static dev.hybridonboarding.aws.Attr.PLATFORM;
 import static dev.hybridonboarding.aws.Attr.REGISTRATION_LIMIT;
 import static dev.hybridonboarding.aws.Attr.REQUESTED_TAGS;
+import static dev.hybridonboarding.aws.Attr.REQUEST_DIGEST;
 import static dev.hybridonboarding.aws.Attr.REVOKED;
 import static dev.hybridonboarding.aws.Attr.SEALED_CODE;
 import static dev.hybridonboarding.aws.Attr.SEALING;
@@ -232,6 +233,7 @@ public final class TableItems {
         SEALING.put(item, s(retry.sealing().name()));
         EXPIRES_AT.put(item, epoch(retry.expiresAt()));
         INSTANCE_NAME.put(item, s(retry.instanceName()));
+        REQUEST_DIGEST.put(item, s(retry.requestDigest()));
         TTL.put(item, epoch(retry.expiresAt().plus(RETENTION_AFTER_EXPIRY)));
         return item;
     }
@@ -244,7 +246,8 @@ public final class TableItems {
                 SEALED_CODE.in(item).b().asByteArray(),
                 RetryRecord.CodeSealing.valueOf(SEALING.in(item).s()),
                 readEpoch(EXPIRES_AT.in(item)),
-                INSTANCE_NAME.in(item).s());
+                INSTANCE_NAME.in(item).s(),
+                optionalString(item, REQUEST_DIGEST).orElse(""));
     }
 
     // Shared activations

@@ -9,6 +9,8 @@ public enum CommitResult {
     TOKEN_INVALIDATED,
     /** The shared activation filled up, neared expiry or was replaced since it was read. */
     SHARED_ACTIVATION_SPENT,
+    /** The fleet was disabled since it was read. */
+    FLEET_DISABLED,
     /** A concurrent request for the same token and machine got there first. */
     MACHINE_ALREADY_ENROLLED
 }

@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * The writes that make an enrollment happen, applied atomically: spend one use of the token, record the
  * enrollment, remember what the machine got (when it sent a machine id), and either record the new single-use
- * activation or count one more handout of the fleet's shared activation.
+ * activation or count one more handout of the fleet's shared activation; all of it only while the fleet is still
+ * enabled, so that disabling a fleet stops enrollments in flight too.
  *
  * @param handoutDeadline a shared activation is only handed out, and a retry record only replaced, if it expires
  *                        after this instant

@@ -11,7 +11,6 @@ public enum EnrollmentFailure {
     PAYLOAD_TOO_LARGE("payload_too_large"),
     UNSUPPORTED_MEDIA_TYPE("unsupported_media_type"),
     INVALID_TOKEN("invalid_token"),
-    SOURCE_NOT_ALLOWED("source_ip_not_allowed"),
     TOKEN_EXHAUSTED("token_exhausted"),
     TAG_NOT_ACCEPTED("tag_not_accepted"),
     FLEET_NOT_FOUND("fleet_not_found"),

@@ -2,7 +2,12 @@ package dev.hybridonboarding.enrollment;
 
 import dev.hybridonboarding.activation.InstanceTags;
 import java.util.LinkedHashMap;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -22,6 +27,21 @@ public record EnrollmentRequest(String hostname, Platform platform, Optional<Str
 
     public EnrollmentRequest {
         tags = Map.copyOf(tags);
+    }
+
+    /**
+     * What identifies this request among the ones a machine may send: its hostname, platform and tags. A retry must
+     * send them again unchanged to get the same activation back.
+     */
+    public String digest() {
+        StringBuilder canonical = new StringBuilder(hostname).append('\n').append(platform.label()).append('\n');
+        new TreeMap<>(tags).forEach((key, value) -> canonical.append(key).append('=').append(value).append('\n'));
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(hash);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK provides SHA-256", e);
+        }
     }
 
     /** Validates a decoded JSON body; every problem is a 400 with a message that names the field. */

@@ -34,11 +34,18 @@ final class Refusals {
         return new EnrollmentRejectedException(EnrollmentFailure.TOKEN_EXHAUSTED, "the enrollment token has no uses left");
     }
 
-    /** A commit refused for the token's sake. */
-    EnrollmentRejectedException tokenChangedMeanwhile(CommitResult result, EnrollmentToken token) {
-        return result == CommitResult.TOKEN_INVALIDATED
-                ? invalidToken(TokenRejection.INVALIDATED_MEANWHILE, "tokenId", token.tokenId())
-                : tokenExhausted(token);
+    /** A commit refused because the token or the fleet changed since they were read. */
+    EnrollmentRejectedException changedMeanwhile(CommitResult result, EnrollmentToken token) {
+        return switch (result) {
+            case TOKEN_INVALIDATED -> invalidToken(TokenRejection.INVALIDATED_MEANWHILE, "tokenId", token.tokenId());
+            case FLEET_DISABLED -> fleetDisabled(token.fleet());
+            default -> tokenExhausted(token);
+        };
+    }
+
+    EnrollmentRejectedException fleetDisabled(String fleet) {
+        log.warn("enrollment.rejected", "reason", "fleet-disabled", "fleet", fleet);
+        return new EnrollmentRejectedException(EnrollmentFailure.FLEET_DISABLED, "fleet '" + fleet + "' is disabled");
     }
 
     EnrollmentRejectedException unavailable(RuntimeException cause) {

@@ -13,7 +13,7 @@ import java.util.Optional;
 
 /**
  * A retry by a machine that enrolled before gets the activation it got then, as long as it can still register with
- * it: not near expiry, not used up, still in SSM. A machine reset with {@code -register -clear} keeps its machine id
+ * it (not near expiry, not used up, still in SSM), and sends the same request as then. A machine reset with {@code -register -clear} keeps its machine id
  * and comes back after its single-use activation was spent; it gets a new one.
  */
 final class Replays {
@@ -34,14 +34,21 @@ final class Replays {
         this.log = log;
     }
 
-    Optional<EnrollmentResult> replay(RetryRecord retry, BearerToken bearer, Fleet fleet, Instant now) {
+    Optional<EnrollmentResult> replay(RetryRecord retry, EnrollmentRequest request, BearerToken bearer, Fleet fleet, Instant now) {
         if (!now.plus(Handout.MARGIN).isBefore(retry.expiresAt())) {
+            return Optional.empty();
+        }
+        // Someone who knows another machine's id but sends their own hostname or tags does not get its activation.
+        if (!retry.requestDigest().equals(request.digest())) {
+            log.warn("enrollment.retry-request-differs", "enrollmentId", retry.enrollmentId(), "tokenId", bearer.tokenId(),
+                    "hostname", request.hostname());
             return Optional.empty();
         }
         ActivationCode code;
         try {
             code = retry.sealing() == RetryRecord.CodeSealing.TOKEN
-                    ? seal.open(retry.sealedCode(), bearer.secret(), RetryRecord.sealBinding(bearer.tokenId(), retry.machineId(), retry.activationId()))
+                    ? seal.open(retry.sealedCode(), bearer.secret(), RetryRecord.sealBinding(bearer.tokenId(), retry.machineId(), retry.activationId(),
+                            retry.requestDigest()))
                     : refusals.unlessUnavailable(() -> vault.open(retry.sealedCode(), fleet.name(), retry.activationId()));
         } catch (TokenBoundSeal.SealBrokenException broken) {
             log.error("enrollment.retry-record-unreadable", "enrollmentId", retry.enrollmentId(), "tokenId", bearer.tokenId());

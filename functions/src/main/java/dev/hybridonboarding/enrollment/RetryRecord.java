@@ -5,7 +5,9 @@ import java.time.Instant;
 /**
  * What a token handed to one machine, kept so that a retry by the same machine gets the same activation.
  *
- * @param sealedCode  the code, sealed under the token's secret (single-use) or by the vault (shared)
+ * @param sealedCode    the code, sealed under the token's secret (single-use) or by the vault (shared)
+ * @param requestDigest {@link EnrollmentRequest#digest()} of the request that got it: only the same request again is
+ *                      a retry
  */
 public record RetryRecord(
         String machineId,
@@ -14,7 +16,8 @@ public record RetryRecord(
         byte[] sealedCode,
         CodeSealing sealing,
         Instant expiresAt,
-        String instanceName) {
+        String instanceName,
+        String requestDigest) {
 
     public enum CodeSealing { TOKEN, VAULT }
 
@@ -27,8 +30,8 @@ public record RetryRecord(
         return sealedCode.clone();
     }
 
-    /** The binding that ties a token-sealed code to this token, machine and activation. */
-    public static String sealBinding(String tokenId, String machineId, String activationId) {
-        return tokenId + "|" + machineId + "|" + activationId;
+    /** The binding that ties a token-sealed code to this token, machine, activation and request. */
+    public static String sealBinding(String tokenId, String machineId, String activationId, String requestDigest) {
+        return tokenId + "|" + machineId + "|" + activationId + "|" + requestDigest;
     }
 }

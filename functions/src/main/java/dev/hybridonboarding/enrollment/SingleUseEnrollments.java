@@ -57,8 +57,9 @@ final class SingleUseEnrollments {
         IssuedActivation issued = create(e);
         EnrollmentCommit commit = EnrollmentCommit.singleUse(e.token().tokenId(), e.record(issued.activationId(), issued.expiresAt()),
                 e.retryWrite(machineId -> new RetryRecord(machineId, e.enrollmentId(), issued.activationId(),
-                        seal.seal(issued.code(), e.bearer().secret(), RetryRecord.sealBinding(e.token().tokenId(), machineId, issued.activationId())),
-                        RetryRecord.CodeSealing.TOKEN, issued.expiresAt(), e.request().hostname())),
+                        seal.seal(issued.code(), e.bearer().secret(),
+                                RetryRecord.sealBinding(e.token().tokenId(), machineId, issued.activationId(), e.request().digest())),
+                        RetryRecord.CodeSealing.TOKEN, issued.expiresAt(), e.request().hostname(), e.request().digest())),
                 ActivationRecord.singleUse(issued.activationId(), e.fleet().name(), e.enrollmentId(), issued.expiresAt(), e.now()),
                 e.now(), e.now().plus(Handout.MARGIN));
         Commits.Settled settled = commits.commit(commit);
@@ -77,7 +78,7 @@ final class SingleUseEnrollments {
         if (reason == CommitResult.MACHINE_ALREADY_ENROLLED) {
             return new Outcome.MachineRaced();
         }
-        throw refusals.tokenChangedMeanwhile(reason, e.token());
+        throw refusals.changedMeanwhile(reason, e.token());
     }
 
     private IssuedActivation create(Enrollment e) {

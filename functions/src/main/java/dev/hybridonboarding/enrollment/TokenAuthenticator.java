@@ -37,22 +37,22 @@ final class TokenAuthenticator {
     EnrollmentToken authenticate(BearerToken bearer, EnrollmentSnapshot snapshot, Requester requester, Instant now) {
         Optional<EnrollmentToken> stored = snapshot.token();
         Optional<TokenRejection> rejection = stored.isEmpty() ? Optional.of(TokenRejection.UNKNOWN) : stored.get().rejection(bearer, now);
+        // A right secret from outside the token's networks is answered like a wrong one: telling it apart would
+        // confirm to whoever stole the token that it is live.
+        if (rejection.isEmpty() && !stored.get().allowsSource(requester.sourceIp())) {
+            rejection = Optional.of(TokenRejection.SOURCE_NOT_ALLOWED);
+        }
         if (rejection.isPresent()) {
             throw failed(bearer, snapshot, requester, rejection.get(), now);
         }
-        EnrollmentToken token = stored.get();
-        if (!token.allowsSource(requester.sourceIp())) {
-            log.warn("enrollment.rejected", "reason", "source-not-allowed", "tokenId", token.tokenId(), "sourceIp", requester.sourceIp());
-            throw new EnrollmentRejectedException(EnrollmentFailure.SOURCE_NOT_ALLOWED,
-                    "this enrollment token may not be used from " + requester.sourceIp());
-        }
-        return token;
+        return stored.get();
     }
 
     private EnrollmentRejectedException failed(BearerToken bearer, EnrollmentSnapshot snapshot, Requester requester,
                                                TokenRejection rejection, Instant now) {
         boolean sourceOverLimit = snapshot.sourceFailures() >= policy.sourceLimit();
-        boolean tokenOverLimit = rejection == TokenRejection.WRONG_SECRET && snapshot.tokenFailures() >= policy.tokenLimit();
+        boolean tokenOverLimit = (rejection == TokenRejection.WRONG_SECRET || rejection == TokenRejection.SOURCE_NOT_ALLOWED)
+                && snapshot.tokenFailures() >= policy.tokenLimit();
         if (sourceOverLimit || tokenOverLimit) {
             log.warn("enrollment.slowed-down", "scope", sourceOverLimit ? "source" : "token", "reason", rejection,
                     "tokenId", bearer.tokenId(), "sourceIp", requester.sourceIp());

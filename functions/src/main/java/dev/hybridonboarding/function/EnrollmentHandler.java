@@ -73,7 +73,7 @@ public final class EnrollmentHandler implements RequestHandler<APIGatewayV2HTTPE
         return switch (failure) {
             case MALFORMED_JSON, INVALID_REQUEST, INVALID_HOSTNAME, INVALID_PLATFORM, INVALID_MACHINE_ID, INVALID_TAGS -> 400;
             case INVALID_TOKEN -> 401;
-            case SOURCE_NOT_ALLOWED, TOKEN_EXHAUSTED, TAG_NOT_ACCEPTED, FLEET_NOT_FOUND, FLEET_DISABLED -> 403;
+            case TOKEN_EXHAUSTED, TAG_NOT_ACCEPTED, FLEET_NOT_FOUND, FLEET_DISABLED -> 403;
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case TOO_MANY_FAILURES -> 429;

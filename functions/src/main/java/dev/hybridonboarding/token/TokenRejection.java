@@ -9,6 +9,8 @@ public enum TokenRejection {
     WRONG_SECRET("wrong-secret"),
     /** The token belongs to another fleet than the one it was presented for. */
     FLEET_MISMATCH("fleet-mismatch"),
+    /** The right secret, from outside the networks the token may be used from. */
+    SOURCE_NOT_ALLOWED("source-not-allowed"),
     REVOKED("revoked"),
     EXPIRED("expired"),
     /** Revoked or expired between the read and the commit. */

@@ -31,6 +31,19 @@ class ActivationCodesTest {
     }
 
     @Test
+    void theCacheAnswersOnlyForTheSameFleetActivationAndCiphertext() {
+        SharedCodeVault kms = mock(SharedCodeVault.class);
+        when(kms.open(new byte[] {1}, "edge", "act-1")).thenReturn(code);
+        when(kms.open(new byte[] {9}, "edge", "act-1")).thenThrow(new IllegalStateException("KMS Decrypt refused"));
+        when(kms.open(new byte[] {1}, "lab", "act-1")).thenThrow(new IllegalStateException("KMS Decrypt refused"));
+        CachingCodeVault vault = new CachingCodeVault(kms);
+        vault.open(new byte[] {1}, "edge", "act-1");
+
+        assertThatThrownBy(() -> vault.open(new byte[] {9}, "edge", "act-1")).as("an altered ciphertext").hasMessageContaining("refused");
+        assertThatThrownBy(() -> vault.open(new byte[] {1}, "lab", "act-1")).as("another fleet").hasMessageContaining("refused");
+    }
+
+    @Test
     void aCodeSealedByThisContainerIsNotOpenedAgain() {
         SharedCodeVault kms = mock(SharedCodeVault.class);
         when(kms.seal(code, "edge", "act-2")).thenReturn(new byte[] {2});

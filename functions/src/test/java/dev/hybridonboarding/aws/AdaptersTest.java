@@ -113,7 +113,7 @@ class AdaptersTest {
 
     private static EnrollmentCommit commitWithRetryRecord() {
         return EnrollmentCommit.sharedHandout("tok", record(Optional.of("m-1")), Optional.of(new EnrollmentCommit.RetryWrite(
-                new RetryRecord("m-1", "enr-1", "act-1", new byte[] {1}, RetryRecord.CodeSealing.VAULT, NOW, "web-01"), Optional.empty())),
+                new RetryRecord("m-1", "enr-1", "act-1", new byte[] {1}, RetryRecord.CodeSealing.VAULT, NOW, "web-01", "digest"), Optional.empty())),
                 "act-1", NOW, NOW);
     }
 

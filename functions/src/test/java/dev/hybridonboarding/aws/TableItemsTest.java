@@ -55,7 +55,8 @@ class TableItemsTest {
 
     @Test
     void retryRecordsAndSharedActivationsRoundTrip() {
-        RetryRecord retry = new RetryRecord("m-1", "enr-1", "act-1", new byte[] {1, 2}, RetryRecord.CodeSealing.VAULT, NOW, "web-01");
+        RetryRecord retry = new RetryRecord("m-1", "enr-1", "act-1", new byte[] {1, 2}, RetryRecord.CodeSealing.VAULT, NOW, "web-01", "digest");
+        assertThat(TableItems.retry(TableItems.retryItem("tok", retry)).requestDigest()).isEqualTo("digest");
         RetryRecord back = TableItems.retry(TableItems.retryItem("tok", retry));
         assertThat(back.sealedCode()).containsExactly(1, 2);
         assertThat(back.sealing()).isEqualTo(RetryRecord.CodeSealing.VAULT);

@@ -3,6 +3,7 @@ package dev.hybridonboarding.enrollment;
 import static dev.hybridonboarding.enrollment.EnrollmentWorld.NOW;
 import static dev.hybridonboarding.enrollment.EnrollmentWorld.request;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.spy;
@@ -13,8 +14,10 @@ import dev.hybridonboarding.support.DependencyUnavailableException;
 import dev.hybridonboarding.testing.FakeSsm;
 import dev.hybridonboarding.testing.InMemoryTable;
 import dev.hybridonboarding.token.TokenIssuer;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +79,35 @@ class SingleUseEnrollmentTest {
         assertThat(retry.enrollmentId()).isEqualTo(first.enrollmentId());
         assertThat(world.stored(issued).uses()).isEqualTo(1);
         assertThat(world.ssm.created()).isEqualTo(1);
+    }
+
+    @Test
+    void aRetryThatSendsAnotherHostnameOrOtherTagsIsNotHandedTheEarlierActivation() {
+        TokenIssuer.Issued issued = world.token("default", 3);
+        EnrollmentResult victim = world.enroll(issued, request("m-1", Map.of("rack", "r1")));
+
+        EnrollmentResult otherTags = world.enroll(issued, request("m-1", Map.of("rack", "r2")));
+        EnrollmentResult otherHost = world.enroll(issued, new EnrollmentRequest("intruder", Platform.LINUX, Optional.of("m-1"), Map.of("rack", "r2")));
+
+        assertThat(otherTags.created()).isTrue();
+        assertThat(otherTags.activationId()).isNotEqualTo(victim.activationId());
+        assertThat(otherHost.created()).isTrue();
+        assertThat(otherHost.activationId()).isNotIn(victim.activationId(), otherTags.activationId());
+        assertThat(world.ssm.activation(otherHost.activationId()).orElseThrow().spec().defaultInstanceName()).isEqualTo("intruder");
+        assertThat(world.stored(issued).uses()).isEqualTo(3);
+        assertThat(world.log()).contains("enrollment.retry-request-differs");
+    }
+
+    @Test
+    void theSealOfARetryRecordIsBoundToTheRequestThatGotIt() {
+        TokenIssuer.Issued issued = world.token("default", 2);
+        world.enroll(issued, request("m-1", Map.of()));
+        RetryRecord stored = world.table.retryRecord(issued.token().tokenId(), "m-1").orElseThrow();
+        String otherDigest = request("m-1", Map.of("rack", "r9")).digest();
+
+        assertThatThrownBy(() -> new TokenBoundSeal(new SecureRandom()).open(stored.sealedCode(), issued.bearer().secret(),
+                RetryRecord.sealBinding(issued.token().tokenId(), "m-1", stored.activationId(), otherDigest)))
+                .isInstanceOf(TokenBoundSeal.SealBrokenException.class);
     }
 
     @Test
@@ -246,7 +278,7 @@ class SingleUseEnrollmentTest {
         byte[] altered = stored.sealedCode();
         altered[altered.length - 1] ^= 1;
         world.table.putRetryRecord(issued.token().tokenId(), new RetryRecord("m-1", stored.enrollmentId(), stored.activationId(), altered,
-                stored.sealing(), stored.expiresAt(), stored.instanceName()));
+                stored.sealing(), stored.expiresAt(), stored.instanceName(), stored.requestDigest()));
 
         EnrollmentResult again = world.enroll(issued, request("m-1", Map.of()));
 

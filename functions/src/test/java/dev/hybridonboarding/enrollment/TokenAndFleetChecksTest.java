@@ -80,12 +80,25 @@ class TokenAndFleetChecksTest {
     }
 
     @Test
-    void aSourceOutsideTheTokensNetworksIsForbiddenAndOneInsideEnrolls() {
+    void aRightTokenFromOutsideItsNetworksIsAnsweredAndCountedAsAnInvalidOne() {
         TokenIssuer.Issued issued = world.token("default", 2, List.of("10.0.0.0/8"));
 
-        assertThat(world.refusal(issued.bearer().reveal(), request(null, Map.of()), SOURCE_IP).failure())
-                .isEqualTo(EnrollmentFailure.SOURCE_NOT_ALLOWED);
+        assertInvalid(world.refusal(issued.bearer().reveal(), request(null, Map.of()), SOURCE_IP));
+
+        assertThat(world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE)).isEqualTo(1);
+        assertThat(world.log()).contains("source-not-allowed");
         assertThat(world.service().enroll(world.attempt(issued.bearer().reveal(), request(null, Map.of()), "10.1.2.3")).created()).isTrue();
+    }
+
+    @Test
+    void aStolenTokenTriedFromOutsideItsNetworksIsSlowedDownLikeGuesses() {
+        TokenIssuer.Issued issued = world.token("default", 2, List.of("10.0.0.0/8"));
+        for (int i = 0; i < FailurePolicy.DEFAULT.tokenLimit(); i++) {
+            assertInvalid(world.refusal(issued.bearer().reveal(), request(null, Map.of()), "198.51.100." + i));
+        }
+
+        assertThat(world.refusal(issued.bearer().reveal(), request(null, Map.of()), "198.51.100.99").failure())
+                .isEqualTo(EnrollmentFailure.TOO_MANY_FAILURES);
     }
 
     @Test
@@ -160,13 +173,27 @@ class TokenAndFleetChecksTest {
     }
 
     @Test
+    void aFleetDisabledWhileAnEnrollmentIsUnderwayEnrollsNobodyAndLeavesNothing() {
+        world.withStoredFleet(EnrollmentWorld.singleUseFleet());
+        TokenIssuer.Issued issued = world.token("default", 1);
+        world.table.faults().beforeNext(InMemoryTable.Operation.COMMIT, () -> {
+            Fleet stored = world.table.storedFleet("default").orElseThrow();
+            world.table.putFleet(stored.withEnabled(false).withVersion(2), 1, NOW);
+        });
+
+        assertThat(world.refusal(issued, request(null, Map.of())).failure()).isEqualTo(EnrollmentFailure.FLEET_DISABLED);
+        assertThat(world.stored(issued).uses()).isZero();
+        assertThat(world.ssm.live()).isEmpty();
+    }
+
+    @Test
     void aStoredFleetOverridesTheTemplatesDefault() {
-        world.withStoredFleet(Fleet.withDefaults("default", FleetMode.SINGLE_USE, "hybrid-onboarding-instance-web").withTags(Map.of("env", "prod")));
+        world.withStoredFleet(Fleet.withDefaults("default", FleetMode.SINGLE_USE, "hybrid-onboarding/stack/web").withTags(Map.of("env", "prod")));
         TokenIssuer.Issued issued = world.token("default", 1);
 
         EnrollmentResult result = world.enroll(issued, request(null, Map.of()));
 
-        assertThat(world.ssm.activation(result.activationId()).orElseThrow().spec().instanceRole()).isEqualTo("hybrid-onboarding-instance-web");
+        assertThat(world.ssm.activation(result.activationId()).orElseThrow().spec().instanceRole()).isEqualTo("hybrid-onboarding/stack/web");
         assertThat(world.ssm.activation(result.activationId()).orElseThrow().spec().tags()).containsEntry("env", "prod").doesNotContainKey("team");
     }
 

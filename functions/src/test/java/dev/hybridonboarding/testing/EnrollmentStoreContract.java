@@ -74,7 +74,7 @@ public abstract class EnrollmentStoreContract {
     private static Optional<EnrollmentCommit.RetryWrite> retry(EnrollmentRecord enrollment, Instant expiresAt, Optional<String> replaces) {
         return enrollment.request().machineId().map(machineId -> new EnrollmentCommit.RetryWrite(new RetryRecord(machineId,
                 enrollment.enrollmentId(), enrollment.activationId(), new byte[] {1, 2, 3}, RetryRecord.CodeSealing.TOKEN, expiresAt,
-                enrollment.request().hostname()), replaces));
+                enrollment.request().hostname(), enrollment.request().digest()), replaces));
     }
 
     private CommitResult commitSingleUse(EnrollmentToken token, String machineId) {
@@ -138,6 +138,18 @@ public abstract class EnrollmentStoreContract {
         admin().revokeToken(token.tokenId(), NOW);
 
         assertThat(commitSingleUse(token, "m-1")).isEqualTo(CommitResult.TOKEN_INVALIDATED);
+        assertThat(admin().token(token.tokenId()).orElseThrow().uses()).isZero();
+    }
+
+    @Test
+    void nothingIsCommittedForAFleetDisabledMeanwhile() {
+        String fleet = uniqueFleet();
+        Fleet stored = Fleet.withDefaults(fleet, FleetMode.SINGLE_USE, "HybridOnboardingInstanceRole").withVersion(1);
+        admin().putFleet(stored, 0, NOW);
+        EnrollmentToken token = token(fleet, 5);
+        admin().putFleet(stored.withEnabled(false).withVersion(2), 1, NOW);
+
+        assertThat(commitSingleUse(token, "m-1")).isEqualTo(CommitResult.FLEET_DISABLED);
         assertThat(admin().token(token.tokenId()).orElseThrow().uses()).isZero();
     }
 

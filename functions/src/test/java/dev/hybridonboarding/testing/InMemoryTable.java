@@ -100,8 +100,12 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
             handoutRefused = current == null || !current.activationId().equals(handout.activationId())
                     || current.handedOut() >= current.registrationLimit() || !current.expiresAt().isAfter(commit.handoutDeadline());
         }
+        Fleet fleet = fleets.get(commit.enrollment().fleet());
         if (enrollmentExists || retryRefused) {
             return CommitResult.MACHINE_ALREADY_ENROLLED;
+        }
+        if (fleet != null && !fleet.enabled()) {
+            return CommitResult.FLEET_DISABLED;
         }
         if (tokenRefused) {
             return tokenInvalid ? CommitResult.TOKEN_INVALIDATED : CommitResult.TOKEN_SPENT;

@@ -130,7 +130,7 @@ class AdminCliIT {
 
         assertThat(token.get("sourceCidrs")).isEqualTo(List.of("10.0.0.0/8"));
         ApiResponse refused = api.enroll((String) token.get("token"), Api.body("web", null, null));
-        assertThat(refused.status()).as(refused.toString()).isEqualTo(403);
+        assertThat(refused.status()).as("a right token from outside its networks: " + refused).isEqualTo(401);
     }
 
     @Test
@@ -171,7 +171,9 @@ class AdminCliIT {
                 .contains("not its ARN");
         assertThat(hob("fleet", "create", fleet, "--registration-limit", "5").err()).contains("shared fleets");
         assertThat(hob("fleet", "create", fleet, "--instance-role", "SomeOtherRole").err())
-                .contains("may only hand SSM the stack's instance role").contains("-instance-...");
+                .contains("may only hand SSM the stack's instance role").contains("--path /hybrid-onboarding/");
+        assertThat(hob("fleet", "create", fleet, "--instance-role", "hybrid-onboarding-instance-x/Admin").err())
+                .as("a name prefix in the role's path is not the stack's path").contains("may only hand SSM");
         Run badDuration = hob("token", "create", "--lifetime", "banana");
         assertThat(badDuration.exitCode()).isEqualTo(2);
         assertThat(badDuration.err()).contains("not a duration");
