@@ -127,7 +127,9 @@ class LocalStack:
                 if self.path == "/health":
                     self.reply(200, {"ok": True})
                 elif self.path == "/functions":
-                    self.reply(200, {p.function.logical_id: {"name": p.function.name, "coldStarts": p.cold_starts}
+                    self.reply(200, {p.function.logical_id: {"name": p.function.name, "coldStarts": p.cold_starts,
+                                                             "snapStart": p.function.snap_start,
+                                                             "environments": p.phases()}
                                      for p in stack.lambdas.pools.values()})
                 else:
                     self.reply(404, {"message": "Not Found"})
