@@ -198,6 +198,8 @@ class _Environment:
         self.broken = False
         # What the runtime reported before it exited: an init error or a failed restore hook.
         self.failure: InvocationError | None = None
+        # Set when the runtime first polls for an invocation, or fails before it does.
+        self.ready = threading.Event()
         environment = self
 
         class RuntimeApi(LoopbackHandler):
@@ -213,6 +215,7 @@ class _Environment:
                     return
                 if environment.phases.ready is None:
                     environment.phases.ready = time.perf_counter()
+                    environment.ready.set()
                 invocation = environment.pending.get()
                 if invocation is None:
                     self.close_connection = True
@@ -307,6 +310,14 @@ class _Environment:
             raise invocation.error
         return invocation.result or b"null"
 
+    def wait_until_ready(self, timeout_s: float) -> None:
+        if not self.ready.wait(timeout_s):
+            self.stop()
+            raise InvocationError("Sandbox.Timedout", f"the environment was not ready after {timeout_s} seconds")
+        if self.failure:
+            self.stop()
+            raise self.failure
+
     def _finish(self, result: bytes | None = None, error: InvocationError | None = None) -> None:
         invocation, self.current = self.current, None
         if invocation:
@@ -318,6 +329,7 @@ class _Environment:
     def _fail_all(self, error: InvocationError) -> None:
         self.failure = self.failure or error
         self.broken = True
+        self.ready.set()
         self._finish(error=error)
         while True:
             try:
@@ -439,6 +451,23 @@ class FunctionPool:
             self._release(environment)
         return json.loads(result)
 
+    def prepare_environment(self, timeout_s: float = 120) -> dict[str, Any]:
+        """Starts one more environment and waits, with no invocation, until it polls for one: its init and, with
+        SnapStart, its checkpoint and restore hooks have run (on Lambda, publishing a version runs init and the
+        checkpoint hooks with no invocation). It then waits warm for invocations. Returns its phases."""
+        with self.lock:
+            live = [e for e in self.all if not e.broken]
+            if len(live) >= self.max_concurrency:
+                raise InvocationError("TooManyRequestsException",
+                                      f"{self.function.name} already has its {self.max_concurrency} environments")
+            self.all = live
+            environment = self._start_environment()
+        try:
+            environment.wait_until_ready(timeout_s)
+        finally:
+            self._release(environment)
+        return environment.phases.report()
+
     def _acquire(self) -> _Environment:
         with self.lock:
             while True:
@@ -451,12 +480,16 @@ class FunctionPool:
                     break
                 self.lock.wait()
             self.all = live
-            environment = _Environment(self.function, self.aws_env, self.ric, self.log_sink, self.spawner)
-            threading.Thread(target=environment.watch, name=f"watch-{self.function.logical_id}", daemon=True).start()
-            self.all.append(environment)
-            self.cold_starts += 1
-            log.info("cold start of %s (environment %d)", self.function.logical_id, len(self.all))
-            return environment
+            return self._start_environment()
+
+    def _start_environment(self) -> _Environment:
+        """Called with the lock held."""
+        environment = _Environment(self.function, self.aws_env, self.ric, self.log_sink, self.spawner)
+        threading.Thread(target=environment.watch, name=f"watch-{self.function.logical_id}", daemon=True).start()
+        self.all.append(environment)
+        self.cold_starts += 1
+        log.info("cold start of %s (environment %d)", self.function.logical_id, len(self.all))
+        return environment
 
     def phases(self) -> list[dict[str, Any]]:
         """The life cycle of each environment this pool still keeps, oldest first."""

@@ -235,9 +235,9 @@ def received(project: Path, containing: str, timeout: float = 20) -> list[dict[s
     raise AssertionError(f"the function never received an event containing {containing!r}")
 
 
-def phases_of_jvms(project: Path, function_name: str) -> list[list[str]]:
-    """The phases each JVM of a function went through, as the function recorded them."""
-    return [p.read_text().split() for p in sorted((project / "received").glob(f"{function_name}-*.phases"))]
+def phases_of_jvms(project: Path, function_name: str) -> dict[str, list[str]]:
+    """The phases each JVM of a function went through, as the function recorded them, by JVM."""
+    return {p.name: p.read_text().split() for p in (project / "received").glob(f"{function_name}-*.phases")}
 
 
 def aws_client(stack: LocalStack, service: str) -> Any:
@@ -315,18 +315,35 @@ def test_snapstart_runs_the_checkpoint_then_the_restore_hooks_before_the_first_i
     for _ in range(2):
         assert stack.lambdas.invoke(snap.function.arn + ":live", {"plain": True})["env"] == "snap"
 
-    jvms = phases_of_jvms(echo_project, snap.function.name)
-    assert jvms
+    jvms = phases_of_jvms(echo_project, snap.function.name).values()
+    assert ["init", "beforeCheckpoint", "afterRestore", "invocation"] in [phases[:4] for phases in jvms]
+    # Every JVM, including any that another test prepared and nothing invoked yet.
     for phases in jvms:
-        assert phases[:4] == ["init", "beforeCheckpoint", "afterRestore", "invocation"]
-        assert set(phases[4:]) <= {"invocation"}
+        assert phases[:3] == ["init", "beforeCheckpoint", "afterRestore"]
+        assert set(phases[3:]) <= {"invocation"}
+
+
+def test_an_environment_can_be_prepared_through_its_hooks_before_any_invocation(
+        stack: LocalStack, echo_project: Path) -> None:
+    snap = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"])
+    before = phases_of_jvms(echo_project, snap.function.name)
+
+    response = requests.post(f"{stack.control_url}/functions/SnapEcho/environments", timeout=180)
+
+    assert response.status_code == 201
+    prepared = response.json()
+    assert prepared["initMs"] > 0 and prepared["restoreHooksMs"] >= 0
+    assert prepared["firstInvocationMs"] is None
+    after = phases_of_jvms(echo_project, snap.function.name)
+    assert [phases for jvm, phases in after.items() if jvm not in before] == [["init", "beforeCheckpoint", "afterRestore"]]
+    assert requests.post(f"{stack.control_url}/functions/Nothing/environments", timeout=10).status_code == 404
 
 
 def test_hooks_of_a_function_without_snapstart_are_not_called(stack: LocalStack, echo_project: Path) -> None:
     plain = stack.lambdas.pool(stack.state()["functions"]["Echo"]["name"])
     plain.invoke({"plain": True})
 
-    jvms = phases_of_jvms(echo_project, plain.function.name)
+    jvms = phases_of_jvms(echo_project, plain.function.name).values()
     # The schedule and the queue may be starting another JVM of this function right now: it has no phase yet,
     # or only its init.
     assert ["init", "invocation"] in [phases[:2] for phases in jvms]
@@ -370,7 +387,7 @@ def test_a_failing_hook_fails_the_invocation_with_the_error_lambda_reports(
             pool.invoke({"plain": True})
         assert failed.value.error_type == error_type
 
-    jvms = phases_of_jvms(echo_project, pool.function.name)
+    jvms = phases_of_jvms(echo_project, pool.function.name).values()
     assert len(jvms) == 2
     assert all(phases[-1] == hook and "invocation" not in phases for phases in jvms)
 
