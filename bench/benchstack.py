@@ -48,11 +48,14 @@ def configure_logging(verbose: bool) -> None:
 
 @dataclass
 class ColdInvocation:
-    """What one fresh execution environment answered, and how long it took."""
+    """What one fresh execution environment answered, and how long it took: seen from the invoker (from the
+    invoke, which starts the JVM, to each response) and from the Runtime API (the environment's phases, as
+    hybrid_local.lambda_runtime.Phases reports them)."""
 
     first_response_ms: float
     status: int | None
-    second_response_ms: float | None = None
+    later_responses_ms: list[float]
+    phases: dict[str, Any]
 
 
 class BenchStack:
@@ -101,9 +104,9 @@ class BenchStack:
         and stops it.
 
         The first response time runs from the invoke request, which starts the JVM, to the function's answer
-        on the Runtime API: JVM start, the runtime client, the function's init (class loading, SDK clients)
-        and its first invocation with its AWS calls. Starting the loopback Runtime API before the JVM takes
-        well under a millisecond.
+        on the Runtime API: JVM start, the runtime client, the function's init (class loading, SDK clients),
+        for a SnapStart function its checkpoint and restore hooks, and its first invocation with its AWS calls.
+        Starting the loopback Runtime API before the JVM takes well under a millisecond.
         """
         pool = next(iter(self.stack.lambdas.pools.values()))
         service = LambdaService([function], self.stack.lambdas.aws_env, pool.ric, max_concurrency=1)
@@ -114,11 +117,14 @@ class BenchStack:
                 response = service.invoke(function.name, event)
                 timings.append((time.perf_counter() - started) * 1000)
                 statuses.append(response.get("statusCode") if isinstance(response, dict) else None)
+            environments = service.pool(function.name).phases()
         finally:
             service.stop()
         if any(status != statuses[0] for status in statuses):
             raise RuntimeError(f"{function.logical_id} answered {statuses} to the same kind of request")
-        return ColdInvocation(timings[0], statuses[0], timings[1] if len(timings) > 1 else None)
+        if len(environments) != 1:
+            raise RuntimeError(f"{function.logical_id} ran in {len(environments)} environments, expected one")
+        return ColdInvocation(timings[0], statuses[0], timings[1:], environments[0])
 
     # --- admin CLI -------------------------------------------------------------------------------------------
 

@@ -6,8 +6,13 @@ local emulator in this process, so each function runs with its real environment 
 then, for each function and for the floor function (bench/floor-function: one handler, one DynamoDB GetItem):
 
 - runs it --runs times, each time in a fresh JVM under the real Lambda Java runtime interface client, pinned
-  to one CPU, and records the time from the invoke (which starts the JVM) to the first response; a second
-  invocation in the same JVM is timed too, to show how much of the first is the emulator's round trips;
+  to one CPU, and records the time from the invoke (which starts the JVM) to the first response; --warm more
+  invocations in the same JVM follow, to show how much of the first is the emulator's round trips;
+- records, from the Runtime API, the phases of each of those environments as Lambda would bill and show them:
+  init (for a SnapStart function: up to the snapshot, with the beforeCheckpoint hooks; paid once per published
+  version on Lambda), the afterRestore hooks, the first invocation after restore (what a machine waits for on
+  top of Lambda's restore) and the warm invocations. The headline is the first invocation after restore over
+  the warm one (goal: at most x1.5), which priming in beforeCheckpoint brings down;
 - counts the classes the JVM loads up to the first response (and in the shutdown right after it), in a
   separate run with class-load logging, so that the logging does not distort the timed runs;
 - measures the deployment package: the zip the stack deploys (classes at the root, jars in lib/).
@@ -46,6 +51,8 @@ FLOOR_INHERITED_ENVIRONMENT = ("TABLE_NAME", "JAVA_TOOL_OPTIONS")
 
 # `[0.123s][info][class,load] java.lang.Object source: shared objects file`
 CLASS_LOAD = re.compile(r"\[class,load\] \S+ source: (.*)$")
+# The goal for the first invocation after restore, as a multiple of the warm invocation.
+FIRST_TO_WARM_GOAL = 1.5
 
 
 @dataclass
@@ -61,40 +68,46 @@ class Subject:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="timed cold starts per function (default: 20)")
+    parser.add_argument("--warm", type=int, default=5,
+                        help="warm invocations after the first one in each fresh environment (default: 5)")
     parser.add_argument("--cpu", type=int, default=0, help="CPU the function JVMs are pinned to (default: 0)")
     parser.add_argument("--build", action="store_true", help="build functions/ as `sam build` does before deploying")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.warm < 1:
+        parser.error("--warm must be at least 1")
     configure_logging(args.verbose)
     harness_cpus = keep_harness_off(args.cpu)
 
     out = RESULTS / "coldstart"
     shutil.rmtree(out, ignore_errors=True)
     with BenchStack(out / "stack", build=args.build) as bench:
-        # Every invocation of an enrollment spends one use: the warm-up and the timed runs invoke twice each,
-        # the class-load run once.
-        invocations = 2 * (args.runs + 1) + 1
+        # Every invocation of an enrollment spends one use: the warm-up and the timed runs invoke 1 + --warm
+        # times each, the class-load run once.
+        per_environment = 1 + args.warm
+        invocations = per_environment * (args.runs + 1) + 1
         subjects = [stack_subject(bench, config, invocations, out, args.cpu) for config in bench.functions()]
         subjects.append(floor_subject(bench, subjects[0].config, out, args.cpu))
 
         for subject in subjects:
             log.info("warming up with %s (discarded)", subject.config.logical_id)
-            cold_start(bench, subject)
-        first: dict[str, list[float]] = {s.config.logical_id: [] for s in subjects}
-        second: dict[str, list[float]] = {s.config.logical_id: [] for s in subjects}
+            cold_start(bench, subject, invocations=per_environment)
+        results: dict[str, list[ColdInvocation]] = {s.config.logical_id: [] for s in subjects}
         # Round robin, so that a slow spell of the machine is spread over all functions alike.
         for run in range(1, args.runs + 1):
             for subject in subjects:
-                result = cold_start(bench, subject)
-                first[subject.config.logical_id].append(result.first_response_ms)
-                second[subject.config.logical_id].append(result.second_response_ms)
-                log.info("run %d/%d %s: first response %.0f ms, second %.0f ms", run, args.runs,
-                         subject.config.logical_id, result.first_response_ms, result.second_response_ms)
+                result = cold_start(bench, subject, invocations=per_environment)
+                results[subject.config.logical_id].append(result)
+                phases = result.phases
+                log.info("run %d/%d %s: first response %.0f ms; init %.0f, restore hooks %s, first invocation %.0f, "
+                         "warm %.0f ms", run, args.runs, subject.config.logical_id, result.first_response_ms,
+                         phases["initMs"], phases["restoreHooksMs"], phases["firstInvocationMs"],
+                         statistics.median(phases["warmInvocationsMs"]))
         classes = {s.config.logical_id: count_classes(bench, s, out) for s in subjects}
 
-    report = build_report(subjects, first, second, classes, args, harness_cpus)
+    report = build_report(subjects, results, classes, args, harness_cpus)
     markdown = render(report)
     path = write_results("coldstart", report, markdown)
     print(markdown)
@@ -154,7 +167,7 @@ def floor_subject(bench: BenchStack, reference: FunctionConfig, out: Path, cpu: 
 
 
 def cold_start(bench: BenchStack, subject: Subject, config: FunctionConfig | None = None,
-               invocations: int = 2) -> ColdInvocation:
+               invocations: int = 1) -> ColdInvocation:
     result = bench.invoke_in_fresh_environment(config or subject.config, [subject.next_event() for _ in range(invocations)])
     if result.status != subject.expected_status:
         raise SystemExit(f"{subject.config.logical_id} answered {result.status}, expected {subject.expected_status}; "
@@ -209,16 +222,42 @@ def package_stats(package: Path) -> dict[str, Any]:
     }
 
 
-def build_report(subjects: list[Subject], first: dict[str, list[float]], second: dict[str, list[float]],
-                 classes: dict[str, dict[str, Any]], args: argparse.Namespace, harness_cpus: list[int]) -> dict[str, Any]:
+def life_cycle(runs: list[ColdInvocation], snap_start: bool) -> dict[str, Any]:
+    """The phases of the fresh environments, summarised over the runs; the first invocation over the warm one,
+    per run (its first invocation over the median of its warm ones) and as the ratio of the medians."""
+    phases = [run.phases for run in runs]
+    warm = [statistics.median(p["warmInvocationsMs"]) for p in phases]
+    first = [p["firstInvocationMs"] for p in phases]
+    ratios = [f / w for f, w in zip(first, warm)]
+    return {
+        "snapStart": snap_start,
+        "initMs": timings([p["initMs"] for p in phases]),
+        "restoreHooksMs": timings([p["restoreHooksMs"] for p in phases]) if snap_start else None,
+        "firstInvocationMs": timings(first),
+        "warmInvocationMs": {**timings(warm), "note": "per run, the median of its warm invocations"},
+        "firstToWarm": {"perRun": round(statistics.median(ratios), 2),
+                        "ofMedians": round(statistics.median(first) / statistics.median(warm), 2),
+                        "runs": [round(r, 2) for r in ratios], "goal": FIRST_TO_WARM_GOAL},
+    }
+
+
+def timings(values: list[float]) -> dict[str, Any]:
+    return {**rounded(summary(values)), "runs": [round(v, 1) for v in values]}
+
+
+def build_report(subjects: list[Subject], results: dict[str, list[ColdInvocation]], classes: dict[str, dict[str, Any]],
+                 args: argparse.Namespace, harness_cpus: list[int]) -> dict[str, Any]:
     functions = {}
+    first: dict[str, list[float]] = {}
     for subject in subjects:
         lid = subject.config.logical_id
+        first[lid] = [r.first_response_ms for r in results[lid]]
         functions[lid] = {
             "handler": subject.config.handler,
             "memoryMb": subject.config.memory_mb,
-            "firstResponseMs": {**rounded(summary(first[lid])), "runs": [round(v, 1) for v in first[lid]]},
-            "secondResponseMs": {**rounded(summary(second[lid])), "runs": [round(v, 1) for v in second[lid]]},
+            "firstResponseMs": timings(first[lid]),
+            "secondResponseMs": timings([r.later_responses_ms[0] for r in results[lid]]),
+            "lifeCycle": life_cycle(results[lid], subject.config.snap_start),
             "classesLoaded": classes[lid],
             "package": package_stats(subject.package),
         }
@@ -233,7 +272,7 @@ def build_report(subjects: list[Subject], first: dict[str, list[float]], second:
               for lid, f in functions.items() if lid != FLOOR_ID}
     return {
         "benchmark": "coldstart",
-        "settings": {"runs": args.runs, "jvmCpu": args.cpu, "harnessCpus": harness_cpus,
+        "settings": {"runs": args.runs, "warmInvocations": args.warm, "jvmCpu": args.cpu, "harnessCpus": harness_cpus,
                      "jvmCommandPrefix": subjects[0].config.command_prefix,
                      "javaToolOptions": subjects[0].config.environment.get("JAVA_TOOL_OPTIONS"),
                      "warmupRunsDiscarded": 1, "percentile": "nearest rank"},
@@ -249,6 +288,21 @@ def rounded(values: dict[str, float]) -> dict[str, float]:
 
 def render(report: dict[str, Any]) -> str:
     functions = report["functions"]
+    settings = report["settings"]
+    phases = markdown_table(
+        ["Function", "SnapStart", "Init ms (once per version)", "Restore hooks ms", "First invocation ms",
+         f"Warm invocation ms (median of {settings['warmInvocations']})", "First / warm"],
+        [[lid, "yes" if c["snapStart"] else "no", f"{c['initMs']['median']:.0f}",
+          f"{c['restoreHooksMs']['median']:.1f}" if c["restoreHooksMs"] else "-",
+          f"{c['firstInvocationMs']['median']:.0f}", f"{c['warmInvocationMs']['median']:.0f}",
+          f"x{c['firstToWarm']['perRun']}"]
+         for lid, c in ((lid, f["lifeCycle"]) for lid, f in functions.items())])
+    headline = "\n".join(
+        f"- {lid}: first invocation{' after restore' if c['snapStart'] else ''} / warm invocation "
+        f"**x{c['firstToWarm']['perRun']}** (median of the "
+        f"per-run ratios; x{c['firstToWarm']['ofMedians']} by the medians); goal x{c['firstToWarm']['goal']}: "
+        f"{'met' if c['firstToWarm']['perRun'] <= c['firstToWarm']['goal'] else 'not met'}"
+        for lid, c in ((lid, f["lifeCycle"]) for lid, f in functions.items()))
     timing = markdown_table(
         ["Function", "Runs", "Median ms", "Min ms", "P90 ms", "Max ms", "2nd invoke median ms"],
         [[lid, len(f["firstResponseMs"]["runs"]), *(f"{f['firstResponseMs'][k]:.0f}" for k in ("median", "min", "p90", "max")),
@@ -265,10 +319,11 @@ def render(report: dict[str, Any]) -> str:
     ratios = "\n".join(f"- {lid} / floor: first response x{r['firstResponseMedians']} (ratio of the medians; median of "
                        f"the per-round ratios x{r['firstResponsePerRound']}), classes loaded x{r['classesLoaded']}, "
                        f"package zip x{r['packageZip']}" for lid, r in report["ratioToFloor"].items())
-    settings = report["settings"]
     java = report["machine"]["java"][0] if report["machine"]["java"] else "java"
     return "\n\n".join([
-        f"### Cold start to first response ({settings['runs']} runs each, JVM pinned to CPU {settings['jvmCpu']}, {java})",
+        f"### Life cycle of a fresh environment (medians of {settings['runs']} runs, JVM pinned to CPU "
+        f"{settings['jvmCpu']}, {java})", phases, headline,
+        "### Cold start to first response (as the invoker sees it)",
         timing, "### Classes loaded (one extra run with -Xlog:class+load)", loading,
         "### Deployment package", packages, "### Ratios", ratios])
 

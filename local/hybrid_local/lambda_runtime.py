@@ -5,6 +5,12 @@ client on the class path, the function's package (classes at the root, jars in l
 which the client loads with its own class loader, and a Runtime API on loopback that hands it one invocation at
 a time. Environments start on demand and are reused while warm; concurrent invocations start more, up to a limit,
 as Lambda scales out.
+
+A SnapStart function goes through Lambda's SnapStart life cycle, driven by the runtime interface client itself:
+with AWS_LAMBDA_INITIALIZATION_TYPE=snap-start it runs the function's init, then its CRaC beforeCheckpoint hooks,
+then asks the Runtime API for /restore/next (where Lambda takes the snapshot, and which returns in a restored
+environment), then runs the afterRestore hooks and only then polls for invocations. There is no snapshot here:
+/restore/next answers at once and the same JVM goes on. Every environment records when it passed each phase.
 """
 
 import ctypes
@@ -20,6 +26,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +41,14 @@ RUNTIME_API = "/2018-06-01/runtime"
 INIT_TIMEOUT_S = 120
 RIC_MAIN = "com.amazonaws.services.lambda.runtime.api.client.AWSLambda"
 NATIVE_CLIENT_PROPERTY = "com.amazonaws.services.lambda.runtime.api.client.runtimeapi.NativeClient.JNI"
+# Lambda's java runtimes point the org.crac library (io.github.crac:org-crac) at the runtime interface client's own
+# CRaC context, whose hooks the client runs around the snapshot.
+CRAC_COMPAT_PROPERTY = "org.crac.Core.Compat"
+RIC_CRAC_PACKAGE = "com.amazonaws.services.lambda.crac"
+# What the runtime interface client puts in Lambda-Runtime-Function-Error-Type when a beforeCheckpoint hook fails.
+BEFORE_CHECKPOINT_ERROR = "Runtime.BeforeCheckpointError"
+# What Lambda's Invoke answers when an afterRestore hook failed.
+AFTER_RESTORE_FAILED = "SnapStartException"
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,48 @@ class _Invocation:
     done: threading.Event = field(default_factory=threading.Event)
     result: bytes | None = None
     error: InvocationError | None = None
+    # When the runtime received the event (its /invocation/next answered), on the perf_counter clock.
+    handed_out: float | None = None
+
+
+@dataclass
+class Phases:
+    """When one execution environment passed each phase of Lambda's life cycle, on the perf_counter clock.
+
+    SnapStart: init runs from the JVM's start to /restore/next (the function's init and its beforeCheckpoint
+    hooks: on Lambda, paid once per published version, before the snapshot); the restore hooks run from there to
+    the first /invocation/next (the afterRestore hooks: part of every restore on Lambda). Otherwise init runs from
+    the JVM's start to the first /invocation/next. Each invocation lasts from the runtime receiving its event to
+    its response or error, as Lambda's Duration does."""
+
+    snap_start: bool
+    started: float
+    checkpoint: float | None = None
+    ready: float | None = None
+    first_invocation_ms: float | None = None
+    # The latest ones only: an environment of a stack left running can serve any number of invocations.
+    warm_invocations_ms: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
+
+    def invoked(self, handed_out: float) -> None:
+        duration = (time.perf_counter() - handed_out) * 1000
+        if self.first_invocation_ms is None:
+            self.first_invocation_ms = duration
+        else:
+            self.warm_invocations_ms.append(duration)
+
+    def report(self) -> dict[str, Any]:
+        init_end = self.checkpoint if self.snap_start else self.ready
+        return {
+            "snapStart": self.snap_start,
+            "initMs": _ms(self.started, init_end),
+            "restoreHooksMs": _ms(self.checkpoint, self.ready) if self.snap_start else None,
+            "firstInvocationMs": None if self.first_invocation_ms is None else round(self.first_invocation_ms, 1),
+            "warmInvocationsMs": [round(ms, 1) for ms in list(self.warm_invocations_ms)],
+        }
+
+
+def _ms(start: float | None, end: float | None) -> float | None:
+    return round((end - start) * 1000, 1) if start is not None and end is not None else None
 
 
 def _die_with_parent() -> None:
@@ -145,22 +202,33 @@ class _Environment:
         self.pending: queue.Queue[_Invocation | None] = queue.Queue()
         self.current: _Invocation | None = None
         self.broken = False
-        self.init_error: InvocationError | None = None
+        # What the runtime reported before it exited: an init error or a failed restore hook.
+        self.failure: InvocationError | None = None
+        # Set when the runtime first polls for an invocation, or fails before it does.
+        self.ready = threading.Event()
         environment = self
 
         class RuntimeApi(LoopbackHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                if self.path == f"{RUNTIME_API}/restore/next" and function.snap_start:
+                    environment.phases.checkpoint = time.perf_counter()
+                    self.reply(200)
+                    return
                 if self.path != f"{RUNTIME_API}/invocation/next":
                     self.reply(404)
                     return
+                if environment.phases.ready is None:
+                    environment.phases.ready = time.perf_counter()
+                    environment.ready.set()
                 invocation = environment.pending.get()
                 if invocation is None:
                     self.close_connection = True
                     return
                 environment.current = invocation
                 invocation.deadline_ms = int((time.time() + invocation.timeout_s) * 1000)
+                invocation.handed_out = time.perf_counter()
                 invocation.taken.set()
                 self.send_response(200)
                 # The runtime interface client rejects a /next response without a content type.
@@ -176,10 +244,12 @@ class _Environment:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 parts = self.path[len(RUNTIME_API):].strip("/").split("/")
-                if parts[:2] == ["init", "error"]:
-                    environment.init_error = InvocationError(*_error_of(body))
+                if parts[:2] in (["init", "error"], ["restore", "error"]):
+                    failure = _init_failure(parts[0], self.headers.get("Lambda-Runtime-Function-Error-Type"), body)
+                    # Before the answer: the runtime exits right after it, and the exit must not be taken for the
+                    # cause.
+                    environment._fail_all(failure)
                     self.reply(202, {})
-                    environment._fail_all(environment.init_error)
                     return
                 if len(parts) == 3 and parts[0] == "invocation" and environment.current \
                         and parts[1] == environment.current.request_id:
@@ -206,6 +276,7 @@ class _Environment:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": f"local/{uuid.uuid4().hex}",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start" if function.snap_start else "on-demand",
             "AWS_EXECUTION_ENV": "AWS_Lambda_java21",
             "LAMBDA_TASK_ROOT": str(function.code_dir),
             "_HANDLER": function.handler,
@@ -220,16 +291,23 @@ class _Environment:
             # The flags Lambda's java21 runtime starts the JVM with (tiered compilation stops at C1).
             "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto",
             f"-Xmx{heap_mb}m", f"-XX:MaxMetaspaceSize={max(64, function.memory_mb // 4)}m",
+            f"-D{CRAC_COMPAT_PROPERTY}={RIC_CRAC_PACKAGE}",
             f"-D{NATIVE_CLIENT_PROPERTY}={ric.native_library}",
             *function.jvm_options,
             "-cp", ric.classpath, RIC_MAIN, function.handler,
         ]
+        self.phases = Phases(function.snap_start, started=time.perf_counter())
         self.process = spawner.popen(args=command, cwd=function.code_dir, env=env, stdin=subprocess.DEVNULL,
                                      stdout=log_sink, stderr=subprocess.STDOUT)
 
     def invoke(self, payload: bytes, timeout_s: int) -> bytes:
         invocation = _Invocation(request_id=str(uuid.uuid4()), payload=payload, timeout_s=timeout_s)
         self.pending.put(invocation)
+        if self.failure and not invocation.done.is_set():
+            # The runtime failed before this invocation was queued, and nothing will take it any more.
+            invocation.error = self.failure
+            invocation.taken.set()
+            invocation.done.set()
         # A JVM that never asks for work (it died, or hangs in init) fails the invocation through watch() or here.
         if not invocation.taken.wait(INIT_TIMEOUT_S):
             self.broken = True
@@ -245,14 +323,26 @@ class _Environment:
             raise invocation.error
         return invocation.result or b"null"
 
+    def wait_until_ready(self, timeout_s: float) -> None:
+        if not self.ready.wait(timeout_s):
+            self.stop()
+            raise InvocationError("Sandbox.Timedout", f"the environment was not ready after {timeout_s} seconds")
+        if self.failure:
+            self.stop()
+            raise self.failure
+
     def _finish(self, result: bytes | None = None, error: InvocationError | None = None) -> None:
         invocation, self.current = self.current, None
         if invocation:
+            if invocation.handed_out is not None:
+                self.phases.invoked(invocation.handed_out)
             invocation.result, invocation.error = result, error
             invocation.done.set()
 
     def _fail_all(self, error: InvocationError) -> None:
+        self.failure = self.failure or error
         self.broken = True
+        self.ready.set()
         self._finish(error=error)
         while True:
             try:
@@ -267,7 +357,7 @@ class _Environment:
     def watch(self) -> None:
         """Fails the invocations of a JVM that died, as Lambda reports Runtime.ExitError."""
         code = self.process.wait()
-        self._fail_all(self.init_error or InvocationError("Runtime.ExitError", f"the JVM exited with status {code}"))
+        self._fail_all(self.failure or InvocationError("Runtime.ExitError", f"the JVM exited with status {code}"))
 
     def stop(self) -> None:
         self.broken = True
@@ -280,6 +370,23 @@ class _Environment:
         self.pending.put(None)
         self.server.shutdown()
         self.server.server_close()
+
+
+def _init_failure(phase: str, runtime_error_type: str | None, body: bytes) -> InvocationError:
+    """What invoking the environment answers once its runtime reported an init or restore error.
+
+    A failed afterRestore hook makes Lambda's Invoke answer SnapStartException. A failed beforeCheckpoint hook fails
+    the snapshot, so on Lambda the version never becomes invocable; here, where init runs at the first invoke, that
+    invoke fails with the type the runtime reported. Any other init error keeps the error the function raised."""
+    error_type, message, payload = _error_of(body)
+    # The client's CheckpointException and RestoreException carry the hooks' own exceptions as suppressed ones,
+    # which only the function's log shows.
+    if phase == "restore":
+        return InvocationError(AFTER_RESTORE_FAILED, f"an afterRestore hook failed ({error_type}); see the log", payload)
+    if runtime_error_type == BEFORE_CHECKPOINT_ERROR:
+        return InvocationError(BEFORE_CHECKPOINT_ERROR, f"a beforeCheckpoint hook failed ({error_type}); see the log",
+                               payload)
+    return InvocationError(error_type, message, payload)
 
 
 def _error_of(body: bytes) -> tuple[str, str, Any]:
@@ -358,6 +465,23 @@ class FunctionPool:
             self._release(environment)
         return json.loads(result)
 
+    def prepare_environment(self, timeout_s: float = 120) -> dict[str, Any]:
+        """Starts one more environment and waits, with no invocation, until it polls for one: its init and, with
+        SnapStart, its checkpoint and restore hooks have run (on Lambda, publishing a version runs init and the
+        checkpoint hooks with no invocation). It then waits warm for invocations. Returns its phases."""
+        with self.lock:
+            live = [e for e in self.all if not e.broken]
+            if len(live) >= self.max_concurrency:
+                raise InvocationError("TooManyRequestsException",
+                                      f"{self.function.name} already has its {self.max_concurrency} environments")
+            self.all = live
+            environment = self._start_environment()
+        try:
+            environment.wait_until_ready(timeout_s)
+        finally:
+            self._release(environment)
+        return environment.phases.report()
+
     def _acquire(self) -> _Environment:
         with self.lock:
             while True:
@@ -370,12 +494,22 @@ class FunctionPool:
                     break
                 self.lock.wait()
             self.all = live
-            environment = _Environment(self.function, self.aws_env, self.ric, self.log_sink, self.spawner)
-            threading.Thread(target=environment.watch, name=f"watch-{self.function.logical_id}", daemon=True).start()
-            self.all.append(environment)
-            self.cold_starts += 1
-            log.info("cold start of %s (environment %d)", self.function.logical_id, len(self.all))
-            return environment
+            return self._start_environment()
+
+    def _start_environment(self) -> _Environment:
+        """Called with the lock held."""
+        environment = _Environment(self.function, self.aws_env, self.ric, self.log_sink, self.spawner)
+        threading.Thread(target=environment.watch, name=f"watch-{self.function.logical_id}", daemon=True).start()
+        self.all.append(environment)
+        self.cold_starts += 1
+        log.info("cold start of %s (environment %d)", self.function.logical_id, len(self.all))
+        return environment
+
+    def phases(self) -> list[dict[str, Any]]:
+        """The life cycle of each environment this pool still keeps, oldest first."""
+        with self.lock:
+            environments = list(self.all)
+        return [environment.phases.report() for environment in environments]
 
     def _release(self, environment: _Environment) -> None:
         with self.lock:

@@ -120,6 +120,10 @@ class LocalStack:
         }
 
     def _control_server(self) -> BurstServer:
+        """GET /health; GET /functions: each function's cold starts and its environments' phases (init, restore
+        hooks, first and warm invocations); POST /functions/LOGICAL_ID/environments: one more environment, taken
+        through init (and SnapStart's hooks) with no invocation, answering its phases; POST /apis/throttle/refill;
+        POST /schedules/NAME/tick."""
         stack = self
 
         class Control(LoopbackHandler):
@@ -127,14 +131,18 @@ class LocalStack:
                 if self.path == "/health":
                     self.reply(200, {"ok": True})
                 elif self.path == "/functions":
-                    self.reply(200, {p.function.logical_id: {"name": p.function.name, "coldStarts": p.cold_starts}
+                    self.reply(200, {p.function.logical_id: {"name": p.function.name, "coldStarts": p.cold_starts,
+                                                             "snapStart": p.function.snap_start,
+                                                             "environments": p.phases()}
                                      for p in stack.lambdas.pools.values()})
                 else:
                     self.reply(404, {"message": "Not Found"})
 
             def do_POST(self) -> None:
                 parts = self.path.strip("/").split("/")
-                if parts == ["apis", "throttle", "refill"]:
+                if len(parts) == 3 and parts[0] == "functions" and parts[2] == "environments":
+                    self.prepare_environment(parts[1])
+                elif parts == ["apis", "throttle", "refill"]:
                     stack.refill_api_throttles()
                     self.reply(200, {"refilled": [api.api_id for api in stack.apis if api.throttle]})
                 elif len(parts) == 3 and parts[0] == "schedules" and parts[2] == "tick":
@@ -147,6 +155,16 @@ class LocalStack:
                         self.reply(502, {"errorType": error.error_type, "errorMessage": str(error)})
                 else:
                     self.reply(404, {"message": "Not Found"})
+
+            def prepare_environment(self, logical_id: str) -> None:
+                pool = next((p for p in stack.lambdas.pools.values() if p.function.logical_id == logical_id), None)
+                if pool is None:
+                    self.reply(404, {"message": f"no function {logical_id}"})
+                    return
+                try:
+                    self.reply(201, pool.prepare_environment())
+                except InvocationError as error:
+                    self.reply(502, {"errorType": error.error_type, "errorMessage": str(error)})
 
         return serve(Control, "control")
 

@@ -1,11 +1,12 @@
 """The local stack end to end with a small Java function: a SAM template deployed into the emulator, its function
 run in the Lambda runtime interface client, and every way the template wires it (HTTP API, schedule, queue,
-EventBridge rule)."""
+EventBridge rule), and SnapStart's life cycle with the function's CRaC hooks."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -16,11 +17,13 @@ import boto3
 import pytest
 import requests
 
+from hybrid_local.lambda_runtime import InvocationError
 from hybrid_local.local_stack import REGION, LocalStack
 from hybrid_local.stack import DeployError
 
 PROJECT = Path(__file__).resolve().parents[2]
 RIC_JARS = PROJECT / "local" / "runtime" / "target" / "ric"
+CRAC_JARS = PROJECT / "local" / "runtime" / "target" / "crac"
 
 ECHO_SOURCE = r"""
 import com.amazonaws.services.lambda.runtime.Context;
@@ -28,14 +31,53 @@ import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.crac.Core;
+import org.crac.Resource;
 
-/** Records every event it gets; answers HTTP events with the event as the body. */
+/**
+ * Records every event it gets; answers HTTP events with the event as the body. Writes the phases its JVM goes
+ * through (init, the CRaC hooks, each invocation) to a file of that JVM, and fails the hook FAIL_HOOK names.
+ */
 public class Echo implements RequestStreamHandler {
+    // The runtime's CRaC context holds resources weakly: the class keeps its own.
+    private static final Resource PHASES = new Resource() {
+        @Override
+        public void beforeCheckpoint(org.crac.Context<? extends Resource> context) {
+            record("beforeCheckpoint");
+        }
+
+        @Override
+        public void afterRestore(org.crac.Context<? extends Resource> context) {
+            record("afterRestore");
+        }
+    };
+
+    static {
+        record("init");
+        Core.getGlobalContext().register(PHASES);
+    }
+
+    private static void record(String phase) {
+        Path file = Path.of(System.getenv("ECHO_DIR"),
+                System.getenv("AWS_LAMBDA_FUNCTION_NAME") + "-" + ProcessHandle.current().pid() + ".phases");
+        try {
+            Files.writeString(file, phase + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (phase.equals(System.getenv("FAIL_HOOK"))) {
+            throw new IllegalStateException("asked to fail in " + phase);
+        }
+    }
+
     @Override
     public void handleRequest(InputStream in, OutputStream out, Context context) throws IOException {
+        record("invocation");
         byte[] input = in.readAllBytes();
         String text = new String(input, StandardCharsets.UTF_8);
         Files.write(Path.of(System.getenv("ECHO_DIR"), System.nanoTime() + "-" + context.getAwsRequestId() + ".json"), input);
@@ -124,19 +166,49 @@ Resources:
         Variables:
           ECHO_DIR: {echo_dir}
           NUMBER_SETTING: snap
+  SnapEchoFailingCheckpoint:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: echo
+      Handler: Echo::handleRequest
+      Runtime: java21
+      AutoPublishAlias: live
+      SnapStart: {ApplyOn: PublishedVersions}
+      Environment:
+        Variables:
+          ECHO_DIR: {echo_dir}
+          FAIL_HOOK: beforeCheckpoint
+  SnapEchoFailingRestore:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: echo
+      Handler: Echo::handleRequest
+      Runtime: java21
+      AutoPublishAlias: live
+      SnapStart: {ApplyOn: PublishedVersions}
+      Environment:
+        Variables:
+          ECHO_DIR: {echo_dir}
+          FAIL_HOOK: afterRestore
 """
 
 
 @pytest.fixture(scope="module")
 def echo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not any(RIC_JARS.glob("aws-lambda-java-core-*.jar")):
-        pytest.fail(f"{RIC_JARS} is empty: build the runtime interface client with `mvn -q -B package -pl local/runtime`")
+    crac = sorted(CRAC_JARS.glob("org-crac-*.jar"))
+    if not any(RIC_JARS.glob("aws-lambda-java-core-*.jar")) or not crac:
+        pytest.fail(f"{RIC_JARS} or {CRAC_JARS} is empty: build them with `mvn -q -B package -pl local/runtime`")
     project = tmp_path_factory.mktemp("echo-project")
     classes = project / "echo" / "target" / "classes"
     classes.mkdir(parents=True)
     source = project / "Echo.java"
     source.write_text(ECHO_SOURCE)
-    subprocess.run(["javac", "--release", "17", "-cp", f"{RIC_JARS}/*", "-d", str(classes), str(source)], check=True)
+    subprocess.run(["javac", "--release", "17", "-cp", f"{RIC_JARS}/*:{crac[-1]}", "-d", str(classes), str(source)],
+                   check=True)
+    # Where `sam build` leaves the runtime dependencies, which the package carries in lib/.
+    dependencies = project / "echo" / "target" / "dependency"
+    dependencies.mkdir()
+    shutil.copy(crac[-1], dependencies)
     echo_dir = project / "received"
     echo_dir.mkdir()
     (project / "template.yaml").write_text(TEMPLATE.replace("{echo_dir}", str(echo_dir)))
@@ -161,6 +233,11 @@ def received(project: Path, containing: str, timeout: float = 20) -> list[dict[s
             return matching
         time.sleep(0.2)
     raise AssertionError(f"the function never received an event containing {containing!r}")
+
+
+def phases_of_jvms(project: Path, function_name: str) -> dict[str, list[str]]:
+    """The phases each JVM of a function went through, as the function recorded them, by JVM."""
+    return {p.name: p.read_text().split() for p in (project / "received").glob(f"{function_name}-*.phases")}
 
 
 def aws_client(stack: LocalStack, service: str) -> Any:
@@ -230,6 +307,89 @@ def test_snapstart_functions_get_credentials_from_an_endpoint_as_on_lambda(stack
     served = requests.get(endpoint, headers={"Authorization": snap.aws_env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}, timeout=10).json()
     assert served["AccessKeyId"].startswith("ASIA") and len(served["AccessKeyId"]) == 20
     assert set(served) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
+
+
+def test_snapstart_runs_the_checkpoint_then_the_restore_hooks_before_the_first_invocation(
+        stack: LocalStack, echo_project: Path) -> None:
+    snap = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"])
+    for _ in range(2):
+        assert stack.lambdas.invoke(snap.function.arn + ":live", {"plain": True})["env"] == "snap"
+
+    jvms = phases_of_jvms(echo_project, snap.function.name).values()
+    assert ["init", "beforeCheckpoint", "afterRestore", "invocation"] in [phases[:4] for phases in jvms]
+    # Every JVM, including any that another test prepared and nothing invoked yet.
+    for phases in jvms:
+        assert phases[:3] == ["init", "beforeCheckpoint", "afterRestore"]
+        assert set(phases[3:]) <= {"invocation"}
+
+
+def test_an_environment_can_be_prepared_through_its_hooks_before_any_invocation(
+        stack: LocalStack, echo_project: Path) -> None:
+    snap = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"])
+    before = phases_of_jvms(echo_project, snap.function.name)
+
+    response = requests.post(f"{stack.control_url}/functions/SnapEcho/environments", timeout=180)
+
+    assert response.status_code == 201
+    prepared = response.json()
+    assert prepared["initMs"] > 0 and prepared["restoreHooksMs"] >= 0
+    assert prepared["firstInvocationMs"] is None
+    after = phases_of_jvms(echo_project, snap.function.name)
+    assert [phases for jvm, phases in after.items() if jvm not in before] == [["init", "beforeCheckpoint", "afterRestore"]]
+    assert requests.post(f"{stack.control_url}/functions/Nothing/environments", timeout=10).status_code == 404
+
+
+def test_hooks_of_a_function_without_snapstart_are_not_called(stack: LocalStack, echo_project: Path) -> None:
+    plain = stack.lambdas.pool(stack.state()["functions"]["Echo"]["name"])
+    plain.invoke({"plain": True})
+
+    jvms = phases_of_jvms(echo_project, plain.function.name).values()
+    # The schedule and the queue may be starting another JVM of this function right now: it has no phase yet,
+    # or only its init.
+    assert ["init", "invocation"] in [phases[:2] for phases in jvms]
+    assert all(set(phases) <= {"init", "invocation"} for phases in jvms)
+
+
+def test_each_environment_reports_the_timings_of_its_phases(stack: LocalStack) -> None:
+    snap = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"])
+    for _ in range(2):
+        snap.invoke({"plain": True})
+    stack.lambdas.pool(stack.state()["functions"]["Echo"]["name"]).invoke({"plain": True})
+
+    functions = requests.get(f"{stack.control_url}/functions", timeout=10).json()
+
+    assert functions["SnapEcho"]["snapStart"] is True
+    served = [e for e in functions["SnapEcho"]["environments"] if e["firstInvocationMs"] is not None]
+    assert served
+    for environment in served:
+        assert environment["snapStart"] is True
+        assert environment["initMs"] > 0
+        assert environment["restoreHooksMs"] >= 0
+    # The second invocation went to the environment the first one left warm.
+    assert any(environment["warmInvocationsMs"] for environment in served)
+    assert functions["Echo"]["snapStart"] is False
+    plain = [e for e in functions["Echo"]["environments"] if e["firstInvocationMs"] is not None]
+    assert plain
+    assert all(e["initMs"] > 0 and e["restoreHooksMs"] is None for e in plain)
+
+
+@pytest.mark.parametrize(("logical_id", "hook", "error_type"), [
+    ("SnapEchoFailingCheckpoint", "beforeCheckpoint", "Runtime.BeforeCheckpointError"),
+    ("SnapEchoFailingRestore", "afterRestore", "SnapStartException"),
+])
+def test_a_failing_hook_fails_the_invocation_with_the_error_lambda_reports(
+        stack: LocalStack, echo_project: Path, logical_id: str, hook: str, error_type: str) -> None:
+    pool = stack.lambdas.pool(stack.state()["functions"][logical_id]["name"])
+
+    # Each invocation gets a new environment, which fails the same way.
+    for _ in range(2):
+        with pytest.raises(InvocationError) as failed:
+            pool.invoke({"plain": True})
+        assert failed.value.error_type == error_type
+
+    jvms = phases_of_jvms(echo_project, pool.function.name).values()
+    assert len(jvms) == 2
+    assert all(phases[-1] == hook and "invocation" not in phases for phases in jvms)
 
 
 def test_the_emulator_tells_calls_apart_by_access_key(stack: LocalStack) -> None:
