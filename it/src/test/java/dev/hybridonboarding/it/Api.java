@@ -79,6 +79,15 @@ final class Api {
         boolean wasBusyBefore() {
             return all.size() > 1;
         }
+
+        /**
+         * Whether the machine was told it enrolled for the first time, or got its activation back only after an
+         * attempt it was told to repeat (whose commit may have gone through): never a replay out of nowhere.
+         */
+        boolean enrolledAsANewMachine() {
+            int status = last().status();
+            return status == 201 || (status == 200 && wasBusyBefore());
+        }
     }
 
     static boolean isBusy(ApiResponse response) {

@@ -115,9 +115,10 @@ class SharedFleetIT {
         stack.emulator("POST", "faults", Map.of("target", "dynamodb.TransactWriteItems", "error", "InternalServerError",
                 "status", 500, "count", 1, "answerLost", true));
 
-        ApiResponse second = api.enrollOnce(issued.bearer().reveal(), Api.body("edge-y", "machine-edge-y", null));
+        Api.Answers answers = api.enrollAsMachine(issued.bearer().reveal(), Api.body("edge-y", "machine-edge-y", null));
+        ApiResponse second = answers.last();
 
-        assertThat(second.status()).as("a first enrollment, not a replay: " + second).isEqualTo(201);
+        assertThat(answers.enrolledAsANewMachine()).as("a first enrollment, not a replay: " + answers).isTrue();
         assertThat(second.field("activationId")).isEqualTo(first.field("activationId"));
         assertThat(stack.store.sharedActivation(fleet).orElseThrow().handedOut()).isEqualTo(2);
         assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo(2);
