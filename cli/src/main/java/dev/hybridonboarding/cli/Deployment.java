@@ -1,6 +1,7 @@
 package dev.hybridonboarding.cli;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.aws.AwsClients;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetDefaults;
@@ -36,6 +37,7 @@ final class Deployment {
     final Fleet templateFleet;
     final String instanceRolePath;
     final String codeKeyId;
+    final ActivationOwner owner;
 
     private Deployment(String description, AwsClients clients, Map<String, String> outputs) {
         this.description = description;
@@ -44,6 +46,7 @@ final class Deployment {
         this.templateFleet = FleetDefaults.fromSettings(settings(required(outputs, "DefaultFleetSettings")));
         this.instanceRolePath = required(outputs, "InstanceRolePath");
         this.codeKeyId = required(outputs, "CodeKeyId");
+        this.owner = new ActivationOwner(required(outputs, "StackId"));
     }
 
     static Deployment resolve(GlobalOptions options) {

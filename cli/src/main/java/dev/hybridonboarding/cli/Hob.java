@@ -76,7 +76,7 @@ public final class Hob implements Runnable {
             SsmActivations activations = new SsmActivations(deployment.clients::ssm);
             SharedActivationInstaller installer = new SharedActivationInstaller(
                     new DynamoSharedActivationStore(deployment.clients.dynamoDb(), deployment.table), activations,
-                    new KmsCodeVault(deployment.clients::kms, deployment.codeKeyId), clock, random, nowhere);
+                    new KmsCodeVault(deployment.clients::kms, deployment.codeKeyId), deployment.owner, clock, random, nowhere);
             return new TakeBack(store, activations, installer, clock);
         }
     }

@@ -16,11 +16,16 @@ public final class InstanceTags {
     public static final String RESERVED_PREFIX = "hybrid-onboarding:";
     public static final String ENROLLMENT_ID = RESERVED_PREFIX + "enrollment-id";
     public static final String FLEET = RESERVED_PREFIX + "fleet";
+    /** Marks an activation, and the instances it registers, as this deployment's: the clean-up touches only these. */
+    public static final String STACK = RESERVED_PREFIX + "stack";
 
     public static final int MAX_KEY_LENGTH = 128;
     public static final int MAX_VALUE_LENGTH = 256;
-    /** SSM allows 50 tags per resource; fleet tags, request tags and the two reserved ones must fit. */
-    public static final int MAX_REQUEST_TAGS = 40;
+    /**
+     * SSM allows 50 tags per resource: fleet tags, request tags and the reserved ones the activation carries must fit,
+     * and leave room for those the registration adds to the instance (its name, enrollment and registration time).
+     */
+    public static final int MAX_REQUEST_TAGS = 32;
     public static final int MAX_FLEET_TAGS = 8;
 
     private static final Pattern ALLOWED = Pattern.compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*");

@@ -1,5 +1,6 @@
 package dev.hybridonboarding.enrollment;
 
+import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.RecentActivationStatus;
 import dev.hybridonboarding.activation.SharedCodeVault;
@@ -34,6 +35,15 @@ public final class EnrollmentService {
                         SharedCodeVault vault) {
     }
 
+    /**
+     * How this deployment enrolls.
+     *
+     * @param templateFleet the default fleet the template declares, used until a stored fleet of its name exists
+     * @param region        the Region machines register in
+     */
+    public record Settings(Fleet templateFleet, ActivationOwner owner, String region, FailurePolicy failurePolicy) {
+    }
+
     /** How long a shared activation's registrations, as SSM counts them, are taken as known. */
     static final Duration SHARED_STATUS_FRESH_FOR = Duration.ofMinutes(1);
 
@@ -49,17 +59,19 @@ public final class EnrollmentService {
     private final SecureRandom random;
     private final StructuredLog log;
 
-    public EnrollmentService(Ports ports, Fleet templateFleet, String region, FailurePolicy failurePolicy, Clock clock,
-                             SecureRandom random, StructuredLog log) {
+    public EnrollmentService(Ports ports, Settings settings, Clock clock, SecureRandom random, StructuredLog log) {
+        Fleet templateFleet = settings.templateFleet();
+        String region = settings.region();
+        FailurePolicy failurePolicy = settings.failurePolicy();
         this.store = ports.enrollments();
         this.refusals = new Refusals(log);
         TokenBoundSeal seal = new TokenBoundSeal(random);
         Commits commits = new Commits(ports.enrollments(), log);
         this.authenticator = new TokenAuthenticator(ports.enrollments(), failurePolicy, refusals, log);
         this.replays = new Replays(ports.activations(), ports.vault(), seal, refusals, region, log);
-        this.singleUse = new SingleUseEnrollments(ports.activations(), commits, seal, refusals, clock, region, log);
+        this.singleUse = new SingleUseEnrollments(ports.activations(), settings.owner(), commits, seal, refusals, clock, region, log);
         SharedActivationInstaller installer = new SharedActivationInstaller(ports.sharedActivations(), ports.activations(), ports.vault(),
-                clock, random, log);
+                settings.owner(), clock, random, log);
         this.shared = new SharedEnrollments(ports.sharedActivations(), installer, ports.vault(),
                 new RecentActivationStatus(ports.activations(), clock, SHARED_STATUS_FRESH_FOR), commits, refusals, clock, region, log);
         this.templateFleet = templateFleet;

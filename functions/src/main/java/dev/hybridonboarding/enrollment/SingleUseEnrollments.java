@@ -1,5 +1,6 @@
 package dev.hybridonboarding.enrollment;
 
+import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.activation.ActivationRejectedException;
 import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.Activations;
@@ -29,6 +30,7 @@ final class SingleUseEnrollments {
     static final Duration TIME_BUDGET = Duration.ofSeconds(16);
 
     private final Activations activations;
+    private final ActivationOwner owner;
     private final UnusedActivations unused;
     private final Commits commits;
     private final TokenBoundSeal seal;
@@ -37,9 +39,10 @@ final class SingleUseEnrollments {
     private final String region;
     private final StructuredLog log;
 
-    SingleUseEnrollments(Activations activations, Commits commits, TokenBoundSeal seal, Refusals refusals, Clock clock, String region,
+    SingleUseEnrollments(Activations activations, ActivationOwner owner, Commits commits, TokenBoundSeal seal, Refusals refusals, Clock clock, String region,
                          StructuredLog log) {
         this.activations = activations;
+        this.owner = owner;
         this.unused = new UnusedActivations(activations, log);
         this.commits = commits;
         this.seal = seal;
@@ -86,6 +89,7 @@ final class SingleUseEnrollments {
         tags.putAll(e.fleet().tags());
         tags.put(InstanceTags.FLEET, e.fleet().name());
         tags.put(InstanceTags.ENROLLMENT_ID, e.enrollmentId());
+        tags.putAll(owner.tags());
         ActivationSpec spec = new ActivationSpec(e.fleet().instanceRole(), 1, e.fleet().activationExpiry(e.now()), e.request().hostname(),
                 "Hybrid Onboarding enrollment " + e.enrollmentId() + " of fleet " + e.fleet().name() + " by token " + e.token().tokenId(),
                 tags);

@@ -1,5 +1,6 @@
 package dev.hybridonboarding.function;
 
+import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.activation.CachingCodeVault;
 import dev.hybridonboarding.aws.AwsClients;
 import dev.hybridonboarding.aws.DynamoCalls;
@@ -39,6 +40,7 @@ public final class EnrollmentEnvironment implements Resource {
     static final String FAILURE_WINDOW = "FAILURE_WINDOW";
     static final String SOURCE_FAILURE_LIMIT = "SOURCE_FAILURE_LIMIT";
     static final String TOKEN_FAILURE_LIMIT = "TOKEN_FAILURE_LIMIT";
+    static final String STACK_ID = "STACK_ID";
 
     private final Map<String, String> settings;
     private final AwsClients clients;
@@ -47,6 +49,7 @@ public final class EnrollmentEnvironment implements Resource {
     private final Supplier<KmsClient> kms;
     private final Fleet templateFleet;
     private final FailurePolicy failurePolicy;
+    private final ActivationOwner owner;
     private volatile SecureRandom random;
     private volatile EnrollmentService service;
 
@@ -60,6 +63,7 @@ public final class EnrollmentEnvironment implements Resource {
         this.kms = Lazy.of(clients::kms);
         this.templateFleet = FleetDefaults.fromSettings(settings);
         this.failurePolicy = failurePolicy(settings);
+        this.owner = new ActivationOwner(required(STACK_ID));
         this.random = new SecureRandom();
         this.service = service(random, StructuredLog.stdout());
     }
@@ -83,7 +87,8 @@ public final class EnrollmentEnvironment implements Resource {
                 new DynamoSharedActivationStore(table),
                 new SsmActivations(ssm),
                 new CachingCodeVault(new KmsCodeVault(kms, required(CODE_KEY_ID))));
-        return new EnrollmentService(ports, templateFleet, clients.region().id(), failurePolicy, Clock.systemUTC(), randomSource, log);
+        return new EnrollmentService(ports, new EnrollmentService.Settings(templateFleet, owner, clients.region().id(), failurePolicy),
+                Clock.systemUTC(), randomSource, log);
     }
 
     @Override

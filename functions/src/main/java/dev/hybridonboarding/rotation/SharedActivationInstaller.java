@@ -1,5 +1,6 @@
 package dev.hybridonboarding.rotation;
 
+import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.activation.ActivationRejectedException;
 import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.Activations;
@@ -61,16 +62,18 @@ public final class SharedActivationInstaller {
     private final SharedActivationStore store;
     private final Activations activations;
     private final SharedCodeVault vault;
+    private final ActivationOwner owner;
     private final UnusedActivations unused;
     private final Clock clock;
     private final SecureRandom random;
     private final StructuredLog log;
 
-    public SharedActivationInstaller(SharedActivationStore store, Activations activations, SharedCodeVault vault, Clock clock,
-                                     SecureRandom random, StructuredLog log) {
+    public SharedActivationInstaller(SharedActivationStore store, Activations activations, SharedCodeVault vault, ActivationOwner owner,
+                                     Clock clock, SecureRandom random, StructuredLog log) {
         this.store = store;
         this.activations = activations;
         this.vault = vault;
+        this.owner = owner;
         this.unused = new UnusedActivations(activations, log);
         this.clock = clock;
         this.random = random;
@@ -85,8 +88,8 @@ public final class SharedActivationInstaller {
      */
     public Installation installNext(Fleet fleet, Optional<SharedActivation> replaced, Instant deadline) {
         Instant now = clock.instant();
-        String owner = RandomIds.base32(random, 16);
-        if (!store.acquireLease(fleet.name(), owner, now, now.plus(LEASE))) {
+        String leaseHolder = RandomIds.base32(random, 16);
+        if (!store.acquireLease(fleet.name(), leaseHolder, now, now.plus(LEASE))) {
             return new Installation.InProgressElsewhere();
         }
         boolean leaseHeld = true;
@@ -101,7 +104,7 @@ public final class SharedActivationInstaller {
                 log.warn("shared-activation.postponed", "fleet", fleet.name(), "reason", "out-of-time");
                 return new Installation.Postponed();
             }
-            IssuedActivation issued = activations.create(spec(fleet, now));
+            IssuedActivation issued = activations.create(spec(fleet, now, owner));
             SharedActivation next;
             try {
                 next = new SharedActivation(issued.activationId(), vault.seal(issued.code(), fleet.name(), issued.activationId()),
@@ -115,7 +118,7 @@ public final class SharedActivationInstaller {
             return landed == Landed.YES ? new Installation.Installed(next) : new Installation.Superseded();
         } finally {
             if (leaseHeld) {
-                releaseQuietly(fleet, owner);
+                releaseQuietly(fleet, leaseHolder);
             }
         }
     }
@@ -168,17 +171,18 @@ public final class SharedActivationInstaller {
         return Landed.NO;
     }
 
-    private void releaseQuietly(Fleet fleet, String owner) {
+    private void releaseQuietly(Fleet fleet, String leaseHolder) {
         try {
-            store.releaseLease(fleet.name(), owner);
+            store.releaseLease(fleet.name(), leaseHolder);
         } catch (RuntimeException failed) {
             log.warn("shared-activation.lease-not-released", "fleet", fleet.name(), "cause", failed.getClass().getSimpleName());
         }
     }
 
-    private static ActivationSpec spec(Fleet fleet, Instant now) {
+    private static ActivationSpec spec(Fleet fleet, Instant now, ActivationOwner owner) {
         Map<String, String> tags = new LinkedHashMap<>(fleet.tags());
         tags.put(InstanceTags.FLEET, fleet.name());
+        tags.putAll(owner.tags());
         return new ActivationSpec(fleet.instanceRole(), fleet.registrationLimit(), fleet.activationExpiry(now), fleet.name(),
                 "Hybrid Onboarding shared activation of fleet " + fleet.name(), tags);
     }

@@ -2,6 +2,7 @@ package dev.hybridonboarding.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.enrollment.EnrollmentAttempt;
 import dev.hybridonboarding.enrollment.EnrollmentRequest;
 import dev.hybridonboarding.enrollment.EnrollmentResult;
@@ -41,9 +42,11 @@ class TakeBackTest {
     private final FakeCodeVault vault = new FakeCodeVault();
     private final Fleet singleUse = Fleet.withDefaults("web", FleetMode.SINGLE_USE, "Role").withVersion(1);
     private final Fleet shared = Fleet.withDefaults("edge", FleetMode.SHARED, "Role").withRegistrationLimit(50).withVersion(1);
-    private final EnrollmentService service = new EnrollmentService(new EnrollmentService.Ports(table, table, ssm, vault), singleUse,
-            "us-east-1", FailurePolicy.DEFAULT, clock, RANDOM, NOWHERE);
-    private final TakeBack takeBack = new TakeBack(table, ssm, new SharedActivationInstaller(table, ssm, vault, clock, RANDOM, NOWHERE), clock);
+    private static final ActivationOwner OWNER = new ActivationOwner("stack-under-test");
+    private final EnrollmentService service = new EnrollmentService(new EnrollmentService.Ports(table, table, ssm, vault),
+            new EnrollmentService.Settings(singleUse, OWNER, "us-east-1", FailurePolicy.DEFAULT), clock, RANDOM, NOWHERE);
+    private final TakeBack takeBack = new TakeBack(table, ssm, new SharedActivationInstaller(table, ssm, vault, OWNER, clock, RANDOM, NOWHERE),
+            clock);
 
     TakeBackTest() {
         table.putFleet(singleUse, 0, NOW);

@@ -3,6 +3,7 @@ package dev.hybridonboarding.enrollment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hybridonboarding.activation.ActivationCode;
+import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
 import dev.hybridonboarding.log.StructuredLog;
@@ -34,6 +35,7 @@ final class EnrollmentWorld {
     static final Instant NOW = Instant.parse("2026-11-30T12:00:00Z");
     static final String ROLE = "HybridOnboardingInstanceRole";
     static final String SOURCE_IP = "203.0.113.10";
+    static final ActivationOwner OWNER = new ActivationOwner("arn:aws:cloudformation:us-east-1:123456789012:stack/test/1");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     final TestClock clock = new TestClock(NOW);
@@ -89,8 +91,8 @@ final class EnrollmentWorld {
 
     EnrollmentService service() {
         if (service == null) {
-            service = new EnrollmentService(new EnrollmentService.Ports(enrollments, sharedActivations, ssm, vault), templateFleet, "us-east-1",
-                    FailurePolicy.DEFAULT, clock, RANDOM, new StructuredLog(new PrintStream(logged, true, StandardCharsets.UTF_8)));
+            service = new EnrollmentService(new EnrollmentService.Ports(enrollments, sharedActivations, ssm, vault),
+                    new EnrollmentService.Settings(templateFleet, OWNER, "us-east-1", FailurePolicy.DEFAULT), clock, RANDOM, new StructuredLog(new PrintStream(logged, true, StandardCharsets.UTF_8)));
         }
         return service;
     }

@@ -29,6 +29,7 @@ class EnrollmentEnvironmentTest {
 
     private static final Map<String, String> SETTINGS = Map.of(
             "TABLE_NAME", "table", "CODE_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/k",
+            "STACK_ID", "arn:aws:cloudformation:us-east-1:123456789012:stack/hybrid-onboarding/1",
             "DEFAULT_FLEET_NAME", "default", "DEFAULT_FLEET_MODE", "single-use", "INSTANCE_ROLE_NAME", "Role");
 
     /** Nothing listens on port 1: a call that left the JVM would fail, and priming with it. */

@@ -8,6 +8,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.events.ScheduledEvent;
 import com.amazonaws.services.lambda.runtime.tests.annotations.Event;
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.function.EnrollmentHandler;
 import dev.hybridonboarding.enrollment.EnrollmentService;
 import dev.hybridonboarding.enrollment.FailurePolicy;
@@ -34,8 +35,8 @@ class EventFixturesTest {
         assertThat(event.getRequestContext().getHttp().getSourceIp()).isEqualTo("203.0.113.10");
         InMemoryTable table = new InMemoryTable();
         EnrollmentService service = new EnrollmentService(new EnrollmentService.Ports(table, table, new FakeSsm(Clock.systemUTC()),
-                new FakeCodeVault()), Fleet.withDefaults("default", FleetMode.SINGLE_USE, "Role"), "us-east-1", FailurePolicy.DEFAULT, Clock.systemUTC(),
-                new SecureRandom(), new StructuredLog(new PrintStream(OutputStream.nullOutputStream())));
+                new FakeCodeVault()), new EnrollmentService.Settings(Fleet.withDefaults("default", FleetMode.SINGLE_USE, "Role"),
+                new ActivationOwner("stack"), "us-east-1", FailurePolicy.DEFAULT), Clock.systemUTC(), new SecureRandom(), new StructuredLog(new PrintStream(OutputStream.nullOutputStream())));
 
         APIGatewayV2HTTPResponse response = new EnrollmentHandler(service, new StructuredLog(new PrintStream(OutputStream.nullOutputStream())))
                 .handleRequest(event, null);

@@ -3,6 +3,7 @@ package dev.hybridonboarding.bench.warm;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.tests.EventLoader;
+import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.activation.CachingCodeVault;
 import dev.hybridonboarding.function.EnrollmentHandler;
 import dev.hybridonboarding.enrollment.EnrollmentService;
@@ -88,9 +89,10 @@ public class EnrollmentHandlerBenchmark {
                 sharedToken.token().tokenId(), new EnrollmentSnapshot(Optional.of(sharedToken.token()),
                         Optional.of(sharedFleet), Optional.of(sharedActivation), Optional.empty(), 0, 0)));
         StructuredLog log = new StructuredLog(new PrintStream(OutputStream.nullOutputStream()));
-        // As EnrollmentWiring builds it, with the ports in memory; the caching vault is the product's own.
+        // As EnrollmentEnvironment builds it, with the ports in memory; the caching vault is the product's own.
         EnrollmentService service = new EnrollmentService(new EnrollmentService.Ports(store, new InMemoryPorts.NoInstallations(),
-                new InMemoryPorts.FixedActivations(), new CachingCodeVault(vault)), templateFleet, "us-east-1", FailurePolicy.DEFAULT,
+                new InMemoryPorts.FixedActivations(), new CachingCodeVault(vault)),
+                new EnrollmentService.Settings(templateFleet, new ActivationOwner("bench"), "us-east-1", FailurePolicy.DEFAULT),
                 Clock.systemUTC(), random, log);
         // Lambda builds the handler once per execution environment and reuses it on every warm invocation.
         handler = new EnrollmentHandler(service, log);
