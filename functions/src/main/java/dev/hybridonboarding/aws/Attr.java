@@ -58,7 +58,21 @@ public enum Attr {
     ACCEPTED_TAGS("acceptedTags"),
     ACTIVATION_EXPIRES_AT("activationExpiresAt"),
     EXPIRES_AT("expiresAt"),
-    CREATED_AT("createdAt");
+    CREATED_AT("createdAt"),
+    DELETED_AT("deletedAt"),
+
+    // The last scheduled run
+    STARTED_AT("startedAt"),
+    TOOK_MS("tookMs"),
+    FLEETS_CHECKED("fleetsChecked"),
+    ROTATED("rotated"),
+    FAILED("failed"),
+    DELETED_SPENT("deletedSpent"),
+    DELETED_REPLACED("deletedReplaced"),
+    DELETED_ORPHANS("deletedOrphans"),
+    FOREIGN("foreign"),
+    DEFERRED("deferred"),
+    SSM_CALLS("ssmCalls");
 
     private final String attribute;
 

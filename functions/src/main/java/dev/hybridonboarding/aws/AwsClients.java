@@ -19,6 +19,7 @@ import software.amazon.awssdk.retries.StandardRetryStrategy;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
@@ -123,6 +124,10 @@ public final class AwsClients {
 
     public KmsClient kms() {
         return configure(KmsClient.builder()).build();
+    }
+
+    public SnsClient sns() {
+        return configure(SnsClient.builder()).build();
     }
 
     /**

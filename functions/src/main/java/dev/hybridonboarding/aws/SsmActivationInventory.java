@@ -2,18 +2,28 @@ package dev.hybridonboarding.aws;
 
 import dev.hybridonboarding.activation.InstanceTags;
 import dev.hybridonboarding.admin.ActivationInventory;
+import dev.hybridonboarding.rotation.ActivationsInSsm;
+import dev.hybridonboarding.rotation.ListedActivation;
+import dev.hybridonboarding.support.DependencyUnavailableException;
+import dev.hybridonboarding.support.Pacer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.Activation;
+import software.amazon.awssdk.services.ssm.model.DescribeActivationsResponse;
+import software.amazon.awssdk.services.ssm.model.SsmException;
 import software.amazon.awssdk.services.ssm.model.DescribeActivationsFilterKeys;
 
 /** Activation and instance counts from SSM, through its paginators, at most 100 ids per filter as SSM allows. */
-public final class SsmActivationInventory implements ActivationInventory {
+public final class SsmActivationInventory implements ActivationInventory, ActivationsInSsm {
 
     private static final int MAX_FILTER_VALUES = 100;
+    private static final int MAX_PAGE = 50;
 
     private final SsmClient ssm;
 
@@ -37,6 +47,28 @@ public final class SsmActivationInventory implements ActivationInventory {
                             Boolean.TRUE.equals(activation.expired()))));
         }
         return states;
+    }
+
+    @Override
+    public List<ListedActivation> all(Pacer pacer) {
+        List<ListedActivation> all = new ArrayList<>();
+        try {
+            Iterator<DescribeActivationsResponse> pages = ssm.describeActivationsPaginator(request -> request.maxResults(MAX_PAGE)).iterator();
+            while (pages.hasNext()) {
+                pacer.beforeCall();
+                for (Activation activation : pages.next().activationList()) {
+                    Map<String, String> tags = new HashMap<>();
+                    activation.tags().forEach(tag -> tags.put(tag.key(), tag.value()));
+                    all.add(new ListedActivation(activation.activationId(), activation.registrationLimit(), activation.registrationsCount(),
+                            activation.expirationDate(), Boolean.TRUE.equals(activation.expired()), activation.createdDate(), tags));
+                }
+            }
+        } catch (SsmException e) {
+            throw new DependencyUnavailableException("DescribeActivations: " + AwsErrors.describe(e), e);
+        } catch (SdkClientException e) {
+            throw new DependencyUnavailableException("DescribeActivations: " + e.getMessage(), e);
+        }
+        return all;
     }
 
     @Override

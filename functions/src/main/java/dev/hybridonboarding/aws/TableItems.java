@@ -1,6 +1,17 @@
 package dev.hybridonboarding.aws;
 
 import static dev.hybridonboarding.aws.Attr.ACCEPTED_TAGS;
+import static dev.hybridonboarding.aws.Attr.STARTED_AT;
+import static dev.hybridonboarding.aws.Attr.TOOK_MS;
+import static dev.hybridonboarding.aws.Attr.FLEETS_CHECKED;
+import static dev.hybridonboarding.aws.Attr.ROTATED;
+import static dev.hybridonboarding.aws.Attr.FAILED;
+import static dev.hybridonboarding.aws.Attr.DELETED_SPENT;
+import static dev.hybridonboarding.aws.Attr.DELETED_REPLACED;
+import static dev.hybridonboarding.aws.Attr.DELETED_ORPHANS;
+import static dev.hybridonboarding.aws.Attr.FOREIGN;
+import static dev.hybridonboarding.aws.Attr.DEFERRED;
+import static dev.hybridonboarding.aws.Attr.SSM_CALLS;
 import static dev.hybridonboarding.aws.Attr.ACCEPTED_TAG_KEYS;
 import static dev.hybridonboarding.aws.Attr.ACTIVATION_EXPIRES_AT;
 import static dev.hybridonboarding.aws.Attr.ACTIVATION_ID;
@@ -49,6 +60,7 @@ import dev.hybridonboarding.enrollment.RetryRecord;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
 import dev.hybridonboarding.rotation.ActivationRecord;
+import dev.hybridonboarding.rotation.RotationRun;
 import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.time.Duration;
@@ -80,6 +92,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * ACTIVATION#id       ACTIVATION            an activation this service created (gsi1: by fleet and expiry)
  * FAILURES#source#ip  W#windowStart         failed attempts from an address in one window
  * FAILURES#token#id   W#windowStart         failed attempts on a token id in one window
+ * ROTATION            LAST_RUN              what the last scheduled run did
  * </pre>
  */
 public final class TableItems {
@@ -128,6 +141,10 @@ public final class TableItems {
 
     static Map<String, AttributeValue> tokenFailuresKey(String tokenId, Instant window) {
         return key("FAILURES#token#" + tokenId, "W#" + window.getEpochSecond());
+    }
+
+    static Map<String, AttributeValue> lastRunKey() {
+        return key("ROTATION", "LAST_RUN");
     }
 
     /** The key of any item, for deleting what a scan found. */
@@ -342,6 +359,39 @@ public final class TableItems {
                 readInt(REGISTRATION_LIMIT.in(item)),
                 readEpoch(EXPIRES_AT.in(item)),
                 Instant.parse(CREATED_AT.in(item).s()));
+    }
+
+    // The last scheduled run
+
+    static Map<String, AttributeValue> runItem(RotationRun run) {
+        Map<String, AttributeValue> item = lastRunKey();
+        STARTED_AT.put(item, s(run.startedAt().toString()));
+        TOOK_MS.put(item, n(run.took().toMillis()));
+        FLEETS_CHECKED.put(item, n(run.fleetsChecked()));
+        ROTATED.put(item, stringList(run.rotated()));
+        FAILED.put(item, stringMap(run.failed()));
+        DELETED_SPENT.put(item, n(run.deletedSpent()));
+        DELETED_REPLACED.put(item, n(run.deletedReplaced()));
+        DELETED_ORPHANS.put(item, n(run.deletedOrphans()));
+        FOREIGN.put(item, n(run.foreign()));
+        DEFERRED.put(item, n(run.deferred()));
+        SSM_CALLS.put(item, n(run.ssmCalls()));
+        return item;
+    }
+
+    static RotationRun run(Map<String, AttributeValue> item) {
+        return new RotationRun(
+                Instant.parse(STARTED_AT.in(item).s()),
+                Duration.ofMillis(Long.parseLong(TOOK_MS.in(item).n())),
+                readInt(FLEETS_CHECKED.in(item)),
+                readStringList(ROTATED.in(item)),
+                readStringMap(FAILED.in(item)),
+                readInt(DELETED_SPENT.in(item)),
+                readInt(DELETED_REPLACED.in(item)),
+                readInt(DELETED_ORPHANS.in(item)),
+                readInt(FOREIGN.in(item)),
+                readInt(DEFERRED.in(item)),
+                Long.parseLong(SSM_CALLS.in(item).n()));
     }
 
     // Attribute values

@@ -5,7 +5,11 @@ import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.IssuedActivation;
+import dev.hybridonboarding.rotation.ActivationsInSsm;
+import dev.hybridonboarding.rotation.ListedActivation;
+import dev.hybridonboarding.support.Pacer;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,13 +18,13 @@ import java.util.Optional;
 import java.util.UUID;
 
 /** Systems Manager's hybrid activations, in memory, on the test's clock. */
-public final class FakeSsm implements Activations {
+public final class FakeSsm implements Activations, ActivationsInSsm {
 
     /** The calls a test can make fail. */
-    public enum Operation { CREATE, STATUS, DELETE }
+    public enum Operation { CREATE, STATUS, DELETE, LIST }
 
     /** An activation as SSM keeps it. */
-    public record Activation(String activationId, ActivationSpec spec, int registrations) {
+    public record Activation(String activationId, ActivationSpec spec, int registrations, Instant createdAt) {
     }
 
     private final Clock clock;
@@ -42,7 +46,7 @@ public final class FakeSsm implements Activations {
         return faults.around(Operation.CREATE, () -> {
             synchronized (this) {
                 String id = UUID.randomUUID().toString();
-                live.put(id, new Activation(id, spec, 0));
+                live.put(id, new Activation(id, spec, 0, clock.instant()));
                 ActivationCode code = new ActivationCode("Code" + id.replace("-", "").substring(0, 16));
                 issuedCodes.add(code);
                 return new IssuedActivation(id, code, spec.expiresAt());
@@ -72,10 +76,35 @@ public final class FakeSsm implements Activations {
         });
     }
 
+    @Override
+    public List<ListedActivation> all(Pacer pacer) {
+        return faults.around(Operation.LIST, () -> {
+            synchronized (this) {
+                List<ListedActivation> all = new ArrayList<>();
+                int page = 0;
+                for (Activation a : live.values()) {
+                    if (page++ % 50 == 0) {
+                        pacer.beforeCall();
+                    }
+                    all.add(new ListedActivation(a.activationId(), a.spec().registrationLimit(), a.registrations(), a.spec().expiresAt(),
+                            !clock.instant().isBefore(a.spec().expiresAt()), a.createdAt(), a.spec().tags()));
+                }
+                return all;
+            }
+        });
+    }
+
+    /** Someone else creates an activation, by hand or with another tool: created as it says, with the tags given. */
+    public synchronized String createdElsewhere(ActivationSpec spec, Instant createdAt) {
+        String id = UUID.randomUUID().toString();
+        live.put(id, new Activation(id, spec, 0, createdAt));
+        return id;
+    }
+
     /** A machine registers with the activation, as the agent would. */
     public synchronized void register(String activationId) {
         Activation activation = live.get(activationId);
-        live.put(activationId, new Activation(activationId, activation.spec(), activation.registrations() + 1));
+        live.put(activationId, new Activation(activationId, activation.spec(), activation.registrations() + 1, activation.createdAt()));
     }
 
     public synchronized Optional<Activation> activation(String activationId) {

@@ -48,6 +48,11 @@ public final class Faults<O extends Enum<O>> {
                 .add(new Planned(Kind.LOSE_ANSWER, new DependencyUnavailableException(operation + ": the answer was lost", null), null));
     }
 
+    /** Forgets what is still planned. */
+    public synchronized void clear() {
+        planned.clear();
+    }
+
     /** Runs a call of {@code operation} as the planned faults say. */
     public <T> T around(O operation, Supplier<T> call) {
         Planned next;

@@ -10,6 +10,8 @@ import dev.hybridonboarding.enrollment.RetryRecord;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.rotation.SharedActivation;
+import dev.hybridonboarding.rotation.RotationRun;
+import dev.hybridonboarding.rotation.RotationStore;
 import dev.hybridonboarding.rotation.SharedActivationStore;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.time.Instant;
@@ -25,10 +27,13 @@ import java.util.Optional;
  * Every method is atomic, as DynamoDB's conditional writes and transactions are. {@link #faults()} makes calls fail
  * or lose their answers.
  */
-public final class InMemoryTable implements EnrollmentStore, SharedActivationStore, AdminStore {
+public final class InMemoryTable implements EnrollmentStore, SharedActivationStore, AdminStore, RotationStore {
 
     /** The calls a test can make fail. */
-    public enum Operation { LOAD, RECORD_FAILURE, COMMIT, ENROLLMENT_RECORDED, CURRENT, ACQUIRE_LEASE, RELEASE_LEASE, INSTALL, ACTIVATION_RECORDED }
+    public enum Operation {
+        LOAD, RECORD_FAILURE, COMMIT, ENROLLMENT_RECORDED, CURRENT, ACQUIRE_LEASE, RELEASE_LEASE, INSTALL, ACTIVATION_RECORDED,
+        LIVE_ACTIVATIONS, MARK_DELETED, DROP_RETRY_RECORDS, SAVE_RUN
+    }
 
     private record Lease(String owner, Instant until) {
     }
@@ -42,6 +47,8 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
     private final Map<String, SharedActivation> shared = new HashMap<>();
     private final Map<String, Lease> leases = new HashMap<>();
     private final Map<String, Integer> failures = new HashMap<>();
+    private final Map<String, Instant> deleted = new HashMap<>();
+    private RotationRun lastRun;
 
     public Faults<Operation> faults() {
         return faults;
@@ -198,6 +205,55 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
         });
     }
 
+    // RotationStore
+
+    @Override
+    public List<ActivationRecord> liveActivations(String fleet) {
+        return faults.around(Operation.LIVE_ACTIVATIONS, () -> {
+            synchronized (this) {
+                return activations.values().stream().filter(a -> a.fleet().equals(fleet) && !deleted.containsKey(a.activationId()))
+                        .sorted(Comparator.comparing(ActivationRecord::createdAt)).toList();
+            }
+        });
+    }
+
+    @Override
+    public void markDeleted(String activationId, Instant at) {
+        faults.around(Operation.MARK_DELETED, () -> {
+            synchronized (this) {
+                if (activations.containsKey(activationId)) {
+                    deleted.put(activationId, at);
+                }
+                return null;
+            }
+        });
+    }
+
+    @Override
+    public void dropRetryRecords(ActivationRecord activation) {
+        faults.around(Operation.DROP_RETRY_RECORDS, () -> {
+            synchronized (this) {
+                retries.values().removeIf(retry -> retry.activationId().equals(activation.activationId()));
+                return null;
+            }
+        });
+    }
+
+    @Override
+    public void saveRun(RotationRun run) {
+        faults.around(Operation.SAVE_RUN, () -> {
+            synchronized (this) {
+                lastRun = run;
+                return null;
+            }
+        });
+    }
+
+    @Override
+    public synchronized Optional<RotationRun> lastRun() {
+        return Optional.ofNullable(lastRun);
+    }
+
     // AdminStore
 
     @Override
@@ -278,6 +334,14 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
 
     public synchronized Optional<ActivationRecord> activationRecord(String activationId) {
         return Optional.ofNullable(activations.get(activationId));
+    }
+
+    public synchronized boolean markedDeleted(String activationId) {
+        return deleted.containsKey(activationId);
+    }
+
+    public synchronized List<RetryRecord> retryRecords() {
+        return List.copyOf(retries.values());
     }
 
     public synchronized boolean leaseHeld(String fleet) {
