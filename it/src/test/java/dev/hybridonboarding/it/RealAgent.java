@@ -61,16 +61,25 @@ final class RealAgent implements MachineAgent {
         }
     }
 
-    /** The directory of the real agent's binaries: $SSM_AGENT_BIN, else ../shared/tools/amazon-ssm-agent/linux_amd64. */
+    /**
+     * The directory of the real agent's binaries, as bin/test finds it: $SSM_AGENT_BIN (the directory, or the
+     * amazon-ssm-agent in it), else ../shared/tools/amazon-ssm-agent/linux_amd64 beside the project, else none. An
+     * SSM_AGENT_BIN that names no agent fails loudly rather than leaving the real agent out unnoticed.
+     */
     static Optional<Path> binaries(Path projectRoot) {
         String configured = System.getenv(BINARIES_VARIABLE);
-        Path directory = configured != null && !configured.isBlank() ? Path.of(configured)
-                : projectRoot.resolve("../shared/tools/amazon-ssm-agent/linux_amd64").normalize();
+        boolean named = configured != null && !configured.isBlank();
+        Path directory = named ? Path.of(configured) : projectRoot.resolve("../shared/tools/amazon-ssm-agent/linux_amd64").normalize();
         if (Files.isRegularFile(directory)) {
             directory = directory.getParent();
         }
-        return Files.isExecutable(directory.resolve(AGENT)) && Files.isExecutable(directory.resolve(WORKER))
-                ? Optional.of(directory) : Optional.empty();
+        if (Files.isExecutable(directory.resolve(AGENT)) && Files.isExecutable(directory.resolve(WORKER))) {
+            return Optional.of(directory);
+        }
+        if (named) {
+            throw new IllegalStateException(BINARIES_VARIABLE + "=" + configured + " holds no " + AGENT + " and " + WORKER);
+        }
+        return Optional.empty();
     }
 
     @Override
