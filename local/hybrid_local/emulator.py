@@ -3,7 +3,8 @@
 The middleware, for every request:
 1. answers ``/_hybrid/...`` control calls (clock, faults, call counters, event routes);
 2. names the AWS call (``"<service>.<Action>"``), counts it and applies injected faults;
-3. answers SSM hybrid activation and managed-instance calls from ``SsmHybridBackend``;
+3. answers SSM hybrid activation and managed-instance calls, and the SSM Agent's calls, from
+   ``SsmHybridBackend``, and any SSM call that neither it nor moto serves with a JSON error;
 4. serializes DynamoDB calls, so conditional writes are atomic as in DynamoDB;
 5. passes everything else to moto unchanged.
 
@@ -13,6 +14,7 @@ Run it by hand with ``python3 -m hybrid_local.emulator --port 5000``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import logging
@@ -30,13 +32,17 @@ from xml.sax.saxutils import escape
 import botocore.session
 from botocore.exceptions import UnknownServiceError
 from moto.core.responses import BaseResponse
+from moto.core.utils import camelcase_to_underscores, method_names_from_class
 from moto.events.models import events_backends
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.ssm.responses import SimpleSystemManagerResponse
+from moto.sts.models import sts_backends
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
+from . import agent_auth
 from .faults import CallCounter, EmulatorClock, FaultInjector, FaultSpecError, InjectedFault
 from .ssm_hybrid import CallContext, SsmError, SsmHybridBackend
 
@@ -65,6 +71,11 @@ _JSON_TARGET_SERVICES = {
 # 'Credential=AKID/20240101/us-east-1/ssm/aws4_request' in a SigV4 Authorization header.
 _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
+# The calls a registered instance signs with its RSA key instead of a secret access key.
+_RSA_SIGNED_SSM_ACTIONS = frozenset({"RequestManagedInstanceRoleToken", "UpdateManagedInstancePublicKey"})
+# The SSM actions moto answers (its handler methods are the actions in snake case).
+_MOTO_SSM_METHODS = frozenset(method_names_from_class(SimpleSystemManagerResponse))
+
 
 # ---------------------------------------------------------------------------
 # Naming a request as an AWS call
@@ -78,6 +89,8 @@ class AwsCall:
     error_format: str
     account: str
     region: str
+    # The SigV4 access key id, or None for an unsigned call (whose Region is then unknown).
+    access_key: str | None = None
 
     @property
     def name(self) -> str:
@@ -170,6 +183,7 @@ def identify_call(environ: dict[str, Any], rest_routes: _RestRoutes) -> AwsCall 
     )
     region = scope.group(2) if scope else DEFAULT_REGION
     signed_service = scope.group(3) if scope else None
+    access_key = scope.group(1) if scope else None
 
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target and "." in target:
@@ -188,7 +202,7 @@ def identify_call(environ: dict[str, Any], rest_routes: _RestRoutes) -> AwsCall 
             action, error_format = rest_routes.resolve(service, environ["REQUEST_METHOD"], environ["PATH_INFO"], query)
         else:
             return None
-    return AwsCall(service, action, error_format, _account_for(environ, authorization), region)
+    return AwsCall(service, action, error_format, _account_for(environ, authorization), region, access_key)
 
 
 # ---------------------------------------------------------------------------
@@ -222,6 +236,23 @@ def aws_error(error_format: str, code: str, message: str, status: int, request_i
 def _role_exists(ctx: CallContext, role_arn: str) -> bool:
     roles = list(iam_backends[ctx.account][ctx.partition].get_roles())
     return any(role.arn == role_arn for role in roles)
+
+
+def _issue_role_credentials(ctx: CallContext, role_arn: str, session_name: str, lifetime: int) -> dict[str, str]:
+    # moto's own AssumeRole, so moto maps the key to the role's account and knows the session as the instance.
+    assumed = sts_backends[ctx.account][ctx.partition].assume_role(
+        region_name=ctx.region,
+        role_session_name=session_name,
+        role_arn=role_arn,
+        policy="",
+        duration=lifetime,
+        external_id="",
+    )
+    return {
+        "AccessKeyId": assumed.access_key_id,
+        "SecretAccessKey": assumed.secret_access_key,
+        "SessionToken": assumed.session_token,
+    }
 
 
 def _publish_to_default_bus(ctx: CallContext, entries: list[dict[str, Any]]) -> None:
@@ -274,6 +305,7 @@ class HybridMiddleware:
             ("POST", "events"): self._set_event_routes,
             ("POST", "reset"): self._reset,
             ("GET", "instances"): self._get_instances,
+            ("POST", "key-rotation"): self._request_key_rotation,
         }
 
     def reset(self) -> None:
@@ -307,6 +339,8 @@ class HybridMiddleware:
             params = self._json_params(environ)
             if params is None or self._ssm.handles(call.action, params):
                 return self._ssm_response(call, environ, params)
+        if call.service == "ssm":
+            return self._moto_ssm_response(call, environ)
         if call.service == "dynamodb":
             # moto's conditional writes are check-then-act; one at a time makes them atomic.
             with self._dynamodb_lock:
@@ -327,6 +361,39 @@ class HybridMiddleware:
             return None
         return params if isinstance(params, dict) else None
 
+    def _moto_ssm_response(self, call: AwsCall, environ: dict[str, Any]) -> Response:
+        """moto's answer to an SSM call, or a JSON error where moto would answer an HTML page."""
+        request_id = str(uuid.uuid4())
+        if camelcase_to_underscores(call.action) not in _MOTO_SSM_METHODS:
+            message = f"The local emulator does not implement AmazonSSM.{call.action}."
+            return aws_error("json", "UnknownOperationException", message, 400, request_id)
+        response = Response.from_app(self._moto, environ, buffered=True)
+        if response.status_code >= 500 and not response.mimetype.endswith("json"):
+            log.error("moto failed on %s with HTTP %s", call.name, response.status_code)
+            return aws_error("json", "InternalServerError", "An internal error occurred.", 500, request_id)
+        return response
+
+    @staticmethod
+    def _rsa_signature(environ: dict[str, Any]) -> agent_auth.SignedRequest | None:
+        authorization = environ.get("HTTP_AUTHORIZATION")
+        if not authorization:
+            return None
+        request = Request(environ)
+        headers: dict[str, list[str]] = {}
+        for name, value in request.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
+        try:
+            return agent_auth.signed_request(
+                environ["REQUEST_METHOD"],
+                environ.get("PATH_INFO", "/"),
+                environ.get("QUERY_STRING", ""),
+                headers,
+                _read_body(environ),
+                authorization,
+            )
+        except agent_auth.SignatureFormatError as error:
+            raise SsmError("IncompleteSignatureException", str(error)) from None
+
     def _ssm_response(self, call: AwsCall, environ: dict[str, Any], params: dict[str, Any] | None) -> Response:
         request_id = str(uuid.uuid4())
         ctx = CallContext(
@@ -335,10 +402,14 @@ class HybridMiddleware:
             request_id=request_id,
             source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
             user_agent=environ.get("HTTP_USER_AGENT", ""),
+            signed=call.access_key is not None,
+            access_key=call.access_key,
         )
         try:
             if params is None:
                 raise SsmError("SerializationException", "The request body is not a JSON object.")
+            if call.action in _RSA_SIGNED_SSM_ACTIONS:
+                ctx = dataclasses.replace(ctx, rsa_signature=self._rsa_signature(environ))
             result = self._ssm.call(call.action, ctx, params)
         except SsmError as error:
             return aws_error("json", error.code, error.message, error.status, request_id)
@@ -414,6 +485,12 @@ class HybridMiddleware:
     def _get_instances(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"instances": self._ssm.instances()}
 
+    def _request_key_rotation(self, body: dict[str, Any]) -> dict[str, Any]:
+        instance_id = body.get("instanceId")
+        if not isinstance(instance_id, str) or not self._ssm.request_key_rotation(instance_id):
+            raise _ControlError("'instanceId' must name a registered managed instance")
+        return {"instanceId": instance_id, "updateKeyPair": True}
+
 
 # ---------------------------------------------------------------------------
 # The server
@@ -440,7 +517,7 @@ class LocalAws:
         self.clock = EmulatorClock()
         self.faults = FaultInjector()
         self.calls = CallCounter()
-        self.ssm = SsmHybridBackend(self.clock, _role_exists, _publish_to_default_bus)
+        self.ssm = SsmHybridBackend(self.clock, _role_exists, _publish_to_default_bus, _issue_role_credentials)
         self.app = HybridMiddleware(
             DomainDispatcherApplication(create_backend_app), self.ssm, self.clock, self.faults, self.calls
         )

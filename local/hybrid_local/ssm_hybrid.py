@@ -7,6 +7,10 @@ are refused as SSM refuses them. State is kept per account and Region.
 
 Activation codes are kept only as a SHA-256 digest: nothing here can leak one into a
 response, an event, a log line or the debug listing.
+
+A registered instance authenticates with the RSA key it registered (``agent_auth``); the role
+credentials it then receives are remembered, so that the worker's ordinary SigV4 calls made with
+them are attributed to that instance.
 """
 
 from __future__ import annotations
@@ -22,13 +26,17 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
 import botocore.session
 import regex
 from botocore.model import ServiceModel, Shape, ShapeResolver
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+from . import agent_auth
+from .agent_auth import SignedRequest
 
 DEFAULT_ACTIVATION_LIFETIME = 24 * 3600
 MAX_ACTIVATION_LIFETIME = 30 * 24 * 3600
@@ -40,12 +48,19 @@ RESERVED_TAG_PREFIX = "aws:"
 ACTIVATION_CODE_LENGTH = 20
 ACTIVATION_CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 REGISTRATION_LIMIT_REACHED = "Activation has reached its registration limit"
+# The length of base64 DER of an RSA-2048 public key: the minimum the agent's own model sets.
+PUBLIC_KEY_MIN_LENGTH = 392
+# How long the role credentials of RequestManagedInstanceRoleToken last (the agent renews at half-life).
+ROLE_TOKEN_LIFETIME = 3600
+# The agent pings every 5 minutes; after two missed pings (emulator clock) the node shows ConnectionLost.
+CONNECTION_LOST_AFTER = 10 * 60
 
 REGISTRATION_DETAIL_TYPE = "SSM Managed Instance Registration"
 DEREGISTRATION_DETAIL_TYPE = "SSM Managed Instance Deregistration"
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 
-# Members the agent reports through UpdateInstanceInformation that DescribeInstanceInformation returns.
+# Members the agent reports through UpdateInstanceInformation that DescribeInstanceInformation returns:
+# none of them is known before the first ping.
 _REPORTED_AGENT_FIELDS = (
     "AgentVersion",
     "PlatformType",
@@ -68,13 +83,21 @@ class SsmError(Exception):
 
 @dataclass(frozen=True)
 class CallContext:
-    """Who called and where: SSM state is separate per account and Region."""
+    """Who called and where: SSM state is separate per account and Region.
+
+    ``signed`` is False for a call without any signature (the agent's registration), whose Region is
+    then unknown. ``access_key`` is the SigV4 access key id of a signed call; ``rsa_signature`` is the
+    signature of a call an instance signs with its registered key.
+    """
 
     account: str
     region: str
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     source_ip: str = "127.0.0.1"
     user_agent: str = ""
+    signed: bool = True
+    access_key: str | None = None
+    rsa_signature: SignedRequest | None = None
 
     @property
     def partition(self) -> str:
@@ -225,9 +248,19 @@ def _agent_shapes(public: ServiceModel) -> ShapeResolver:
                     "ActivationCode": {"shape": "AgentActivationCode"},
                     "ActivationId": {"shape": "ActivationId"},
                     "Fingerprint": {"shape": "NonEmptyString"},
-                    "PublicKey": {"shape": "NonEmptyString"},
-                    "PublicKeyType": {"shape": "String"},
+                    "PublicKey": {"shape": "PublicKey"},
+                    "PublicKeyType": {"shape": "PublicKeyType"},
                 },
+            },
+            "RequestManagedInstanceRoleTokenRequest": {
+                "type": "structure",
+                "required": ["Fingerprint"],
+                "members": {"Fingerprint": {"shape": "NonEmptyString"}},
+            },
+            "UpdateManagedInstancePublicKeyRequest": {
+                "type": "structure",
+                "required": ["NewPublicKey", "NewPublicKeyType"],
+                "members": {"NewPublicKey": {"shape": "PublicKey"}, "NewPublicKeyType": {"shape": "PublicKeyType"}},
             },
             "UpdateInstanceInformationRequest": {
                 "type": "structure",
@@ -240,12 +273,25 @@ def _agent_shapes(public: ServiceModel) -> ShapeResolver:
                         "AgentStatus",
                         "AvailabilityZone",
                         "AvailabilityZoneId",
+                        "SSMConnectionChannel",
                         *_REPORTED_AGENT_FIELDS,
                     )
                 },
             },
+            "ListInstanceAssociationsRequest": {
+                "type": "structure",
+                "required": ["InstanceId"],
+                "members": {
+                    "InstanceId": {"shape": "NonEmptyString"},
+                    "MaxResults": {"shape": "MaxResults"},
+                    "NextToken": {"shape": "String"},
+                },
+            },
             "AgentActivationCode": string,
             "ActivationId": {"type": "string", "pattern": public.shape_for("ActivationId").metadata["pattern"]},
+            "PublicKey": {"type": "string", "min": PUBLIC_KEY_MIN_LENGTH},
+            "PublicKeyType": {"type": "string", "enum": ["Rsa"]},
+            "MaxResults": {"type": "integer", "min": 1, "max": 1000},
             "NonEmptyString": {"type": "string", "min": 1},
             "String": string,
         }
@@ -305,16 +351,24 @@ class _ManagedInstance:
     iam_role: str
     name: str | None
     registration_date: float
-    last_ping: float
     tags: dict[str, str]
     sequence: int
+    public_key: RSAPublicKey
+    fingerprint: str
+    last_ping: float | None = None
     reported: dict[str, str] = field(default_factory=dict)
+    key_rotation_requested: bool = False
 
-    def describe(self) -> dict[str, Any]:
+    def ping_status(self, now: float) -> str:
+        if self.last_ping is not None and now - self.last_ping < CONNECTION_LOST_AFTER:
+            return "Online"
+        return "ConnectionLost"
+
+    def describe(self, now: float) -> dict[str, Any]:
         return _without_none(
             {
                 "InstanceId": self.instance_id,
-                "PingStatus": "Online",
+                "PingStatus": self.ping_status(now),
                 "LastPingDateTime": self.last_ping,
                 **{name: self.reported.get(name) for name in _REPORTED_AGENT_FIELDS},
                 "ActivationId": self.activation_id,
@@ -335,8 +389,25 @@ class _RegionState:
     sequence: Iterator[int] = field(default_factory=itertools.count)
 
 
+@dataclass(frozen=True)
+class _InstanceCredentials:
+    """Role credentials handed to an instance: whose they are, and until when."""
+
+    account: str
+    region: str
+    instance_id: str
+    expires: float
+
+
 def _code_digest(code: str) -> bytes:
     return hashlib.sha256(code.encode("utf-8")).digest()
+
+
+def _public_key(encoded: str) -> RSAPublicKey:
+    try:
+        return agent_auth.load_public_key(encoded)
+    except ValueError as error:
+        raise SsmError("InvalidPublicKey", f"The public key is not valid: {error}.") from None
 
 
 def _new_instance_id() -> str:
@@ -410,6 +481,8 @@ _TAGGING_ACTIONS = frozenset({"AddTagsToResource", "RemoveTagsFromResource", "Li
 
 RoleExists = Callable[[CallContext, str], bool]
 PublishEvents = Callable[[CallContext, list[dict[str, Any]]], None]
+# (ctx, role ARN, session name, lifetime in seconds) → AccessKeyId, SecretAccessKey, SessionToken.
+IssueRoleCredentials = Callable[[CallContext, str, str, int], dict[str, str]]
 # Events an operation queues while holding the lock, published after it is released.
 _Outbox = list[dict[str, Any]]
 _Handler = Callable[[_RegionState, CallContext, dict[str, Any], _Outbox], dict[str, Any]]
@@ -428,15 +501,24 @@ class SsmHybridBackend:
     ``role_exists(ctx, role_arn)`` tells whether an IAM role exists. ``publish_events(ctx,
     entries)`` puts EventBridge ``PutEvents`` entries on the default bus of the caller's
     account and Region; it runs after the backend's lock is released, so that slow or
-    failing event targets never hold up other SSM calls.
+    failing event targets never hold up other SSM calls. ``issue_role_credentials`` makes
+    temporary credentials of a role for an instance.
     """
 
-    def __init__(self, clock: Clock, role_exists: RoleExists, publish_events: PublishEvents) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        role_exists: RoleExists,
+        publish_events: PublishEvents,
+        issue_role_credentials: IssueRoleCredentials,
+    ) -> None:
         self._clock = clock
         self._role_exists = role_exists
         self._publish_events = publish_events
+        self._issue_role_credentials = issue_role_credentials
         self._lock = threading.Lock()
         self._regions: dict[tuple[str, str], _RegionState] = {}
+        self._credentials: dict[str, _InstanceCredentials] = {}
         self._registration_events = True
         self._cloudtrail_events = True
 
@@ -458,7 +540,15 @@ class SsmHybridBackend:
             "RegisterManagedInstance": private(
                 "RegisterManagedInstance", self._register_managed_instance, ActivationId="InvalidActivation"
             ),
+            "RequestManagedInstanceRoleToken": private(
+                "RequestManagedInstanceRoleToken", self._request_managed_instance_role_token
+            ),
+            "UpdateManagedInstancePublicKey": private(
+                "UpdateManagedInstancePublicKey", self._update_managed_instance_public_key
+            ),
             "UpdateInstanceInformation": private("UpdateInstanceInformation", self._update_instance_information),
+            "ListInstanceAssociations": private("ListInstanceAssociations", self._list_instance_associations),
+            "ListAssociations": public("ListAssociations", self._list_associations),
             "DescribeInstanceInformation": public(
                 "DescribeInstanceInformation",
                 self._describe_instance_information,
@@ -502,6 +592,7 @@ class SsmHybridBackend:
     def reset(self) -> None:
         with self._lock:
             self._regions.clear()
+            self._credentials.clear()
             self._registration_events = True
             self._cloudtrail_events = True
 
@@ -519,12 +610,22 @@ class SsmHybridBackend:
 
     def instances(self) -> list[dict[str, Any]]:
         """Every managed instance with its account, Region and tags, for debugging."""
+        now = self._clock.now()
         with self._lock:
             return [
-                {"Account": account, "Region": region, **instance.describe(), "Tags": _tag_list(instance.tags)}
+                {"Account": account, "Region": region, **instance.describe(now), "Tags": _tag_list(instance.tags)}
                 for (account, region), state in self._regions.items()
                 for instance in state.instances.values()
             ]
+
+    def request_key_rotation(self, instance_id: str) -> bool:
+        """Answer the instance's next role-token request with ``UpdateKeyPair: true``; False if it is unknown."""
+        with self._lock:
+            for state in self._regions.values():
+                if instance_id in state.instances:
+                    state.instances[instance_id].key_rotation_requested = True
+                    return True
+        return False
 
     # -- activations --------------------------------------------------------
 
@@ -594,11 +695,26 @@ class SsmHybridBackend:
 
     # -- the agent's calls ---------------------------------------------------
 
+    def _find_activation(
+        self, state: _RegionState, ctx: CallContext, activation_id: str
+    ) -> tuple[_RegionState, CallContext, _Activation | None]:
+        """The activation of a registration, and the account and Region it belongs to.
+
+        The agent's call is unsigned, so it names no Region: the activation is looked up in every
+        account and Region, and the instance joins the activation's.
+        """
+        if ctx.signed:
+            return state, ctx, state.activations.get(activation_id)
+        for (account, region), candidate in self._regions.items():
+            if activation_id in candidate.activations:
+                return candidate, replace(ctx, account=account, region=region), candidate.activations[activation_id]
+        return state, ctx, None
+
     def _register_managed_instance(
         self, state: _RegionState, ctx: CallContext, params: dict[str, Any], outbox: _Outbox
     ) -> dict[str, Any]:
         now = self._clock.now()
-        activation = state.activations.get(params["ActivationId"])
+        state, ctx, activation = self._find_activation(state, ctx, params["ActivationId"])
         # One answer for an unknown id and a wrong code, so the call cannot probe for ids.
         code_digest = _code_digest(params["ActivationCode"])
         if activation is None or not hmac.compare_digest(activation.code_digest, code_digest):
@@ -606,7 +722,9 @@ class SsmHybridBackend:
         if activation.expired(now):
             raise SsmError("ActivationExpired", f"Activation {activation.activation_id} has expired.")
         if activation.registrations_count >= activation.registration_limit:
-            raise SsmError("InvalidActivation", REGISTRATION_LIMIT_REACHED)
+            # The agent's own model names this error; it tells the machine to ask for a new activation.
+            raise SsmError("RegistrationLimitExceeded", REGISTRATION_LIMIT_REACHED)
+        public_key = _public_key(params["PublicKey"])
 
         instance_id = _new_instance_id()
         while instance_id in state.instances:
@@ -618,9 +736,10 @@ class SsmHybridBackend:
             iam_role=activation.iam_role,
             name=activation.default_instance_name,
             registration_date=now,
-            last_ping=now,
             tags=dict(activation.tags),
             sequence=next(state.sequence),
+            public_key=public_key,
+            fingerprint=params["Fingerprint"],
         )
         self._emit(
             outbox,
@@ -635,13 +754,84 @@ class SsmHybridBackend:
         )
         return {"InstanceId": instance_id}
 
+    def _authenticated_instance(self, ctx: CallContext) -> tuple[CallContext, _ManagedInstance]:
+        """The instance that signed the call with its registered key, and its account and Region."""
+        signed = ctx.rsa_signature
+        if signed is None:
+            raise SsmError("MissingAuthenticationTokenException", "Missing Authentication Token")
+        for (account, region), state in self._regions.items():
+            instance = state.instances.get(signed.access_key)
+            if region == signed.region and instance is not None:
+                if not agent_auth.verify(instance.public_key, signed):
+                    raise SsmError(
+                        "InvalidSignatureException",
+                        "The request signature we calculated does not match the signature you provided.",
+                    )
+                return replace(ctx, account=account, region=region), instance
+        raise SsmError("InvalidInstanceId", f"Not existing InstanceId {signed.access_key}")
+
+    def _request_managed_instance_role_token(
+        self, state: _RegionState, ctx: CallContext, params: dict[str, Any], outbox: _Outbox
+    ) -> dict[str, Any]:
+        home, instance = self._authenticated_instance(ctx)
+        if params["Fingerprint"] != instance.fingerprint:
+            raise SsmError("MachineFingerprintDoesNotMatch", "Fingerprint doesn't match the registered machine.")
+        expires = self._clock.now() + ROLE_TOKEN_LIFETIME
+        role_arn = home.role_arn(instance.iam_role)
+        credentials = self._issue_role_credentials(home, role_arn, instance.instance_id, ROLE_TOKEN_LIFETIME)
+        self._credentials[credentials["AccessKeyId"]] = _InstanceCredentials(
+            home.account, home.region, instance.instance_id, expires
+        )
+        return {
+            "AccessKeyId": credentials["AccessKeyId"],
+            "SecretAccessKey": credentials["SecretAccessKey"],
+            "SessionToken": credentials["SessionToken"],
+            "TokenExpirationDate": expires,
+            "UpdateKeyPair": instance.key_rotation_requested,
+        }
+
+    def _update_managed_instance_public_key(
+        self, state: _RegionState, ctx: CallContext, params: dict[str, Any], outbox: _Outbox
+    ) -> dict[str, Any]:
+        _, instance = self._authenticated_instance(ctx)
+        instance.public_key = _public_key(params["NewPublicKey"])
+        instance.key_rotation_requested = False
+        return {}
+
+    def _calling_instance(self, state: _RegionState, ctx: CallContext, instance_id: str) -> _ManagedInstance:
+        """The instance a worker call is about; with an instance's role credentials, only that instance."""
+        credentials = self._credentials.get(ctx.access_key or "")
+        if credentials is None:
+            return self._instance(state, instance_id, "InvalidInstanceId")
+        if self._clock.now() >= credentials.expires:
+            raise SsmError("ExpiredTokenException", "The security token included in the request is expired")
+        if instance_id != credentials.instance_id:
+            raise SsmError(
+                "AccessDeniedException",
+                f"The credentials of {credentials.instance_id} are not authorized to act for {instance_id}.",
+            )
+        home = self._regions.get((credentials.account, credentials.region), _RegionState())
+        return self._instance(home, instance_id, "InvalidInstanceId")
+
     def _update_instance_information(
         self, state: _RegionState, ctx: CallContext, params: dict[str, Any], outbox: _Outbox
     ) -> dict[str, Any]:
-        instance = self._instance(state, params["InstanceId"], "InvalidInstanceId")
+        instance = self._calling_instance(state, ctx, params["InstanceId"])
         instance.reported.update({name: params[name] for name in _REPORTED_AGENT_FIELDS if name in params})
         instance.last_ping = self._clock.now()
         return {}
+
+    def _list_instance_associations(
+        self, state: _RegionState, ctx: CallContext, params: dict[str, Any], outbox: _Outbox
+    ) -> dict[str, Any]:
+        self._calling_instance(state, ctx, params["InstanceId"])
+        return {"Associations": []}
+
+    def _list_associations(
+        self, state: _RegionState, ctx: CallContext, params: dict[str, Any], outbox: _Outbox
+    ) -> dict[str, Any]:
+        # State Manager is out of scope: there are no associations to list.
+        return {"Associations": []}
 
     # -- managed instances ---------------------------------------------------
 
@@ -661,8 +851,10 @@ class SsmHybridBackend:
             if key not in _INSTANCE_FILTER_FIELDS and key != "tag-key" and not key.startswith("tag:"):
                 raise SsmError("InvalidFilterKey", f"The filter key {key} is not valid.")
 
+        now = self._clock.now()
+
         def matches(instance: _ManagedInstance) -> bool:
-            described = instance.describe()
+            described = instance.describe(now)
             for key, values in conditions:
                 if key == "tag-key":
                     found = any(tag_key in values for tag_key in instance.tags)
@@ -676,7 +868,7 @@ class SsmHybridBackend:
 
         selected = [instance for instance in state.instances.values() if matches(instance)]
         page, token = _page("DescribeInstanceInformation", selected, params)
-        described = [instance.describe() for instance in page]
+        described = [instance.describe(now) for instance in page]
         return _without_none({"InstanceInformationList": described, "NextToken": token})
 
     def _deregister_managed_instance(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 LOCAL_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(LOCAL_DIR))
@@ -117,14 +121,39 @@ def control(local_aws: LocalAws) -> Control:
     return Control(local_aws.endpoint_url)
 
 
+@cache
+def agent_key() -> rsa.RSAPrivateKey:
+    """One RSA-2048 key pair for the tests' registrations: making one takes a while."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def public_key_of(key: rsa.RSAPrivateKey) -> str:
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+class RsaSigV4Auth(SigV4Auth):
+    """SigV4 with the instance id as access key and, as the agent does, an RSA-PSS signature (salt 32, base64)
+    of the string to sign made with the instance's private key."""
+
+    def __init__(self, instance_id: str, key: rsa.RSAPrivateKey, region: str) -> None:
+        super().__init__(Credentials(instance_id, "unused"), "ssm", region)
+        self.key = key
+
+    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+        return base64.b64encode(self.key.sign(string_to_sign.encode(), pss, hashes.SHA256())).decode()
+
+
 class AgentApi:
-    """The agent's own SSM calls, which are not in botocore's model: signed JSON POSTs."""
+    """The agent's own SSM calls, which are not in botocore's model: JSON POSTs, signed with SigV4 (``post``) or
+    with an instance's RSA key (``post_rsa``)."""
 
     def __init__(self, endpoint_url: str, region: str = REGION) -> None:
         self.endpoint_url = endpoint_url + "/"
         self.region = region
 
-    def post(self, action: str, params: dict[str, Any]) -> requests.Response:
+    def _send(self, action: str, params: dict[str, Any], auth: SigV4Auth | None) -> requests.Response:
         body = json.dumps(params)
         request = AWSRequest(
             method="POST",
@@ -132,15 +161,27 @@ class AgentApi:
             data=body,
             headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AmazonSSM.{action}"},
         )
-        SigV4Auth(Credentials("test", "test"), "ssm", self.region).add_auth(request)
+        if auth is not None:
+            auth.add_auth(request)
         return requests.post(self.endpoint_url, data=body, headers=dict(request.headers.items()), timeout=10)
+
+    def post(self, action: str, params: dict[str, Any], credentials: Credentials | None = None) -> requests.Response:
+        return self._send(action, params, SigV4Auth(credentials or Credentials("test", "test"), "ssm", self.region))
+
+    def post_unsigned(self, action: str, params: dict[str, Any]) -> requests.Response:
+        return self._send(action, params, None)
+
+    def post_rsa(
+        self, action: str, params: dict[str, Any], instance_id: str, key: rsa.RSAPrivateKey | None = None
+    ) -> requests.Response:
+        return self._send(action, params, RsaSigV4Auth(instance_id, key or agent_key(), self.region))
 
     def register(self, activation_id: str, code: str, **overrides: Any) -> requests.Response:
         params = {
             "ActivationId": activation_id,
             "ActivationCode": code,
             "Fingerprint": "test-fingerprint",
-            "PublicKey": "dGVzdC1wdWJsaWMta2V5",
+            "PublicKey": public_key_of(agent_key()),
             "PublicKeyType": "Rsa",
             **overrides,
         }
@@ -150,6 +191,9 @@ class AgentApi:
         response = self.register(activation_id, code)
         assert response.status_code == 200, response.text
         return response.json()["InstanceId"]
+
+    def role_token(self, instance_id: str, fingerprint: str = "test-fingerprint") -> requests.Response:
+        return self.post_rsa("RequestManagedInstanceRoleToken", {"Fingerprint": fingerprint}, instance_id)
 
 
 @pytest.fixture(scope="session")

@@ -360,7 +360,10 @@ def test_register_creates_a_managed_instance(
 
     [instance] = ssm.describe_instance_information()["InstanceInformationList"]
     assert instance["InstanceId"] == instance_id
-    assert instance["PingStatus"] == "Online"
+    # The agent has not pinged yet: SSM knows nothing of the machine itself.
+    assert instance["PingStatus"] == "ConnectionLost"
+    for unknown in ("LastPingDateTime", "ComputerName", "IPAddress", "PlatformName", "PlatformType", "AgentVersion"):
+        assert unknown not in instance
     assert instance["ActivationId"] == activation["ActivationId"]
     assert instance["IamRole"] == roles["plain"]
     assert instance["Name"] == "edge-node"
@@ -420,7 +423,7 @@ def test_register_beyond_the_registration_limit(ssm: Any, activation: dict[str, 
     response = agent_api.register(activation["ActivationId"], activation["ActivationCode"])
     assert response.status_code == 400
     assert response.json() == {
-        "__type": "InvalidActivation",
+        "__type": "RegistrationLimitExceeded",
         "message": "Activation has reached its registration limit",
     }
     [listed] = ssm.describe_activations()["ActivationList"]
@@ -454,6 +457,8 @@ def test_update_instance_information(ssm: Any, activation: dict[str, str], agent
     )
     assert (response.status_code, response.json()) == (200, {})
     [instance] = ssm.describe_instance_information()["InstanceInformationList"]
+    assert instance["PingStatus"] == "Online"
+    assert abs((instance["LastPingDateTime"] - datetime.datetime.now(UTC)).total_seconds()) < 5
     assert {key: instance[key] for key in ("AgentVersion", "PlatformName", "PlatformType", "PlatformVersion")} == {
         "AgentVersion": "3.3.0.0",
         "PlatformName": "Debian GNU/Linux",
@@ -486,8 +491,10 @@ def instances(ssm: Any, roles: dict[str, str], agent_api: Any) -> dict[str, list
     return by_activation
 
 
-def test_describe_instance_information_filters(ssm: Any, instances: dict[str, list[str]]) -> None:
+def test_describe_instance_information_filters(ssm: Any, instances: dict[str, list[str]], agent_api: Any) -> None:
     (first_activation, first_ids), (second_activation, second_ids) = instances.items()
+    for pinging in second_ids:
+        agent_api.post("UpdateInstanceInformation", {"InstanceId": pinging, "PlatformType": "Linux"}).raise_for_status()
 
     def ids(**kwargs: Any) -> list[str]:
         return [item["InstanceId"] for item in ssm.describe_instance_information(**kwargs)["InstanceInformationList"]]
@@ -500,8 +507,9 @@ def test_describe_instance_information_filters(ssm: Any, instances: dict[str, li
     ]
     assert ids(Filters=[{"Key": "ActivationIds", "Values": [first_activation]}]) == first_ids
     assert ids(Filters=[{"Key": "InstanceIds", "Values": [first_ids[0]]}]) == [first_ids[0]]
-    assert ids(Filters=[{"Key": "PingStatus", "Values": ["Online"]}]) == first_ids + second_ids
-    assert ids(Filters=[{"Key": "PingStatus", "Values": ["ConnectionLost"]}]) == []
+    assert ids(Filters=[{"Key": "PingStatus", "Values": ["Online"]}]) == second_ids
+    assert ids(Filters=[{"Key": "PingStatus", "Values": ["ConnectionLost"]}]) == first_ids
+    assert ids(Filters=[{"Key": "PlatformTypes", "Values": ["Linux"]}]) == second_ids
     assert ids(Filters=[{"Key": "ResourceType", "Values": ["ManagedInstance"]}]) == first_ids + second_ids
     assert ids(Filters=[{"Key": "tag:Group", "Values": ["b"]}]) == second_ids
     assert ids(

@@ -1,31 +1,23 @@
 package dev.hybridonboarding.it;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
-/** A machine's SSM agent: local/fake-ssm-agent, with the real agent's flags, against the emulator. */
-final class FakeAgent {
-
-    /** How the agent's registration went: its exit code, what it printed, and the registration file it wrote. */
-    record Registration(int exitCode, String output, String registrationFile) {
-        boolean succeeded() {
-            return exitCode == 0;
-        }
-
-        String instanceId() {
-            int start = registrationFile.indexOf("mi-");
-            return start < 0 ? null : registrationFile.substring(start, registrationFile.indexOf('"', start));
-        }
-    }
+/** local/fake-ssm-agent, with the real agent's flags, against the emulator. */
+final class FakeAgent implements MachineAgent {
 
     private final LocalStack stack;
     private final Path stateDir;
     private final String hostname;
+    private Process service;
 
     FakeAgent(LocalStack stack, Path stateDir, String hostname) {
         this.stack = stack;
@@ -33,16 +25,11 @@ final class FakeAgent {
         this.hostname = hostname;
     }
 
-    Registration register(String activationId, String activationCode) {
-        ProcessBuilder agent = new ProcessBuilder(List.of(
-                stack.projectRoot.resolve("local/fake-ssm-agent").toString(),
-                "-register", "-code", activationCode, "-id", activationId, "-region", stack.region, "-y"))
-                .redirectErrorStream(true);
-        agent.environment().put("AWS_ENDPOINT_URL", stack.endpoint.toString());
-        agent.environment().put("FAKE_SSM_AGENT_DIR", stateDir.toString());
-        agent.environment().put("FAKE_SSM_AGENT_HOSTNAME", hostname);
+    @Override
+    public Registration register(String activationId, String activationCode) {
+        Process process = start(List.of("-register", "-code", activationCode, "-id", activationId, "-region", stack.region, "-y"),
+                ProcessBuilder.Redirect.PIPE);
         try {
-            Process process = agent.start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
@@ -56,6 +43,66 @@ final class FakeAgent {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void startService() {
+        if (service != null) {
+            throw new IllegalStateException("the service is already running");
+        }
+        try {
+            Files.createDirectories(stateDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        service = start(List.of(), ProcessBuilder.Redirect.appendTo(stateDir.resolve("service.log").toFile()));
+    }
+
+    @Override
+    public void close() {
+        if (service == null) {
+            return;
+        }
+        service.destroy();
+        try {
+            if (!service.waitFor(30, TimeUnit.SECONDS)) {
+                service.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            service.destroyForcibly();
+        }
+    }
+
+    @Override
+    public List<ProcessHandle> processes() {
+        return service == null ? List.of()
+                : Stream.concat(Stream.of(service.toHandle()), service.descendants()).filter(ProcessHandle::isAlive).toList();
+    }
+
+    @Override
+    public String logs() {
+        Path log = stateDir.resolve("service.log");
+        try {
+            return Files.exists(log) ? "== " + log + "\n" + Files.readString(log) : "";
+        } catch (IOException e) {
+            return "== " + log + ": " + e;
+        }
+    }
+
+    private Process start(List<String> arguments, ProcessBuilder.Redirect output) {
+        List<String> command = new ArrayList<>(List.of(stack.projectRoot.resolve("local/fake-ssm-agent").toString()));
+        command.addAll(arguments);
+        ProcessBuilder agent = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        agent.environment().put("AWS_ENDPOINT_URL", stack.endpoint.toString());
+        agent.environment().put("FAKE_SSM_AGENT_DIR", stateDir.toString());
+        agent.environment().put("FAKE_SSM_AGENT_HOSTNAME", hostname);
+        try {
+            return agent.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -11,15 +11,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 /**
  * A registration puts both event routes on the default bus, in the shape of the sample events in events/, so the
- * registration function can be built and tested against what actually arrives.
+ * registration function can be built and tested against what actually arrives. The agent's registration is all it
+ * takes: the events come before the agent's service has reported anything about the machine.
  */
 class RegistrationEventsIT {
 
@@ -37,9 +40,15 @@ class RegistrationEventsIT {
         }
     }
 
+    static Stream<MachineAgent.Kind> agents() {
+        return MachineAgent.Kind.available();
+    }
+
     @SuppressWarnings("unchecked")
-    @Test
-    void aRegistrationReachesRulesOnTheDefaultBusInTheShapeOfTheSamples(@TempDir Path agentDir) throws IOException {
+    @ParameterizedTest
+    @MethodSource("agents")
+    void aRegistrationReachesRulesOnTheDefaultBusInTheShapeOfTheSamples(MachineAgent.Kind kind, @TempDir Path agentDir)
+            throws IOException {
         String name = LocalStack.uniqueFleet("events");
         try (SqsClient sqs = stack.clients.configure(SqsClient.builder()).build();
              EventBridgeClient events = stack.clients.configure(EventBridgeClient.builder()).build()) {
@@ -53,8 +62,10 @@ class RegistrationEventsIT {
                 TokenIssuer.Issued issued = stack.token(stack.templateFleet.name(), 1);
                 ApiResponse enrolled = new Api(stack).enroll(issued.bearer().reveal(), Api.body("evt-01", null, null));
                 assertThat(enrolled.status()).as(enrolled.toString()).isEqualTo(201);
-                FakeAgent.Registration registration = new FakeAgent(stack, agentDir, "evt-01")
-                        .register(enrolled.field("activationId"), enrolled.field("activationCode"));
+                MachineAgent.Registration registration;
+                try (MachineAgent agent = kind.create(stack, agentDir, "evt-01")) {
+                    registration = agent.register(enrolled.field("activationId"), enrolled.field("activationCode"));
+                }
                 assertThat(registration.succeeded()).as(registration.output()).isTrue();
 
                 List<Map<String, Object>> received = new ArrayList<>();
@@ -80,6 +91,8 @@ class RegistrationEventsIT {
                 assertThat(trailDetail.keySet()).containsAll(trailSample.keySet());
                 assertThat(trailDetail.get("responseElements")).isEqualTo(Map.of("instanceId", registration.instanceId()));
                 assertThat(JSON.std.asString(trail).contains(enrolled.field("activationCode"))).as("the event carries the code").isFalse();
+                // A consumer of these events cannot read the machine's name from SSM yet: it comes with the first ping.
+                assertThat(MachineAgent.describe(stack, registration.instanceId()).orElseThrow().computerName()).isNull();
             } finally {
                 events.removeTargets(request -> request.rule(name).ids("queue"));
                 events.deleteRule(request -> request.name(name));
