@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda.models import lambda_backends
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.iam.models import Role
 from moto.scheduler.models import scheduler_backends
@@ -253,6 +254,60 @@ class FunctionAlias(CloudFormationModel):
             routing_config=properties.get("RoutingConfig"),
         )
         return cls(alias)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        return None
+
+
+class MetricAlarm(CloudFormationModel):
+    """A CloudWatch alarm, created in moto's CloudWatch so that the stack's alarms can be listed and checked."""
+
+    def __init__(self, alarm: Any):
+        self.alarm = alarm
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.alarm.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "AlarmName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Arn":
+            return self.alarm.alarm_arn
+        raise KeyError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> "MetricAlarm":
+        properties = cloudformation_json["Properties"]
+        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=properties.get("AlarmName") or resource_name,
+            namespace=properties.get("Namespace"),
+            metric_name=properties.get("MetricName"),
+            comparison_operator=properties["ComparisonOperator"],
+            evaluation_periods=int(properties["EvaluationPeriods"]),
+            period=int(properties.get("Period", 60)),
+            threshold=float(properties["Threshold"]),
+            statistic=properties.get("Statistic"),
+            description=properties.get("AlarmDescription", ""),
+            dimensions=[{"Name": d["Name"], "Value": d["Value"]} for d in properties.get("Dimensions", [])],
+            alarm_actions=properties.get("AlarmActions", []),
+            ok_actions=properties.get("OKActions", []),
+            treat_missing_data=properties.get("TreatMissingData"),
+        )
+        return cls(alarm)
 
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],

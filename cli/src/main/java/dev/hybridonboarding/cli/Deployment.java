@@ -5,6 +5,7 @@ import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.aws.AwsClients;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetDefaults;
+import dev.hybridonboarding.rotation.Rotation;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -38,6 +39,8 @@ final class Deployment {
     final String instanceRolePath;
     final String codeKeyId;
     final ActivationOwner owner;
+    final Rotation.Settings rotation;
+    final String topicArn;
 
     private Deployment(String description, AwsClients clients, Map<String, String> outputs) {
         this.description = description;
@@ -47,6 +50,11 @@ final class Deployment {
         this.instanceRolePath = required(outputs, "InstanceRolePath");
         this.codeKeyId = required(outputs, "CodeKeyId");
         this.owner = new ActivationOwner(required(outputs, "StackId"));
+        Map<String, String> rotationSettings = new HashMap<>(settings(required(outputs, "DefaultFleetSettings")));
+        rotationSettings.putAll(settings(required(outputs, "RotationSettings")));
+        rotationSettings.put(Rotation.Settings.STACK_ID, owner.stackId());
+        this.rotation = Rotation.Settings.fromSettings(rotationSettings);
+        this.topicArn = required(outputs, "NotificationTopicArn");
     }
 
     static Deployment resolve(GlobalOptions options) {

@@ -5,6 +5,7 @@ import dev.hybridonboarding.admin.TakeBack;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetDefaults;
 import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.rotation.SharedActivationInstaller.Installation;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +24,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "fleet", mixinStandardHelpOptions = true,
         description = "Fleets say how a group of machines joins: instance role, tags, single-use or shared activations.",
         subcommands = {FleetCommand.Create.class, FleetCommand.ListFleets.class, FleetCommand.Show.class,
-                FleetCommand.Update.class, FleetCommand.Disable.class, FleetCommand.Enable.class})
+                FleetCommand.Update.class, FleetCommand.Disable.class, FleetCommand.Enable.class, FleetCommand.Rotate.class})
 final class FleetCommand {
 
     @ParentCommand
@@ -214,6 +215,38 @@ final class FleetCommand {
                         Output.human(f.activationLifetime()), tags(f.tags()), view.fromTemplate() ? "template" : "stored"));
             }
             Output.table(out, List.of("FLEET", "MODE", "ENABLED", "INSTANCE ROLE", "LIMIT", "LIFETIME", "TAGS", "SOURCE"), rows);
+            return 0;
+        }
+    }
+
+    @Command(name = "rotate", mixinStandardHelpOptions = true,
+            description = "Replace a shared fleet's activation now; the replaced one stays valid for the grace period, then the schedule deletes it.")
+    static final class Rotate implements Callable<Integer> {
+        @ParentCommand
+        FleetCommand parent;
+
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() {
+            Hob.Context context = parent.hob.contextForChange();
+            Fleet fleet = context.fleets.show(name).fleet();
+            Installation installation = context.rotation().rotateNow(fleet);
+            PrintWriter out = parent.hob.spec.commandLine().getOut();
+            if (!(installation instanceof Installation.Installed installed)) {
+                parent.hob.spec.commandLine().getErr().println("hob: fleet " + name + " was not rotated: "
+                        + (installation instanceof Installation.InProgressElsewhere ? "another rotation is under way; try again in a minute"
+                        : "another activation was installed meanwhile; see 'hob status'"));
+                return 1;
+            }
+            if (parent.hob.json()) {
+                Output.json(out, Map.of("fleet", name, "activationId", installed.activation().activationId(),
+                        "expiresAt", installed.activation().expiresAt().toString()));
+            } else {
+                out.println("Fleet " + name + " now hands out activation " + installed.activation().activationId() + ", expiring "
+                        + Output.time(installed.activation().expiresAt()) + ".");
+            }
             return 0;
         }
     }

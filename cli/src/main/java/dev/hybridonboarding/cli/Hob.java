@@ -5,11 +5,17 @@ import dev.hybridonboarding.admin.FleetAdmin;
 import dev.hybridonboarding.admin.FleetStatus;
 import dev.hybridonboarding.admin.TokenAdmin;
 import dev.hybridonboarding.admin.TakeBack;
+import dev.hybridonboarding.aws.DynamoCalls;
+import dev.hybridonboarding.aws.DynamoRotationStore;
 import dev.hybridonboarding.aws.DynamoSharedActivationStore;
+import dev.hybridonboarding.aws.SnsNotifier;
+import dev.hybridonboarding.aws.SsmActivationInventory;
 import dev.hybridonboarding.aws.KmsCodeVault;
 import dev.hybridonboarding.aws.SsmActivations;
 import dev.hybridonboarding.log.StructuredLog;
+import dev.hybridonboarding.rotation.Rotation;
 import dev.hybridonboarding.rotation.SharedActivationInstaller;
+import dev.hybridonboarding.support.Pacer;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import dev.hybridonboarding.aws.DynamoAdminStore;
@@ -67,6 +73,17 @@ public final class Hob implements Runnable {
 
         FleetStatus status() {
             return new FleetStatus(store, fleets, new SsmActivationInventory(deployment.clients.ssm()), clock);
+        }
+
+        /** The schedule's work, for one fleet now and for what the last run did; SSM calls at the template's pace. */
+        Rotation rotation() {
+            SsmActivations activations = new SsmActivations(deployment.clients::ssm);
+            DynamoCalls table = new DynamoCalls(deployment.clients.dynamoDb(), deployment.table);
+            Rotation.Ports ports = new Rotation.Ports(new DynamoRotationStore(table), new DynamoSharedActivationStore(table), activations,
+                    new SsmActivationInventory(deployment.clients.ssm()), new KmsCodeVault(deployment.clients::kms, deployment.codeKeyId),
+                    new SnsNotifier(deployment.clients::sns, deployment.topicArn));
+            return new Rotation(ports, deployment.rotation, Pacer.realTime(deployment.rotation.ssmPace()), clock, new SecureRandom(),
+                    new StructuredLog(new PrintStream(OutputStream.nullOutputStream())));
         }
 
         /** What revoking a token or disabling a fleet takes back; its installations log nowhere, the CLI reports them. */

@@ -21,8 +21,7 @@ public final class FleetStatus {
     public record Line(
             Fleet fleet,
             boolean fromTemplate,
-            Optional<String> currentActivationId,
-            Optional<Instant> currentExpiresAt,
+            Optional<SharedActivation> current,
             int used,
             int limit,
             int liveActivations,
@@ -61,8 +60,7 @@ public final class FleetStatus {
                 used = states.values().stream().mapToInt(ActivationInventory.ActivationState::registrationsCount).sum();
                 limit = states.values().stream().mapToInt(ActivationInventory.ActivationState::registrationLimit).sum();
             }
-            lines.add(new Line(f, view.fromTemplate(), shared.map(SharedActivation::activationId),
-                    shared.map(SharedActivation::expiresAt), used, limit, states.size(), machines));
+            lines.add(new Line(f, view.fromTemplate(), shared, used, limit, states.size(), machines));
         }
         return lines;
     }

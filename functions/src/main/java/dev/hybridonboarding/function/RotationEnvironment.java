@@ -1,6 +1,5 @@
 package dev.hybridonboarding.function;
 
-import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.aws.AwsClients;
 import dev.hybridonboarding.aws.DynamoCalls;
 import dev.hybridonboarding.aws.DynamoRotationStore;
@@ -9,10 +8,8 @@ import dev.hybridonboarding.aws.KmsCodeVault;
 import dev.hybridonboarding.aws.SnsNotifier;
 import dev.hybridonboarding.aws.SsmActivationInventory;
 import dev.hybridonboarding.aws.SsmActivations;
-import dev.hybridonboarding.fleet.FleetDefaults;
 import dev.hybridonboarding.log.StructuredLog;
 import dev.hybridonboarding.rotation.Rotation;
-import dev.hybridonboarding.rotation.RotationPolicy;
 import dev.hybridonboarding.support.Pacer;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -24,12 +21,7 @@ final class RotationEnvironment {
 
     static final String TABLE_NAME = "TABLE_NAME";
     static final String CODE_KEY_ID = "CODE_KEY_ID";
-    static final String STACK_ID = "STACK_ID";
     static final String TOPIC_ARN = "TOPIC_ARN";
-    static final String ROTATE_LIFE_LEFT_PERCENT = "ROTATE_WHEN_LIFE_LEFT_PERCENT";
-    static final String ROTATE_REGISTRATIONS_LEFT_PERCENT = "ROTATE_WHEN_REGISTRATIONS_LEFT_PERCENT";
-    static final String GRACE_PERIOD = "REPLACED_ACTIVATION_GRACE_PERIOD";
-    static final String SSM_CALLS_PER_SECOND = "SSM_CALLS_PER_SECOND";
 
     private RotationEnvironment() {
     }
@@ -44,22 +36,8 @@ final class RotationEnvironment {
                 new SsmActivationInventory(ssm),
                 new KmsCodeVault(clients::kms, required(env, CODE_KEY_ID)),
                 new SnsNotifier(clients::sns, required(env, TOPIC_ARN)));
-        Rotation.Settings settings = settings(env);
+        Rotation.Settings settings = Rotation.Settings.fromSettings(env);
         return new Rotation(ports, settings, Pacer.realTime(settings.ssmPace()), Clock.systemUTC(), new SecureRandom(), StructuredLog.stdout());
-    }
-
-    static Rotation.Settings settings(Map<String, String> env) {
-        RotationPolicy policy = new RotationPolicy(
-                percent(env, ROTATE_LIFE_LEFT_PERCENT),
-                percent(env, ROTATE_REGISTRATIONS_LEFT_PERCENT),
-                FleetDefaults.parseDuration(GRACE_PERIOD, required(env, GRACE_PERIOD)),
-                RotationPolicy.ORPHAN_AGE);
-        return new Rotation.Settings(FleetDefaults.fromSettings(env), new ActivationOwner(required(env, STACK_ID)), policy,
-                Double.parseDouble(required(env, SSM_CALLS_PER_SECOND)));
-    }
-
-    private static double percent(Map<String, String> env, String name) {
-        return Integer.parseInt(required(env, name)) / 100.0;
     }
 
     private static String required(Map<String, String> env, String name) {

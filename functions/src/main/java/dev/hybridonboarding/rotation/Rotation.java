@@ -5,6 +5,7 @@ import dev.hybridonboarding.activation.ActivationRejectedException;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.SharedCodeVault;
 import dev.hybridonboarding.fleet.Fleet;
+import dev.hybridonboarding.fleet.FleetDefaults;
 import dev.hybridonboarding.fleet.FleetMode;
 import dev.hybridonboarding.log.StructuredLog;
 import dev.hybridonboarding.notification.Notifier;
@@ -44,6 +45,38 @@ public final class Rotation {
      * @param ssmPace       SSM calls per second at most; SSM's limits are low and unpublished, and enrollments share them
      */
     public record Settings(Fleet templateFleet, ActivationOwner owner, RotationPolicy policy, double ssmPace) {
+
+        public static final String STACK_ID = "STACK_ID";
+        public static final String ROTATE_LIFE_LEFT_PERCENT = "ROTATE_WHEN_LIFE_LEFT_PERCENT";
+        public static final String ROTATE_REGISTRATIONS_LEFT_PERCENT = "ROTATE_WHEN_REGISTRATIONS_LEFT_PERCENT";
+        public static final String GRACE_PERIOD = "REPLACED_ACTIVATION_GRACE_PERIOD";
+        public static final String SSM_CALLS_PER_SECOND = "SSM_CALLS_PER_SECOND";
+
+        /**
+         * The settings the template gives the rotation function (its environment), and the admin CLI (the stack's
+         * outputs), under the names above and those of {@link FleetDefaults}.
+         */
+        public static Settings fromSettings(Map<String, String> settings) {
+            RotationPolicy policy = new RotationPolicy(
+                    percent(settings, ROTATE_LIFE_LEFT_PERCENT),
+                    percent(settings, ROTATE_REGISTRATIONS_LEFT_PERCENT),
+                    FleetDefaults.parseDuration(GRACE_PERIOD, required(settings, GRACE_PERIOD)),
+                    RotationPolicy.ORPHAN_AGE);
+            return new Settings(FleetDefaults.fromSettings(settings), new ActivationOwner(required(settings, STACK_ID)), policy,
+                    Double.parseDouble(required(settings, SSM_CALLS_PER_SECOND)));
+        }
+
+        private static double percent(Map<String, String> settings, String name) {
+            return Integer.parseInt(required(settings, name)) / 100.0;
+        }
+
+        private static String required(Map<String, String> settings, String name) {
+            String value = settings.get(name);
+            if (value == null || value.isBlank()) {
+                throw new IllegalStateException("setting " + name + " is missing");
+            }
+            return value.trim();
+        }
     }
 
     private final Ports ports;

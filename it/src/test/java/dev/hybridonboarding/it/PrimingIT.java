@@ -47,6 +47,7 @@ class PrimingIT {
         Map<String, String> settings = new HashMap<>(stack.templateFleetSettings());
         settings.put("TABLE_NAME", stack.table);
         settings.put("CODE_KEY_ID", stack.output("CodeKeyId"));
+        settings.put("STACK_ID", stack.output("StackId"));
         AwsClients clients = new AwsClients(Region.of(stack.region),
                 () -> StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, "priming-it")), Optional.of(stack.endpoint));
         EnrollmentEnvironment environment = new EnrollmentEnvironment(settings, clients);
