@@ -1,0 +1,535 @@
+"""The Linux first-boot script, as the API serves it, run for real in throwaway roots against the local stack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from conftest import Package, SigningKey, Stack
+from machine import SHELLS, Agent, Distribution, Machine, Result
+
+REGION = "us-east-1"
+S3 = f"https://s3.{REGION}.amazonaws.com/amazon-ssm-{REGION}/latest"
+S3_LEGACY = f"https://s3-{REGION}.amazonaws.com/amazon-ssm-{REGION}/latest"
+REGISTER = f"amazon-ssm-agent -register -code <code> -id {{activation}} -region {REGION} -y"
+
+
+def os_release(**fields: str) -> str:
+    return "".join(f'{key}="{value}"\n' for key, value in fields.items())
+
+
+DISTRIBUTIONS = {
+    "amazon-linux-2023": Distribution("amazon-linux-2023", {
+        "etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2023", ID_LIKE="fedora")},
+        "rpm", "dnf install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "amazon-linux-2": Distribution("amazon-linux-2", {
+        "etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2", ID_LIKE="centos rhel fedora")},
+        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "amazon-linux-1": Distribution("amazon-linux-1", {
+        "etc/os-release": os_release(NAME="Amazon Linux AMI", ID="amzn", VERSION_ID="2018.03", ID_LIKE="rhel fedora"),
+        "etc/system-release": "Amazon Linux AMI release 2018.03\n"},
+        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "upstart"),
+    "centos-6": Distribution("centos-6", {"etc/redhat-release": "CentOS release 6.10 (Final)\n"},
+                             "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "upstart"),
+    "rhel-7": Distribution("rhel-7", {
+        "etc/os-release": os_release(NAME="Red Hat Enterprise Linux Server", ID="rhel", VERSION_ID="7.9", ID_LIKE="fedora")},
+        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "rhel-9": Distribution("rhel-9", {
+        "etc/os-release": os_release(NAME="Red Hat Enterprise Linux", ID="rhel", VERSION_ID="9.4", ID_LIKE="fedora")},
+        "rpm", "dnf install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "sles-15": Distribution("sles-15", {
+        "etc/os-release": os_release(NAME="SLES", ID="sles", VERSION_ID="15.5", ID_LIKE="suse")},
+        "rpm", "rpm --install $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "ubuntu-22.04": Distribution("ubuntu-22.04", {
+        "etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="22.04", ID_LIKE="debian")},
+        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
+    "ubuntu-18.04": Distribution("ubuntu-18.04", {
+        "etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="18.04", ID_LIKE="debian")},
+        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
+    "debian-12": Distribution("debian-12", {
+        "etc/os-release": os_release(NAME="Debian GNU/Linux", ID="debian", VERSION_ID="12")},
+        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
+    "raspbian-11": Distribution("raspbian-11", {
+        "etc/os-release": os_release(NAME="Raspbian GNU/Linux", ID="raspbian", VERSION_ID="11", ID_LIKE="debian")},
+        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
+}
+
+# Every distribution family of the procedure, on each architecture AWS publishes a package for.
+MATRIX = [
+    ("amazon-linux-2023", "x86_64"),
+    ("amazon-linux-2", "aarch64"),
+    ("amazon-linux-1", "i686"),
+    ("centos-6", "x86_64"),
+    ("rhel-7", "x86_64"),
+    ("rhel-9", "aarch64"),
+    ("sles-15", "x86_64"),
+    ("ubuntu-22.04", "x86_64"),
+    ("ubuntu-18.04", "i686"),
+    ("debian-12", "aarch64"),
+    ("raspbian-11", "armv7l"),
+]
+
+UNKNOWN_TOKEN = "hob_default.aaaaaaaaaaaa." + "A" * 43
+
+all_shells = pytest.mark.parametrize("shell", list(SHELLS))
+
+
+@pytest.fixture
+def new_machine(tmp_path: Path, agent: Agent, stack: Stack, package: Package) -> Callable[..., Machine]:
+    count = 0
+
+    def make(distribution: str = "ubuntu-22.04", architecture: str = "x86_64") -> Machine:
+        nonlocal count
+        count += 1
+        machine = Machine(tmp_path / f"machine-{count}", DISTRIBUTIONS[distribution], architecture, agent,
+                          stack.endpoint_url, REGION)
+        machine.serve_agent(package.content, package.signature)
+        return machine
+
+    return make
+
+
+def expected_commands(machine: Machine, activation: str, *, download: bool = True, clear: bool = False) -> list[str]:
+    distribution = machine.distribution
+    name = f"{distribution.package_dir(machine.architecture)}/amazon-ssm-agent.{distribution.package_format}"
+    commands = [f"download {S3}/{name}", f"download {S3}/{name}.sig", distribution.install] if download else []
+    commands += ["POST /v1/activations", distribution.service("stop")]
+    if clear:
+        commands.append("amazon-ssm-agent -register -clear")
+    commands.append(REGISTER.format(activation=activation))
+    if distribution.init_system == "systemd":
+        commands.append(distribution.service("enable"))
+    commands.append(distribution.service("start"))
+    return commands
+
+
+def registered_instance(stack: Stack, instance_id: str) -> dict[str, Any]:
+    found = stack.client("ssm").describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceInformationList"]
+    assert len(found) == 1, f"{instance_id} is not registered in the emulator"
+    return found[0]
+
+
+def assert_tagged(stack: Stack, instance_id: str, record: dict[str, str]) -> None:
+    """The tags the instance carries once registered: today those SSM copies from its activation. The
+    registration-events issue adds the ones the registration function puts on; its test extends this check."""
+    tags = {tag["Key"]: tag["Value"] for tag in stack.client("ssm").list_tags_for_resource(
+        ResourceType="ManagedInstance", ResourceId=instance_id)["TagList"]}
+    assert tags.get("hybrid-onboarding:fleet") == "default"
+    assert tags.get("hybrid-onboarding:enrollment-id") == record["enrollment_id"]
+
+
+def assert_registered(stack: Stack, machine: Machine, result: Result) -> dict[str, str]:
+    assert result.status == 0, result
+    record = result.record()
+    assert record["instance_id"].startswith("mi-"), result
+    assert record["machine_id"] == machine.machine_id()
+    assert registered_instance(stack, record["instance_id"])["ActivationId"] == record["activation_id"]
+    assert_tagged(stack, record["instance_id"], record)
+    assert any(f"registered as {record['instance_id']}" in line for line in result.syslog), result.syslog
+    return record
+
+
+def assert_nothing_leaked(machine: Machine, result: Result, token: str, secrets_seen: list[str]) -> None:
+    secrets_seen.append(token)
+    secrets_seen.extend(result.codes)
+    for secret in [token, *result.codes]:
+        for where, text in (("stdout", result.stdout), ("stderr", result.stderr), ("syslog", "\n".join(result.syslog))):
+            assert secret not in text, f"a secret reached the script's {where}"
+        assert machine.files_containing(secret) == [], "a secret was left on the machine's disk"
+    assert all(token not in call for call in machine.calls_log()), "the token was on a command line"
+
+
+def assert_refused(result: Result, status: int, reason: str) -> None:
+    assert result.status == status, result
+    assert reason in result.reason, result
+    assert result.reason.startswith("hybrid-onboarding: error: "), result
+    assert any(reason in line for line in result.syslog), result.syslog
+    assert result.record() == {}
+
+
+# -- every distribution family and architecture ----------------------------------------------------------------
+
+
+@all_shells
+@pytest.mark.parametrize(("distribution", "architecture"), MATRIX, ids=[f"{d}-{a}" for d, a in MATRIX])
+def test_a_fresh_machine_installs_the_verified_agent_and_registers(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        shell: str, distribution: str, architecture: str) -> None:
+    machine = new_machine(distribution, architecture)
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    record = assert_registered(stack, machine, result)
+    assert result.commands() == expected_commands(machine, record["activation_id"])
+    assert_nothing_leaked(machine, result, token, secrets_seen)
+
+
+# -- the token -------------------------------------------------------------------------------------------------
+
+
+@all_shells
+def test_without_a_token_nothing_is_downloaded_or_asked(new_machine: Callable[..., Machine], linux_script: str,
+                                                        shell: str) -> None:
+    machine = new_machine()
+
+    result = machine.run(linux_script, shell)
+
+    assert_refused(result, 3, "no enrollment token")
+    assert result.commands() == []
+
+
+@all_shells
+def test_a_malformed_token_is_refused_without_being_sent(new_machine: Callable[..., Machine], linux_script: str,
+                                                         shell: str) -> None:
+    machine = new_machine()
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": 'hob_default.x"y\\z'})
+
+    assert_refused(result, 3, "the enrollment token is malformed")
+    assert 'x"y' not in result.stderr
+    assert result.commands() == []
+
+
+@all_shells
+def test_the_token_can_come_from_a_file_which_goes_once_registered(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        shell: str) -> None:
+    machine = new_machine()
+    token_file = machine.write("run/onboarding/token", token + "\n")
+    token_file.chmod(0o600)
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN_FILE": "/run/onboarding/token"})
+
+    assert_registered(stack, machine, result)
+    assert not token_file.exists()
+    assert_nothing_leaked(machine, result, token, secrets_seen)
+
+
+@all_shells
+def test_a_wrong_token_is_refused_and_the_agent_stays_unregistered(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, secrets_seen: list[str],
+        shell: str) -> None:
+    machine = new_machine()
+    activations_before = stack.create_activations()
+    try:
+        result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": UNKNOWN_TOKEN})
+    finally:
+        stack.clear_failure_counters()
+
+    assert_refused(result, 4, "the enrollment token was refused (401 invalid_token)")
+    assert result.commands()[-1] == "POST /v1/activations"
+    assert not any(command.startswith("amazon-ssm-agent") for command in result.commands())
+    assert stack.create_activations() == activations_before
+    assert_nothing_leaked(machine, result, UNKNOWN_TOKEN, secrets_seen)
+
+
+@all_shells
+def test_a_used_up_token_says_so(stack: Stack, new_machine: Callable[..., Machine], linux_script: str,
+                                 secrets_seen: list[str], shell: str) -> None:
+    single_use = stack.hob("token", "create", "--uses", "1", "--lifetime", "1h", "--description", "used up")["token"]
+    spent = requests.post(f"{stack.api_url}/v1/activations", headers={"Authorization": f"Bearer {single_use}"},
+                          json={"hostname": "elsewhere", "platform": "linux", "machineId": "another-machine"}, timeout=30)
+    assert spent.status_code == 201, spent.text
+    secrets_seen.append(spent.json()["activationCode"])
+    machine = new_machine()
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": single_use})
+
+    assert_refused(result, 5, "the enrollment token is used up (403 token_exhausted)")
+    assert not any(command.startswith("amazon-ssm-agent") for command in result.commands())
+    assert_nothing_leaked(machine, result, single_use, secrets_seen)
+
+
+# -- the enrollment service ------------------------------------------------------------------------------------
+
+
+@all_shells
+def test_a_busy_service_is_asked_again_after_retry_after(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        shell: str) -> None:
+    machine = new_machine("amazon-linux-2023")
+    stack.emulator("POST", "faults", {"target": "ssm.CreateActivation", "error": "InternalServerError", "status": 500,
+                                      "count": 1})
+    try:
+        result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+    finally:
+        stack.emulator("DELETE", "faults")
+
+    record = assert_registered(stack, machine, result)
+    commands = expected_commands(machine, record["activation_id"])
+    commands.insert(commands.index("POST /v1/activations"), "POST /v1/activations")
+    assert result.commands() == commands
+    retry = [line for line in result.stderr.splitlines() if "retrying in" in line]
+    assert len(retry) == 1 and "503 service_unavailable" in retry[0], result
+    delay = int(retry[0].rsplit("retrying in ", 1)[1].rstrip("s"))
+    assert 5 <= delay <= 8, "Retry-After is 5 s, plus at most half again of jitter"
+    assert_nothing_leaked(machine, result, token, secrets_seen)
+
+
+@all_shells
+def test_a_service_that_stays_unavailable_is_given_up_on_within_the_bound(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, shell: str) -> None:
+    machine = new_machine()
+    stack.emulator("POST", "faults", {"target": "ssm.CreateActivation", "error": "InternalServerError", "status": 500,
+                                      "count": -1})
+    try:
+        result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token, "ONBOARDING_MAX_WAIT": "4"})
+    finally:
+        stack.emulator("DELETE", "faults")
+
+    assert_refused(result, 9, "the enrollment service is unavailable: 503 service_unavailable; gave up after 1 requests within ONBOARDING_MAX_WAIT=4s")
+    assert not any(command.startswith("amazon-ssm-agent") for command in result.commands())
+
+
+# -- downloading and verifying the agent -----------------------------------------------------------------------
+
+
+@all_shells
+def test_a_failed_download_falls_back_to_the_other_url_form(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        shell: str) -> None:
+    machine = new_machine("raspbian-11", "armv7l")
+    machine.make_unreachable(f"s3.{REGION}.amazonaws.com")
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    record = assert_registered(stack, machine, result)
+    package = "debian_arm/amazon-ssm-agent.deb"
+    assert result.commands() == [f"download {S3}/{package}", f"download {S3_LEGACY}/{package}",
+                                 f"download {S3_LEGACY}/{package}.sig"] + expected_commands(machine, record["activation_id"])[2:]
+    assert_nothing_leaked(machine, result, token, secrets_seen)
+
+
+@all_shells
+def test_when_no_url_form_answers_the_download_fails_before_the_token_is_used(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, shell: str) -> None:
+    machine = new_machine("sles-15")
+    machine.make_unreachable(f"s3.{REGION}.amazonaws.com")
+    machine.make_unreachable(f"s3-{REGION}.amazonaws.com")
+    activations_before = stack.create_activations()
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    assert_refused(result, 7, "download failed")
+    assert result.commands() == [f"download {S3}/linux_amd64/amazon-ssm-agent.rpm",
+                                 f"download {S3_LEGACY}/linux_amd64/amazon-ssm-agent.rpm"]
+    assert stack.create_activations() == activations_before
+
+
+@all_shells
+@pytest.mark.parametrize(("tampering", "reason"), [("altered package", "the signature does not match the package"),
+                                                 ("signed by a stranger", "it is signed with another key")])
+def test_a_package_that_fails_verification_is_not_installed(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, package: Package,
+        keys: dict[str, SigningKey], shell: str, tampering: str, reason: str) -> None:
+    machine = new_machine("rhel-7")
+    if tampering == "altered package":
+        altered = package.content + b" and something else"
+        machine.serve_agent(altered, package.signature, altered)
+    else:
+        machine.serve_agent(package.content, keys["stranger"].sign(package.content))
+    activations_before = stack.create_activations()
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    assert_refused(result, 8, "verification failed")
+    assert f"({reason}); nothing was installed" in result.reason
+    assert result.commands() == [f"download {S3}/linux_amd64/amazon-ssm-agent.rpm",
+                                 f"download {S3}/linux_amd64/amazon-ssm-agent.rpm.sig"]
+    assert stack.create_activations() == activations_before
+
+
+@all_shells
+def test_without_gpg_the_package_is_not_installed_unverified(
+        new_machine: Callable[..., Machine], linux_script: str, token: str, shell: str) -> None:
+    machine = new_machine("debian-12", "aarch64")
+    machine.hide_commands("gpgv", "gpgv2", "gpg", "gpg2")
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    assert_refused(result, 8, "verification failed: neither gpgv nor gpg is installed")
+    assert not any(command.startswith("dpkg") for command in result.commands())
+
+
+@all_shells
+def test_gpg_verifies_where_gpgv_is_missing(stack: Stack, new_machine: Callable[..., Machine], linux_script: str,
+                                            token: str, secrets_seen: list[str], shell: str) -> None:
+    machine = new_machine("amazon-linux-2")
+    machine.hide_commands("gpgv", "gpgv2")
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    assert_registered(stack, machine, result)
+    assert_nothing_leaked(machine, result, token, secrets_seen)
+
+
+@all_shells
+def test_a_package_that_does_not_install_is_reported(new_machine: Callable[..., Machine], linux_script: str,
+                                                     token: str, shell: str) -> None:
+    machine = new_machine()
+    machine.write("harness/install-fails", "")
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    assert_refused(result, 11, "the SSM Agent package did not install (dpkg exit 1")
+    assert "POST /v1/activations" not in result.commands()
+
+
+# -- registering -----------------------------------------------------------------------------------------------
+
+
+@all_shells
+def test_an_agent_already_installed_is_registered_not_reinstalled(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        shell: str) -> None:
+    machine = new_machine("amazon-linux-1", "x86_64")
+    machine.install_agent_beforehand()
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    record = assert_registered(stack, machine, result)
+    assert result.commands() == expected_commands(machine, record["activation_id"], download=False)
+    assert "already installed" in result.stderr
+    assert_nothing_leaked(machine, result, token, secrets_seen)
+
+
+@all_shells
+def test_a_registration_ssm_refuses_is_reported_without_the_code(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        shell: str) -> None:
+    machine = new_machine()
+    stack.emulator("POST", "faults", {"target": "ssm.RegisterManagedInstance", "error": "InvalidActivation",
+                                      "status": 400, "count": 1})
+    try:
+        result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+    finally:
+        stack.emulator("DELETE", "faults")
+
+    assert_refused(result, 10, "registration failed")
+    assert "InvalidActivation" in result.reason
+    assert result.commands()[-1].startswith("amazon-ssm-agent -register -code <code>")
+    assert_nothing_leaked(machine, result, token, secrets_seen)
+
+
+@all_shells
+def test_running_again_on_a_registered_machine_changes_nothing(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        shell: str) -> None:
+    machine = new_machine("ubuntu-18.04", "i686")
+    first = assert_registered(stack, machine, machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token}))
+    activations_before = stack.create_activations()
+
+    with_token = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+    without_token = machine.run(linux_script, shell)
+
+    for again in (with_token, without_token):
+        assert again.status == 0, again
+        assert again.commands() == []
+        assert f"already registered as {first['instance_id']}" in again.stderr
+        assert again.record() == first
+    assert stack.create_activations() == activations_before
+    assert_nothing_leaked(machine, with_token, token, secrets_seen)
+
+
+@all_shells
+def test_forcing_registers_a_registered_machine_again(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        shell: str) -> None:
+    machine = new_machine("sles-15", "aarch64")
+    first = assert_registered(stack, machine, machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token}))
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token, "ONBOARDING_FORCE": "1"})
+
+    second = assert_registered(stack, machine, result)
+    assert second["instance_id"] != first["instance_id"]
+    assert result.commands() == expected_commands(machine, second["activation_id"], download=False, clear=True)
+    assert_nothing_leaked(machine, result, token, secrets_seen)
+
+
+@all_shells
+@pytest.mark.parametrize("image", ["cloned after enrolling", "registered by hand before sealing"])
+def test_a_cloned_image_clears_the_stale_registration_and_registers_as_itself(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        tmp_path: Path, shell: str, image: str) -> None:
+    original = new_machine("rhel-9", "x86_64")
+    first = assert_registered(stack, original, original.run(linux_script, shell, {"ONBOARDING_TOKEN": token}))
+    clone = original.clone_to(tmp_path / "clone")
+    if image == "registered by hand before sealing":
+        (clone.root / "var/lib/hybrid-onboarding/enrollment").unlink()
+
+    result = clone.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    second = assert_registered(stack, clone, result)
+    assert second["instance_id"] != first["instance_id"]
+    assert result.commands() == expected_commands(clone, second["activation_id"], download=False, clear=True)
+    assert "it is cleared first" in result.stderr
+    assert registered_instance(stack, first["instance_id"])["ActivationId"] == first["activation_id"]
+    assert_nothing_leaked(clone, result, token, secrets_seen)
+
+
+@all_shells
+def test_a_machine_id_that_is_only_mounted_is_made_to_persist_first(
+        stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
+        shell: str) -> None:
+    machine = new_machine("ubuntu-22.04")
+    machine.mount_machine_id()
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    record = assert_registered(stack, machine, result)
+    assert result.commands()[0] == "systemd-machine-id-setup "
+    assert result.commands()[1:] == expected_commands(machine, record["activation_id"])
+    stored = machine.machine_id()
+    assert len(stored) == 32 and record["machine_id"] == stored
+    assert_nothing_leaked(machine, result, token, secrets_seen)
+
+
+# -- where the script does not run -----------------------------------------------------------------------------
+
+
+@all_shells
+@pytest.mark.parametrize(("release", "architecture", "reason"), [
+    ({"etc/os-release": os_release(ID="arch", VERSION_ID="rolling")}, "x86_64", "unsupported OS: arch"),
+    ({"etc/os-release": os_release(ID="centos", VERSION_ID="5.11")}, "x86_64", "unsupported OS: centos 5.11"),
+    ({"etc/os-release": os_release(ID="ubuntu", VERSION_ID="22.04")}, "s390x", "unsupported architecture: s390x"),
+    ({"etc/os-release": os_release(ID="rhel", VERSION_ID="9.4")}, "armv7l", "unsupported architecture: armv7l"),
+], ids=["unknown distribution", "too old", "unknown architecture", "no rpm for 32-bit arm"])
+def test_an_unsupported_platform_is_named(tmp_path: Path, agent: Agent, stack: Stack, linux_script: str, token: str,
+                                          shell: str, release: dict[str, str], architecture: str, reason: str) -> None:
+    machine = Machine(tmp_path / "machine", Distribution("other", release, "rpm", "", "systemd"), architecture, agent,
+                      stack.endpoint_url, REGION)
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token})
+
+    assert_refused(result, 6, reason)
+    assert result.commands() == []
+
+
+@all_shells
+def test_it_runs_only_as_root(new_machine: Callable[..., Machine], linux_script: str, token: str, shell: str) -> None:
+    machine = new_machine()
+
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": token}, user="65534:65534")
+
+    assert result.status == 2, result
+    assert "run as root" in result.reason
+    assert result.commands() == []
+
+
+@all_shells
+def test_a_script_pointing_at_a_plain_http_api_refuses(new_machine: Callable[..., Machine], linux_script: str,
+                                                       token: str, shell: str) -> None:
+    machine = new_machine()
+    script = linux_script.replace("API_URL='http://127.0.0.1:", "API_URL='http://api.example.com:", 1)
+    assert script != linux_script
+
+    result = machine.run(script, shell, {"ONBOARDING_TOKEN": token})
+
+    assert_refused(result, 2, "the enrollment API must be HTTPS, got http://api.example.com:")
+    assert result.commands() == []
+
