@@ -15,6 +15,8 @@ import dev.hybridonboarding.enrollment.EnrollmentSnapshot;
 import dev.hybridonboarding.enrollment.EnrollmentStore;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.install.InstallScriptHandler;
+import dev.hybridonboarding.install.InstallScripts;
 import dev.hybridonboarding.log.StructuredLog;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -44,6 +46,17 @@ class EventFixturesTest {
 
         assertThat(response.getStatusCode()).isEqualTo(401);
         assertThat(JSON.std.mapFrom(response.getBody())).containsKey("error");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/install-script-request.json", type = APIGatewayV2HTTPEvent.class)
+    void theInstallScriptRequestGetsTheLinuxScriptForItsApi(APIGatewayV2HTTPEvent event) {
+        APIGatewayV2HTTPResponse response = new InstallScriptHandler(new InstallScripts(), "us-east-1").handleRequest(event, null);
+
+        assertThat(response.getStatusCode()).isEqualTo(200);
+        assertThat(response.getBody()).startsWith("#!/bin/sh")
+                .contains("API_URL='https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com'")
+                .contains("REGION='us-east-1'");
     }
 
     @ParameterizedTest

@@ -14,9 +14,8 @@ import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 
 /**
  * The emulator does not enforce IAM, so this runs after every other integration test (in a failsafe execution of
- * its own) and holds each AWS call the enrollment function made, told apart by its own credentials, against the
- * policy its role has in the deployed template. A call the policy does not allow would fail on AWS however well it
- * works here.
+ * its own) and holds each AWS call a function made, told apart by its own credentials, against the policy its role
+ * has in the deployed template. A call the policy does not allow would fail on AWS however well it works here.
  */
 class FunctionPermissionsIT {
 
@@ -72,5 +71,20 @@ class FunctionPermissionsIT {
             }
         }
         assertThat(denied).as("calls the role's policy does not allow (allowed: " + allowed + ")").isEmpty();
+    }
+
+    /** The install function only renders text: its role allows nothing beyond its logs, and it calls nothing. */
+    @SuppressWarnings("unchecked")
+    @Test
+    void theInstallScriptFunctionCallsNoAwsServiceAndItsRoleAllowsNone() throws IOException {
+        Map<String, Object> function = (Map<String, Object>) ((Map<String, Object>) stack.state.get("functions")).get("InstallScriptFunction");
+        Map<String, Object> invocations = stack.control("functions");
+        assertThat((Map<String, Object>) invocations.get("InstallScriptFunction")).as("the install function ran during the tests")
+                .extractingByKey("coldStarts").isNotEqualTo(0);
+
+        Object calls = stack.emulator("GET", "calls-by-access-key", null).get((String) function.get("accessKeyId"));
+
+        assertThat(calls).as("AWS calls the install function made").isNull();
+        assertThat(allowedActions("InstallScriptFunctionRole")).as("actions its role's own policies allow").isEmpty();
     }
 }
