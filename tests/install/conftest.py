@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from machine import Agent
+from machine import DISTRIBUTIONS, Agent, Machine
 
 PROJECT = Path(__file__).resolve().parents[2]
 AWS_SIGNING_KEY_FINGERPRINT = "DE92C7DA3E56E92331D62A36BC1F495C97DD04ED"
@@ -211,3 +211,18 @@ def no_secret_in_function_logs(stack: Stack, secrets_seen: list[str]) -> Iterato
         for number, line in enumerate(log.read_text(errors="replace").splitlines(), 1):
             for secret in secrets_seen:
                 assert secret not in line, f"a token or activation code appears in {log} at line {number}"
+
+
+@pytest.fixture
+def new_machine(tmp_path: Path, agent: Agent, stack: Stack, package: Package) -> Callable[..., Machine]:
+    count = 0
+
+    def make(distribution: str = "ubuntu-22.04", architecture: str = "x86_64") -> Machine:
+        nonlocal count
+        count += 1
+        machine = Machine(tmp_path / f"machine-{count}", DISTRIBUTIONS[distribution], architecture, agent,
+                          stack.endpoint_url, stack.region)
+        machine.serve_agent(package.content, package.signature)
+        return machine
+
+    return make

@@ -22,6 +22,7 @@ STUBS = Path(__file__).resolve().parent / "stubs"
 STUB_NAMES = {
     "curl": "curl",
     "uname": "uname",
+    "sudo": "sudo",
     "logger": "logger",
     "systemd-machine-id-setup": "systemd-machine-id-setup",
     "dpkg": "package-manager",
@@ -137,7 +138,11 @@ class Result:
             if call.startswith("curl "):
                 summary.append("download " + call.split()[-1])
             elif call.startswith("api "):
-                summary.append("POST /v1/activations")
+                fetched = next((argument for argument in call.split() if "/v1/install/" in argument), None)
+                if fetched:
+                    summary.append("GET /" + fetched.split("://", 1)[1].split("/", 1)[1])
+                else:
+                    summary.append("POST /v1/activations")
             else:
                 summary.append(call)
         return summary
@@ -304,3 +309,44 @@ class Machine:
 
     def machine_id(self) -> str:
         return (self.root / "etc/machine-id").read_text().strip()
+
+
+def os_release(**fields: str) -> str:
+    return "".join(f'{key}="{value}"\n' for key, value in fields.items())
+
+
+DISTRIBUTIONS = {
+    "amazon-linux-2023": Distribution("amazon-linux-2023", {
+        "etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2023", ID_LIKE="fedora")},
+        "rpm", "dnf install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "amazon-linux-2": Distribution("amazon-linux-2", {
+        "etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2", ID_LIKE="centos rhel fedora")},
+        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "amazon-linux-1": Distribution("amazon-linux-1", {
+        "etc/os-release": os_release(NAME="Amazon Linux AMI", ID="amzn", VERSION_ID="2018.03", ID_LIKE="rhel fedora"),
+        "etc/system-release": "Amazon Linux AMI release 2018.03\n"},
+        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "upstart"),
+    "centos-6": Distribution("centos-6", {"etc/redhat-release": "CentOS release 6.10 (Final)\n"},
+                             "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "upstart"),
+    "rhel-7": Distribution("rhel-7", {
+        "etc/os-release": os_release(NAME="Red Hat Enterprise Linux Server", ID="rhel", VERSION_ID="7.9", ID_LIKE="fedora")},
+        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "rhel-9": Distribution("rhel-9", {
+        "etc/os-release": os_release(NAME="Red Hat Enterprise Linux", ID="rhel", VERSION_ID="9.4", ID_LIKE="fedora")},
+        "rpm", "dnf install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "sles-15": Distribution("sles-15", {
+        "etc/os-release": os_release(NAME="SLES", ID="sles", VERSION_ID="15.5", ID_LIKE="suse")},
+        "rpm", "rpm --install $TMP/amazon-ssm-agent.rpm", "systemd"),
+    "ubuntu-22.04": Distribution("ubuntu-22.04", {
+        "etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="22.04", ID_LIKE="debian")},
+        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
+    "ubuntu-18.04": Distribution("ubuntu-18.04", {
+        "etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="18.04", ID_LIKE="debian")},
+        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
+    "debian-12": Distribution("debian-12", {
+        "etc/os-release": os_release(NAME="Debian GNU/Linux", ID="debian", VERSION_ID="12")},
+        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
+    "raspbian-11": Distribution("raspbian-11", {
+        "etc/os-release": os_release(NAME="Raspbian GNU/Linux", ID="raspbian", VERSION_ID="11", ID_LIKE="debian")},
+        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
+}

@@ -9,54 +9,11 @@ from typing import Any
 import pytest
 import requests
 
+from checks import (REGION, S3, S3_LEGACY, assert_nothing_leaked, assert_refused, assert_registered,
+                    expected_commands, registered_instance)
 from conftest import Package, SigningKey, Stack
-from machine import SHELLS, Agent, Distribution, Machine, Result
+from machine import SHELLS, Agent, Distribution, Machine, os_release
 
-REGION = "us-east-1"
-S3 = f"https://s3.{REGION}.amazonaws.com/amazon-ssm-{REGION}/latest"
-S3_LEGACY = f"https://s3-{REGION}.amazonaws.com/amazon-ssm-{REGION}/latest"
-REGISTER = f"amazon-ssm-agent -register -code <code> -id {{activation}} -region {REGION} -y"
-
-
-def os_release(**fields: str) -> str:
-    return "".join(f'{key}="{value}"\n' for key, value in fields.items())
-
-
-DISTRIBUTIONS = {
-    "amazon-linux-2023": Distribution("amazon-linux-2023", {
-        "etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2023", ID_LIKE="fedora")},
-        "rpm", "dnf install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "amazon-linux-2": Distribution("amazon-linux-2", {
-        "etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2", ID_LIKE="centos rhel fedora")},
-        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "amazon-linux-1": Distribution("amazon-linux-1", {
-        "etc/os-release": os_release(NAME="Amazon Linux AMI", ID="amzn", VERSION_ID="2018.03", ID_LIKE="rhel fedora"),
-        "etc/system-release": "Amazon Linux AMI release 2018.03\n"},
-        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "upstart"),
-    "centos-6": Distribution("centos-6", {"etc/redhat-release": "CentOS release 6.10 (Final)\n"},
-                             "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "upstart"),
-    "rhel-7": Distribution("rhel-7", {
-        "etc/os-release": os_release(NAME="Red Hat Enterprise Linux Server", ID="rhel", VERSION_ID="7.9", ID_LIKE="fedora")},
-        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "rhel-9": Distribution("rhel-9", {
-        "etc/os-release": os_release(NAME="Red Hat Enterprise Linux", ID="rhel", VERSION_ID="9.4", ID_LIKE="fedora")},
-        "rpm", "dnf install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "sles-15": Distribution("sles-15", {
-        "etc/os-release": os_release(NAME="SLES", ID="sles", VERSION_ID="15.5", ID_LIKE="suse")},
-        "rpm", "rpm --install $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "ubuntu-22.04": Distribution("ubuntu-22.04", {
-        "etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="22.04", ID_LIKE="debian")},
-        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
-    "ubuntu-18.04": Distribution("ubuntu-18.04", {
-        "etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="18.04", ID_LIKE="debian")},
-        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
-    "debian-12": Distribution("debian-12", {
-        "etc/os-release": os_release(NAME="Debian GNU/Linux", ID="debian", VERSION_ID="12")},
-        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
-    "raspbian-11": Distribution("raspbian-11", {
-        "etc/os-release": os_release(NAME="Raspbian GNU/Linux", ID="raspbian", VERSION_ID="11", ID_LIKE="debian")},
-        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
-}
 
 # Every distribution family of the procedure, on each architecture AWS publishes a package for.
 MATRIX = [
@@ -76,80 +33,6 @@ MATRIX = [
 UNKNOWN_TOKEN = "hob_default.aaaaaaaaaaaa." + "A" * 43
 
 all_shells = pytest.mark.parametrize("shell", list(SHELLS))
-
-
-@pytest.fixture
-def new_machine(tmp_path: Path, agent: Agent, stack: Stack, package: Package) -> Callable[..., Machine]:
-    count = 0
-
-    def make(distribution: str = "ubuntu-22.04", architecture: str = "x86_64") -> Machine:
-        nonlocal count
-        count += 1
-        machine = Machine(tmp_path / f"machine-{count}", DISTRIBUTIONS[distribution], architecture, agent,
-                          stack.endpoint_url, REGION)
-        machine.serve_agent(package.content, package.signature)
-        return machine
-
-    return make
-
-
-def expected_commands(machine: Machine, activation: str, *, download: bool = True, clear: bool = False) -> list[str]:
-    distribution = machine.distribution
-    name = f"{distribution.package_dir(machine.architecture)}/amazon-ssm-agent.{distribution.package_format}"
-    commands = [f"download {S3}/{name}", f"download {S3}/{name}.sig", distribution.install] if download else []
-    commands += ["POST /v1/activations", distribution.service("stop")]
-    if clear:
-        commands.append("amazon-ssm-agent -register -clear")
-    commands.append(REGISTER.format(activation=activation))
-    if distribution.init_system == "systemd":
-        commands.append(distribution.service("enable"))
-    commands.append(distribution.service("start"))
-    return commands
-
-
-def registered_instance(stack: Stack, instance_id: str) -> dict[str, Any]:
-    found = stack.client("ssm").describe_instance_information(
-        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceInformationList"]
-    assert len(found) == 1, f"{instance_id} is not registered in the emulator"
-    return found[0]
-
-
-def assert_tagged(stack: Stack, instance_id: str, record: dict[str, str]) -> None:
-    """The tags the instance carries once registered: today those SSM copies from its activation. The
-    registration-events issue adds the ones the registration function puts on; its test extends this check."""
-    tags = {tag["Key"]: tag["Value"] for tag in stack.client("ssm").list_tags_for_resource(
-        ResourceType="ManagedInstance", ResourceId=instance_id)["TagList"]}
-    assert tags.get("hybrid-onboarding:fleet") == "default"
-    assert tags.get("hybrid-onboarding:enrollment-id") == record["enrollment_id"]
-
-
-def assert_registered(stack: Stack, machine: Machine, result: Result) -> dict[str, str]:
-    assert result.status == 0, result
-    record = result.record()
-    assert record["instance_id"].startswith("mi-"), result
-    assert record["machine_id"] == machine.machine_id()
-    assert registered_instance(stack, record["instance_id"])["ActivationId"] == record["activation_id"]
-    assert_tagged(stack, record["instance_id"], record)
-    assert any(f"registered as {record['instance_id']}" in line for line in result.syslog), result.syslog
-    return record
-
-
-def assert_nothing_leaked(machine: Machine, result: Result, token: str, secrets_seen: list[str]) -> None:
-    secrets_seen.append(token)
-    secrets_seen.extend(result.codes)
-    for secret in [token, *result.codes]:
-        for where, text in (("stdout", result.stdout), ("stderr", result.stderr), ("syslog", "\n".join(result.syslog))):
-            assert secret not in text, f"a secret reached the script's {where}"
-        assert machine.files_containing(secret) == [], "a secret was left on the machine's disk"
-    assert all(token not in call for call in machine.calls_log()), "the token was on a command line"
-
-
-def assert_refused(result: Result, status: int, reason: str) -> None:
-    assert result.status == status, result
-    assert reason in result.reason, result
-    assert result.reason.startswith("hybrid-onboarding: error: "), result
-    assert any(reason in line for line in result.syslog), result.syslog
-    assert result.record() == {}
 
 
 # -- every distribution family and architecture ----------------------------------------------------------------

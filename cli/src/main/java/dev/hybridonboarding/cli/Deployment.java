@@ -35,13 +35,16 @@ final class Deployment {
     final String table;
     final Fleet templateFleet;
     final String instanceRolePrefix;
+    /** The base URL machines call. */
+    final String apiUrl;
 
-    private Deployment(String description, AwsClients clients, Map<String, String> outputs) {
+    private Deployment(String description, AwsClients clients, Map<String, String> outputs, String apiUrl) {
         this.description = description;
         this.clients = clients;
         this.table = required(outputs, "TableName");
         this.templateFleet = FleetDefaults.fromSettings(settings(required(outputs, "DefaultFleetSettings")));
         this.instanceRolePrefix = required(outputs, "InstanceRolePrefix");
+        this.apiUrl = apiUrl;
     }
 
     static Deployment resolve(GlobalOptions options) {
@@ -59,7 +62,8 @@ final class Deployment {
                 : DefaultCredentialsProvider.builder().build();
         Optional<URI> endpoint = Optional.ofNullable(options.endpointUrl).map(URI::create);
         AwsClients clients = new AwsClients(region, credentials, endpoint);
-        return new Deployment("stack " + stackName + " in " + region.id(), clients, stackOutputs(clients, stackName));
+        Map<String, String> outputs = stackOutputs(clients, stackName);
+        return new Deployment("stack " + stackName + " in " + region.id(), clients, outputs, required(outputs, "ApiUrl"));
     }
 
     private static Deployment local(Path stateFile) {
@@ -76,7 +80,10 @@ final class Deployment {
         Map<String, Object> outputs = (Map<String, Object>) state.getOrDefault("outputs", Map.of());
         Map<String, String> values = new HashMap<>();
         outputs.forEach((key, value) -> values.put(key, String.valueOf(value)));
-        return new Deployment("local stack at " + endpoint, new AwsClients(region, credentials, Optional.of(URI.create(endpoint))), values);
+        // The outputs name the API as it would be in AWS; the local stack serves it on loopback.
+        String apiUrl = state.get("apiUrl") != null ? String.valueOf(state.get("apiUrl")) : required(values, "ApiUrl");
+        return new Deployment("local stack at " + endpoint, new AwsClients(region, credentials, Optional.of(URI.create(endpoint))),
+                values, apiUrl);
     }
 
     private static Map<String, String> stackOutputs(AwsClients clients, String stackName) {
