@@ -29,6 +29,14 @@ def test_the_linux_line_enrolls_a_machine(stack: Stack, new_machine: Callable[..
     assert_nothing_leaked(machine, result, created["token"], secrets_seen)
 
 
+def test_the_stack_outputs_hold_the_same_lines_without_a_token(stack: Stack) -> None:
+    created = stack.hob("token", "create", "--uses", "1", "--lifetime", "1h", "--description", "outputs")
+    deployed_api = stack.outputs["ApiUrl"]
+    for output, line in (("InstallLinux", "linux"), ("InstallWindows", "powershell")):
+        printed = created["firstBoot"][line].replace(stack.api_url, deployed_api).replace(created["token"], "TOKEN")
+        assert stack.outputs[output] == printed
+
+
 @all_shells
 def test_the_cloud_init_user_data_enrolls_a_machine_and_leaves_no_token(
         stack: Stack, new_machine: Callable[..., Machine], secrets_seen: list[str], shell: str) -> None:
