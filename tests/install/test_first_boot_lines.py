@@ -4,6 +4,7 @@ served script trusts AWS's signing key, which the S3 stand-in cannot sign with).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -15,10 +16,15 @@ from checks import assert_nothing_leaked, assert_registered, expected_commands
 all_shells = pytest.mark.parametrize("shell", list(SHELLS))
 
 
+@pytest.fixture(scope="module")
+def created(stack: Stack) -> dict[str, Any]:
+    """A token as `hob token create --json` prints it, with its first-boot lines; one use per test machine."""
+    return stack.hob("token", "create", "--uses", "20", "--lifetime", "1h", "--description", "first-boot lines")
+
+
 @all_shells
-def test_the_linux_line_enrolls_a_machine(stack: Stack, new_machine: Callable[..., Machine], secrets_seen: list[str],
-                                          shell: str) -> None:
-    created = stack.hob("token", "create", "--uses", "1", "--lifetime", "1h", "--description", "first-boot line")
+def test_the_linux_line_enrolls_a_machine(stack: Stack, new_machine: Callable[..., Machine], created: dict[str, Any],
+                                          secrets_seen: list[str], shell: str) -> None:
     machine = new_machine("debian-12", "x86_64")
     machine.install_agent_beforehand()
 
@@ -29,8 +35,7 @@ def test_the_linux_line_enrolls_a_machine(stack: Stack, new_machine: Callable[..
     assert_nothing_leaked(machine, result, created["token"], secrets_seen)
 
 
-def test_the_stack_outputs_hold_the_same_lines_without_a_token(stack: Stack) -> None:
-    created = stack.hob("token", "create", "--uses", "1", "--lifetime", "1h", "--description", "outputs")
+def test_the_stack_outputs_hold_the_same_lines_without_a_token(stack: Stack, created: dict[str, Any]) -> None:
     deployed_api = stack.outputs["ApiUrl"]
     for output, line in (("InstallLinux", "linux"), ("InstallWindows", "powershell")):
         printed = created["firstBoot"][line].replace(stack.api_url, deployed_api).replace(created["token"], "TOKEN")
@@ -39,8 +44,8 @@ def test_the_stack_outputs_hold_the_same_lines_without_a_token(stack: Stack) -> 
 
 @all_shells
 def test_the_cloud_init_user_data_enrolls_a_machine_and_leaves_no_token(
-        stack: Stack, new_machine: Callable[..., Machine], secrets_seen: list[str], shell: str) -> None:
-    created = stack.hob("token", "create", "--uses", "1", "--lifetime", "1h", "--description", "cloud-init")
+        stack: Stack, new_machine: Callable[..., Machine], created: dict[str, Any], secrets_seen: list[str],
+        shell: str) -> None:
     user_data = created["firstBoot"]["cloudInit"]
     assert user_data.startswith("#cloud-config\n")
     config = yaml.safe_load(user_data)

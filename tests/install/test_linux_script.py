@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -30,7 +29,12 @@ MATRIX = [
     ("raspbian-11", "armv7l"),
 ]
 
+# Each entry under one of the shells in turn: every shell meets rpm and deb families, upstart, systemd and service.
+MATRIX_WITH_SHELLS = [(d, a, list(SHELLS)[i % len(SHELLS)]) for i, (d, a) in enumerate(MATRIX)]
+
 UNKNOWN_TOKEN = "hob_default.aaaaaaaaaaaa." + "A" * 43
+# The template's TokenFailureLimit: wrong secrets one token id may send per window before it gets 429.
+TOKEN_FAILURE_LIMIT = 5
 
 all_shells = pytest.mark.parametrize("shell", list(SHELLS))
 
@@ -38,8 +42,8 @@ all_shells = pytest.mark.parametrize("shell", list(SHELLS))
 # -- every distribution family and architecture ----------------------------------------------------------------
 
 
-@all_shells
-@pytest.mark.parametrize(("distribution", "architecture"), MATRIX, ids=[f"{d}-{a}" for d, a in MATRIX])
+@pytest.mark.parametrize(("distribution", "architecture", "shell"), MATRIX_WITH_SHELLS,
+                         ids=[f"{d}-{a}-{s}" for d, a, s in MATRIX_WITH_SHELLS])
 def test_a_fresh_machine_installs_the_verified_agent_and_registers(
         stack: Stack, new_machine: Callable[..., Machine], linux_script: str, token: str, secrets_seen: list[str],
         shell: str, distribution: str, architecture: str) -> None:
@@ -111,21 +115,44 @@ def test_a_wrong_token_is_refused_and_the_agent_stays_unregistered(
     assert_nothing_leaked(machine, result, UNKNOWN_TOKEN, secrets_seen)
 
 
-@all_shells
-def test_a_used_up_token_says_so(stack: Stack, new_machine: Callable[..., Machine], linux_script: str,
-                                 secrets_seen: list[str], shell: str) -> None:
+@pytest.fixture(scope="module")
+def used_up_token(stack: Stack, secrets_seen: list[str]) -> str:
     single_use = stack.hob("token", "create", "--uses", "1", "--lifetime", "1h", "--description", "used up")["token"]
     spent = requests.post(f"{stack.api_url}/v1/activations", headers={"Authorization": f"Bearer {single_use}"},
                           json={"hostname": "elsewhere", "platform": "linux", "machineId": "another-machine"}, timeout=30)
     assert spent.status_code == 201, spent.text
     secrets_seen.append(spent.json()["activationCode"])
+    return single_use
+
+
+@all_shells
+def test_a_used_up_token_says_so(new_machine: Callable[..., Machine], linux_script: str, used_up_token: str,
+                                 secrets_seen: list[str], shell: str) -> None:
     machine = new_machine()
 
-    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": single_use})
+    result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": used_up_token})
 
     assert_refused(result, 5, "the enrollment token is used up (403 token_exhausted)")
     assert not any(command.startswith("amazon-ssm-agent") for command in result.commands())
-    assert_nothing_leaked(machine, result, single_use, secrets_seen)
+    assert_nothing_leaked(machine, result, used_up_token, secrets_seen)
+
+
+@all_shells
+def test_too_many_failures_is_waited_out_within_the_bound(stack: Stack, new_machine: Callable[..., Machine],
+                                                        linux_script: str, token: str, shell: str) -> None:
+    machine = new_machine()
+    wrong_secret = token.rsplit(".", 1)[0] + "." + "A" * 43
+    try:
+        answers = [requests.post(f"{stack.api_url}/v1/activations", headers={"Authorization": f"Bearer {wrong_secret}"},
+                                 json={"hostname": "guess", "platform": "linux"}, timeout=30).status_code
+                   for _ in range(TOKEN_FAILURE_LIMIT + 1)]
+        assert answers[-1] == 429, answers
+        result = machine.run(linux_script, shell, {"ONBOARDING_TOKEN": wrong_secret, "ONBOARDING_MAX_WAIT": "2"})
+    finally:
+        stack.clear_failure_counters()
+
+    assert_refused(result, 9, "the enrollment service is unavailable: 429 too_many_failures; gave up after 1 requests")
+    assert not any(command.startswith("amazon-ssm-agent") for command in result.commands())
 
 
 # -- the enrollment service ------------------------------------------------------------------------------------
