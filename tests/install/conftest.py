@@ -33,7 +33,7 @@ AWS_SIGNING_KEY_FINGERPRINT = "DE92C7DA3E56E92331D62A36BC1F495C97DD04ED"
 
 
 def pytest_report_header() -> list[str]:
-    lines = [f"agent under test: {Agent.find(PROJECT).describe()}"]
+    lines = [f"agent that registers: {Agent.find(PROJECT).describe()}"]
     if shutil.which("pwsh") is None:
         lines.append("pwsh not found: the PowerShell script gets its structural tests only")
     return lines

@@ -69,7 +69,8 @@ exec chroot ${userspec:+"--userspec=$userspec"} "$root" "$@"
 
 @dataclass(frozen=True)
 class Agent:
-    """The agent the stub package manager installs: the real SSM Agent when there is one, else the fake agent.
+    """The agent the stub package manager installs: SSM_AGENT_BIN, else the real SSM Agent in ../shared/tools, else
+    the fake agent. A Python agent (the fake one) runs with this interpreter.
 
     The tests rely only on `-register -code C -id I -region R -y` and `-register -clear`.
     """
@@ -81,22 +82,21 @@ class Agent:
     @staticmethod
     def find(project: Path) -> Agent:
         configured = os.environ.get("SSM_AGENT_BIN")
-        candidate = Path(configured) if configured else project.parent / "shared/tools/amazon-ssm-agent/linux_amd64/amazon-ssm-agent"
-        if configured and not candidate.is_file():
+        if configured and not Path(configured).is_file():
             raise RuntimeError(f"SSM_AGENT_BIN={configured} is not a file")
-        if candidate.is_file():
-            return Agent(candidate.resolve().parent, f"/opt/ssm-agent/{candidate.name}")
-        fake = project / "local" / "fake-ssm-agent"
-        return Agent(fake.parent, f"{sys.executable} /opt/ssm-agent/{fake.name}", sys.prefix)
-
-    @property
-    def is_real(self) -> bool:
-        return not self.python_prefix
+        candidate = Path(configured) if configured else project.parent / "shared/tools/amazon-ssm-agent/linux_amd64/amazon-ssm-agent"
+        if not candidate.is_file():
+            candidate = project / "local" / "fake-ssm-agent"
+        candidate = candidate.resolve()
+        with candidate.open("rb") as binary:
+            first_line = binary.readline(200)
+        if first_line.startswith(b"#!") and b"python" in first_line:
+            return Agent(candidate.parent, f"{sys.executable} /opt/ssm-agent/{candidate.name}", sys.prefix)
+        return Agent(candidate.parent, f"/opt/ssm-agent/{candidate.name}")
 
     def describe(self) -> str:
-        if self.is_real:
-            return f"the real SSM Agent ({self.directory / Path(self.command).name})"
-        return "the fake agent (local/fake-ssm-agent): no real SSM Agent found; set SSM_AGENT_BIN to use one"
+        path = self.directory / self.command.rsplit("/", 1)[-1]
+        return f"{path} (run with {sys.executable})" if self.python_prefix else str(path)
 
 
 @dataclass(frozen=True)
