@@ -131,9 +131,14 @@ class Result:
     codes: list[str]
     root: Path
 
+    @property
+    def activation_requests(self) -> int:
+        return sum(1 for call in self.calls if call.startswith("api ") and "/v1/install/" not in call)
+
     def commands(self) -> list[str]:
-        """What the script had the machine do, downloads and API requests summarised."""
-        summary = []
+        """What the script had the machine do, downloads and API requests summarised. A request repeated because
+        the service was busy (which a loaded machine can make it) counts once; `activation_requests` counts all."""
+        summary: list[str] = []
         for call in self.calls:
             if call.startswith("curl "):
                 summary.append("download " + call.split()[-1])
@@ -141,7 +146,7 @@ class Result:
                 fetched = next((argument for argument in call.split() if "/v1/install/" in argument), None)
                 if fetched:
                     summary.append("GET /" + fetched.split("://", 1)[1].split("/", 1)[1])
-                else:
+                elif summary[-1:] != ["POST /v1/activations"]:
                     summary.append("POST /v1/activations")
             else:
                 summary.append(call)

@@ -173,12 +173,11 @@ def test_a_busy_service_is_asked_again_after_retry_after(
         stack.emulator("DELETE", "faults")
 
     record = assert_registered(stack, machine, result)
-    commands = expected_commands(machine, record["activation_id"])
-    commands.insert(commands.index("POST /v1/activations"), "POST /v1/activations")
-    assert result.commands() == commands
-    retry = [line for line in result.stderr.splitlines() if "retrying in" in line]
-    assert len(retry) == 1 and "503 service_unavailable" in retry[0], result
-    delay = int(retry[0].rsplit("retrying in ", 1)[1].rstrip("s"))
+    assert result.commands() == expected_commands(machine, record["activation_id"])
+    retries = [line for line in result.stderr.splitlines() if "retrying in" in line]
+    assert result.activation_requests == len(retries) + 1 >= 2, result
+    assert "503 service_unavailable" in retries[0], result
+    delay = int(retries[0].rsplit("retrying in ", 1)[1].rstrip("s"))
     assert 5 <= delay <= 8, "Retry-After is 5 s, plus at most half again of jitter"
     assert_nothing_leaked(machine, result, token, secrets_seen)
 
