@@ -41,8 +41,10 @@ final class Deployment {
     final ActivationOwner owner;
     final Rotation.Settings rotation;
     final String topicArn;
+    /** The base URL machines call. */
+    final String apiUrl;
 
-    private Deployment(String description, AwsClients clients, Map<String, String> outputs) {
+    private Deployment(String description, AwsClients clients, Map<String, String> outputs, String apiUrl) {
         this.description = description;
         this.clients = clients;
         this.table = required(outputs, "TableName");
@@ -55,6 +57,7 @@ final class Deployment {
         rotationSettings.put(Rotation.Settings.STACK_ID, owner.stackId());
         this.rotation = Rotation.Settings.fromSettings(rotationSettings);
         this.topicArn = required(outputs, "NotificationTopicArn");
+        this.apiUrl = apiUrl;
     }
 
     static Deployment resolve(GlobalOptions options) {
@@ -72,7 +75,8 @@ final class Deployment {
                 : DefaultCredentialsProvider.builder().build();
         Optional<URI> endpoint = Optional.ofNullable(options.endpointUrl).map(URI::create);
         AwsClients clients = new AwsClients(region, credentials, endpoint);
-        return new Deployment("stack " + stackName + " in " + region.id(), clients, stackOutputs(clients, stackName));
+        Map<String, String> outputs = stackOutputs(clients, stackName);
+        return new Deployment("stack " + stackName + " in " + region.id(), clients, outputs, required(outputs, "ApiUrl"));
     }
 
     private static Deployment local(Path stateFile) {
@@ -89,7 +93,10 @@ final class Deployment {
         Map<String, Object> outputs = (Map<String, Object>) state.getOrDefault("outputs", Map.of());
         Map<String, String> values = new HashMap<>();
         outputs.forEach((key, value) -> values.put(key, String.valueOf(value)));
-        return new Deployment("local stack at " + endpoint, new AwsClients(region, credentials, Optional.of(URI.create(endpoint))), values);
+        // The outputs name the API as it would be in AWS; the local stack serves it on loopback.
+        String apiUrl = state.get("apiUrl") != null ? String.valueOf(state.get("apiUrl")) : required(values, "ApiUrl");
+        return new Deployment("local stack at " + endpoint, new AwsClients(region, credentials, Optional.of(URI.create(endpoint))),
+                values, apiUrl);
     }
 
     private static Map<String, String> stackOutputs(AwsClients clients, String stackName) {

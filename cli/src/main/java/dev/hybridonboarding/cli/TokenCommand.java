@@ -26,7 +26,8 @@ final class TokenCommand {
     Hob hob;
 
     @Command(name = "create", mixinStandardHelpOptions = true,
-            description = "Create a token and print it. It is not stored and cannot be shown again.")
+            description = "Create a token and print it, with the lines that enroll a machine at first boot. "
+                    + "It is not stored and cannot be shown again.")
     static final class Create implements Callable<Integer> {
         @ParentCommand
         TokenCommand parent;
@@ -55,9 +56,11 @@ final class TokenCommand {
             String target = fleet != null ? fleet : context.deployment.templateFleet.name();
             TokenIssuer.Issued issued = context.tokens.create(target, uses, lifetime, sourceCidrs, description);
             PrintWriter out = hob.spec.commandLine().getOut();
+            Map<String, String> firstBoot = FirstBootLines.of(context.deployment.apiUrl, issued.bearer().reveal());
             if (hob.json()) {
                 Map<String, Object> json = toJson(issued.token(), hob.clock().instant());
                 json.put("token", issued.bearer().reveal());
+                json.put("firstBoot", firstBoot);
                 Output.json(out, json);
                 return 0;
             }
@@ -68,8 +71,20 @@ final class TokenCommand {
             out.println("Store it now; it is not shown again:");
             out.println();
             out.println("  " + issued.bearer().reveal());
+            out.println();
+            out.println("First boot with it (README, \"First boot\"):");
+            printFirstBoot(out, "Linux, as root:", firstBoot.get("linux"));
+            printFirstBoot(out, "cloud-init user data:", firstBoot.get("cloudInit"));
+            printFirstBoot(out, "Windows Server 2012 R2 or later, in PowerShell as Administrator:", firstBoot.get("powershell"));
+            printFirstBoot(out, "Autounattend.xml, in FirstLogonCommands:", firstBoot.get("autounattend"));
             return 0;
         }
+    }
+
+    private static void printFirstBoot(PrintWriter out, String heading, String lines) {
+        out.println();
+        out.println("  " + heading);
+        lines.lines().forEach(line -> out.println("    " + line));
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List tokens (never their secrets).")

@@ -14,6 +14,8 @@ import dev.hybridonboarding.enrollment.EnrollmentService;
 import dev.hybridonboarding.enrollment.FailurePolicy;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.install.InstallScriptHandler;
+import dev.hybridonboarding.install.InstallScripts;
 import dev.hybridonboarding.log.StructuredLog;
 import dev.hybridonboarding.testing.FakeCodeVault;
 import dev.hybridonboarding.testing.FakeSsm;
@@ -43,6 +45,17 @@ class EventFixturesTest {
 
         assertThat(response.getStatusCode()).isEqualTo(401);
         assertThat(JSON.std.mapFrom(response.getBody())).containsKey("error");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/install-script-request.json", type = APIGatewayV2HTTPEvent.class)
+    void theInstallScriptRequestGetsTheLinuxScriptForItsApi(APIGatewayV2HTTPEvent event) {
+        APIGatewayV2HTTPResponse response = new InstallScriptHandler(new InstallScripts(), "us-east-1").handleRequest(event, null);
+
+        assertThat(response.getStatusCode()).isEqualTo(200);
+        assertThat(response.getBody()).startsWith("#!/bin/sh")
+                .contains("API_URL='https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com'")
+                .contains("REGION='us-east-1'");
     }
 
     @ParameterizedTest

@@ -80,4 +80,19 @@ class FunctionPermissionsIT {
         }
         assertThat(denied).as("calls a function's role does not allow").isEmpty();
     }
+
+    /** The install function only renders text: its role allows nothing beyond its logs, and it calls nothing. */
+    @SuppressWarnings("unchecked")
+    @Test
+    void theInstallScriptFunctionCallsNoAwsServiceAndItsRoleAllowsNone() throws IOException {
+        Map<String, Object> function = (Map<String, Object>) ((Map<String, Object>) stack.state.get("functions")).get("InstallScriptFunction");
+        Map<String, Object> invocations = stack.control("functions");
+        assertThat((Map<String, Object>) invocations.get("InstallScriptFunction")).as("the install function ran during the tests")
+                .extractingByKey("coldStarts").isNotEqualTo(0);
+
+        Object calls = stack.emulator("GET", "calls-by-access-key", null).get((String) function.get("accessKeyId"));
+
+        assertThat(calls).as("AWS calls the install function made").isNull();
+        assertThat(allowedActions("InstallScriptFunctionRole")).as("actions its role's own policies allow").isEmpty();
+    }
 }

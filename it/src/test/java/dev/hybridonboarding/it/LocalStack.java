@@ -172,6 +172,23 @@ final class LocalStack {
         }
     }
 
+    /** A read of the local stack's own control endpoint ({@code /functions}, {@code /health}). */
+    Map<String, Object> control(String path) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/" + path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("local stack control " + path + " answered " + response.statusCode());
+            }
+            return JSON.std.mapFrom(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /**
      * Failed attempts are counted in fixed windows aligned to the epoch (the template's FailureWindow, five minutes
      * by default): a test that must reach a limit within one window waits for the next one when too little of the
