@@ -70,8 +70,9 @@ class LocalStack:
             "AWS_SESSION_TOKEN": "local",
             "AWS_ENDPOINT_URL": self.aws.endpoint_url,
         }
+        # The functions, and what the stack tells them about time, follow the emulator clock, as SSM does.
         self.lambdas = LambdaService(functions, aws_env, runtime_interface_client(self.project, self.work_dir),
-                                     self.concurrency)
+                                     self.concurrency, clock=self.aws.clock)
         for index, api in enumerate(deployer.http_apis(self.stack)):
             throttling = api["throttling"]
             bucket = None
