@@ -79,13 +79,13 @@ class LocalStack:
             if throttling.get("ThrottlingRateLimit") is not None:
                 bucket = TokenBucket(float(throttling["ThrottlingRateLimit"]), int(throttling.get("ThrottlingBurstLimit", 1)))
             http_api = HttpApi(api["apiId"], ACCOUNT_ID, REGION, [route_of(k, uri) for k, uri in api["routes"]],
-                               self.lambdas, bucket, port=self.api_port if index == 0 else 0)
+                               self.lambdas, bucket, self.aws.clock, port=self.api_port if index == 0 else 0)
             http_api.start()
             self.apis.append(http_api)
         self.schedules = Schedules(deployer.schedules(), self.lambdas)
         self.schedules.start()
         self.pollers = QueuePollers(deployer.event_source_mappings(), self.lambdas, self.aws.endpoint_url, REGION,
-                                    ACCOUNT_ID)
+                                    ACCOUNT_ID, self.aws.clock)
         self.pollers.start()
         self.control = self._control_server()
 

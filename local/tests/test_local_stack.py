@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -624,3 +625,26 @@ def test_a_snapstart_function_on_a_clock_days_ahead_gets_credentials_valid_for_a
     timeout_ms = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"]).function.timeout_s * 1000
     assert 0 < answer["remainingMs"] <= timeout_ms
 
+
+def test_http_events_carry_the_request_time_of_the_emulator_clock(
+        stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
+    stack.refill_api_throttles()
+    emulator_clock(advanceSeconds=4 * DAY)
+    response = requests.get(f"{stack.api_url}/things/lamp", timeout=180)
+
+    context = response.json()["requestContext"]
+    assert_close(context["timeEpoch"] / 1000, time.time() + 4 * DAY)
+    assert datetime.strptime(context["time"], "%d/%b/%Y:%H:%M:%S %z").timestamp() == context["timeEpoch"] // 1000
+
+
+def test_queue_records_carry_message_times_on_the_emulator_clock(
+        stack: LocalStack, echo_project: Path, emulator_clock: Callable[..., None]) -> None:
+    sqs = aws_client(stack, "sqs")
+    inbox = next(u for u in sqs.list_queues()["QueueUrls"] if "Inbox" in u)
+    emulator_clock(advanceSeconds=6 * DAY)
+    marker = f"clock-{uuid.uuid4().hex}"
+    sqs.send_message(QueueUrl=inbox, MessageBody=marker)
+
+    record = received(echo_project, marker, timeout=180)[0]["Records"][0]
+    assert_close(int(record["attributes"]["SentTimestamp"]) / 1000, time.time() + 6 * DAY)
+    assert_close(int(record["attributes"]["ApproximateFirstReceiveTimestamp"]) / 1000, time.time() + 6 * DAY)
