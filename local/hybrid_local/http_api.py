@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .faults import EmulatorClock
 from .lambda_runtime import InvocationError, LambdaService
 from .loopback import BurstServer, serve
 
@@ -93,7 +94,7 @@ class TokenBucket:
 
 class HttpApi:
     def __init__(self, api_id: str, account_id: str, region: str, routes: list[Route], lambdas: LambdaService,
-                 throttle: TokenBucket | None, port: int = 0):
+                 throttle: TokenBucket | None, clock: EmulatorClock, port: int = 0):
         self.api_id = api_id
         self.throttle = throttle
         api = self
@@ -104,7 +105,8 @@ class HttpApi:
             protocol_version = "HTTP/1.1"
 
             def _handle(self) -> None:
-                started = time.time()
+                # The request's time in the event is on the emulator clock, which the functions also run on.
+                started = clock.now()
                 url = urlsplit(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if throttle and not throttle.take():
@@ -178,7 +180,7 @@ class HttpApi:
             query[name] = f"{query[name]},{value}" if name in query else value
         content_type = headers.get("content-type", "")
         is_text = not body or content_type.startswith(TEXT_TYPES)
-        now = datetime.now(timezone.utc)
+        now = datetime.fromtimestamp(started, timezone.utc)
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": route.key,

@@ -11,6 +11,12 @@ with AWS_LAMBDA_INITIALIZATION_TYPE=snap-start it runs the function's init, then
 then asks the Runtime API for /restore/next (where Lambda takes the snapshot, and which returns in a restored
 environment), then runs the afterRestore hooks and only then polls for invocations. There is no snapshot here:
 /restore/next answers at once and the same JVM goes on. Every environment records when it passed each phase.
+
+Functions run on the emulator clock (real time plus the offset tests set, see EMULATOR.md): each JVM starts with
+the clock's offset of that moment (jvm_clock), and whatever the local Lambda tells a function about time (the
+invocation's deadline, the trace id, the expiry of SnapStart credentials) is on that JVM's clock. An environment
+started on another offset than the clock's is retired: it finishes the invocation it has and is stopped, and the
+next invocation starts a new one.
 """
 
 import ctypes
@@ -31,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .faults import EmulatorClock
+from .jvm_clock import FaketimeMissing, faketime_library, shifted_environment
 from .loopback import LoopbackHandler, serve
 
 log = logging.getLogger("hybrid_local.lambda")
@@ -194,11 +202,13 @@ class _Spawner:
 
 
 class _Environment:
-    """One warm JVM and the Runtime API it polls."""
+    """One warm JVM and the Runtime API it polls, on the clock offset it started with."""
 
     def __init__(self, function: FunctionConfig, aws_env: dict[str, str], ric: RuntimeInterfaceClient, log_sink: IO[str],
-                 spawner: _Spawner):
+                 spawner: _Spawner, offset_seconds: float, faketime: str | None):
         self.function = function
+        self.offset_seconds = offset_seconds
+        shifted = shifted_environment(offset_seconds, faketime)
         self.pending: queue.Queue[_Invocation | None] = queue.Queue()
         self.current: _Invocation | None = None
         self.broken = False
@@ -227,7 +237,9 @@ class _Environment:
                     self.close_connection = True
                     return
                 environment.current = invocation
-                invocation.deadline_ms = int((time.time() + invocation.timeout_s) * 1000)
+                now = environment.now()
+                # The runtime interface client gives the handler what is left until the deadline on its own clock.
+                invocation.deadline_ms = int((now + invocation.timeout_s) * 1000)
                 invocation.handed_out = time.perf_counter()
                 invocation.taken.set()
                 self.send_response(200)
@@ -236,7 +248,8 @@ class _Environment:
                 self.send_header("Lambda-Runtime-Aws-Request-Id", invocation.request_id)
                 self.send_header("Lambda-Runtime-Deadline-Ms", str(invocation.deadline_ms))
                 self.send_header("Lambda-Runtime-Invoked-Function-Arn", function.arn)
-                self.send_header("Lambda-Runtime-Trace-Id", f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}")
+                # X-Ray: the root id starts with the request's time, in epoch seconds as 8 hex digits.
+                self.send_header("Lambda-Runtime-Trace-Id", f"Root=1-{int(now):08x}-{uuid.uuid4().hex[:24]}")
                 self.send_header("Content-Length", str(len(invocation.payload)))
                 self.end_headers()
                 self.wfile.write(invocation.payload)
@@ -263,6 +276,9 @@ class _Environment:
 
         self.server = serve(RuntimeApi, f"runtime-api-{function.logical_id}")
         port = self.server.server_address[1]
+        # SnapStart functions get their role's credentials from an endpoint, which each Lambda sandbox has.
+        self.credentials = CredentialsEndpoint(*function_credentials(function), offset_seconds) \
+            if function.snap_start else None
 
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -280,6 +296,8 @@ class _Environment:
             "AWS_EXECUTION_ENV": "AWS_Lambda_java21",
             "LAMBDA_TASK_ROOT": str(function.code_dir),
             "_HANDLER": function.handler,
+            **(self.credentials.environment() if self.credentials else {}),
+            **shifted,
         }
         if "JAVA_HOME" in os.environ:
             env["JAVA_HOME"] = os.environ["JAVA_HOME"]
@@ -299,6 +317,10 @@ class _Environment:
         self.phases = Phases(function.snap_start, started=time.perf_counter())
         self.process = spawner.popen(args=command, cwd=function.code_dir, env=env, stdin=subprocess.DEVNULL,
                                      stdout=log_sink, stderr=subprocess.STDOUT)
+
+    def now(self) -> float:
+        """The time this environment's JVM reads, in epoch seconds."""
+        return time.time() + self.offset_seconds
 
     def invoke(self, payload: bytes, timeout_s: int) -> bytes:
         invocation = _Invocation(request_id=str(uuid.uuid4()), payload=payload, timeout_s=timeout_s)
@@ -370,6 +392,13 @@ class _Environment:
         self.pending.put(None)
         self.server.shutdown()
         self.server.server_close()
+        if self.credentials:
+            self.credentials.stop()
+
+
+def _stop_all(environments: list[_Environment]) -> None:
+    for environment in environments:
+        environment.stop()
 
 
 def _init_failure(phase: str, runtime_error_type: str | None, body: bytes) -> InvocationError:
@@ -400,9 +429,12 @@ def _error_of(body: bytes) -> tuple[str, str, Any]:
 class CredentialsEndpoint:
     """What Lambda gives SnapStart functions instead of key variables: a loopback endpoint that serves the
     role's credentials to callers presenting a token (AWS_CONTAINER_CREDENTIALS_FULL_URI and
-    AWS_CONTAINER_AUTHORIZATION_TOKEN), so that the SDK's container credentials provider is what runs."""
+    AWS_CONTAINER_AUTHORIZATION_TOKEN), so that the SDK's container credentials provider is what runs.
 
-    def __init__(self, access_key: str, secret_key: str, session_token: str):
+    The credentials expire an hour after the time of the environment's clock (offset_seconds off real time): the
+    SDK holds their expiry against its own clock and refetches credentials it finds expired."""
+
+    def __init__(self, access_key: str, secret_key: str, session_token: str, offset_seconds: float):
         self.token = uuid.uuid4().hex
         endpoint = self
 
@@ -411,7 +443,7 @@ class CredentialsEndpoint:
                 if self.headers.get("Authorization") != endpoint.token:
                     self.reply(403)
                     return
-                expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+                expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset_seconds + 3600))
                 self.reply(200, {"AccessKeyId": access_key, "SecretAccessKey": secret_key, "Token": session_token,
                                  "Expiration": expiration})
 
@@ -443,9 +475,11 @@ class FunctionPool:
     """The execution environments of one function."""
 
     def __init__(self, function: FunctionConfig, aws_env: dict[str, str], ric: RuntimeInterfaceClient, max_concurrency: int,
-                 spawner: _Spawner):
+                 spawner: _Spawner, clock: EmulatorClock, faketime: str | None):
         self.function = function
         self.spawner = spawner
+        self.clock = clock
+        self.faketime = faketime
         self.aws_env = aws_env
         self.ric = ric
         self.max_concurrency = max_concurrency
@@ -470,12 +504,16 @@ class FunctionPool:
         SnapStart, its checkpoint and restore hooks have run (on Lambda, publishing a version runs init and the
         checkpoint hooks with no invocation). It then waits warm for invocations. Returns its phases."""
         with self.lock:
+            retired = self._retire_idle()
             live = [e for e in self.all if not e.broken]
-            if len(live) >= self.max_concurrency:
-                raise InvocationError("TooManyRequestsException",
-                                      f"{self.function.name} already has its {self.max_concurrency} environments")
-            self.all = live
-            environment = self._start_environment()
+            environment = None
+            if len(live) < self.max_concurrency:
+                self.all = live
+                environment = self._start_environment()
+        _stop_all(retired)
+        if environment is None:
+            raise InvocationError("TooManyRequestsException",
+                                  f"{self.function.name} already has its {self.max_concurrency} environments")
         try:
             environment.wait_until_ready(timeout_s)
         finally:
@@ -483,22 +521,47 @@ class FunctionPool:
         return environment.phases.report()
 
     def _acquire(self) -> _Environment:
-        with self.lock:
-            while True:
-                while self.idle:
-                    environment = self.idle.pop()
-                    if not environment.broken:
-                        return environment
-                live = [e for e in self.all if not e.broken]
-                if len(live) < self.max_concurrency:
-                    break
-                self.lock.wait()
-            self.all = live
-            return self._start_environment()
+        retired: list[_Environment] = []
+        try:
+            with self.lock:
+                while True:
+                    retired += self._retire_idle()
+                    while self.idle:
+                        environment = self.idle.pop()
+                        if not environment.broken:
+                            return environment
+                    live = [e for e in self.all if not e.broken]
+                    if len(live) < self.max_concurrency:
+                        break
+                    self.lock.wait()
+                self.all = live
+                return self._start_environment()
+        finally:
+            # Outside the lock: stopping a JVM takes a moment, and other invocations need not wait for it.
+            _stop_all(retired)
+
+    def _retire_idle(self) -> list[_Environment]:
+        """Takes the idle environments that started on another clock offset out of service, for the caller to
+        stop once it has released the lock. Called with the lock held."""
+        offset = self.clock.offset_seconds
+        retired = [e for e in self.idle if e.offset_seconds != offset and not e.broken]
+        self.idle = [e for e in self.idle if e.offset_seconds == offset]
+        for environment in retired:
+            self._retire(environment, offset)
+        return retired
+
+    def _retire(self, environment: _Environment, offset: float) -> None:
+        environment.broken = True
+        log.info("retiring an environment of %s: it started on clock offset %+.0f s, the clock is at %+.0f s",
+                 self.function.logical_id, environment.offset_seconds, offset)
 
     def _start_environment(self) -> _Environment:
         """Called with the lock held."""
-        environment = _Environment(self.function, self.aws_env, self.ric, self.log_sink, self.spawner)
+        try:
+            environment = _Environment(self.function, self.aws_env, self.ric, self.log_sink, self.spawner,
+                                       self.clock.offset_seconds, self.faketime)
+        except FaketimeMissing as error:
+            raise InvocationError("ServiceException", str(error)) from error
         threading.Thread(target=environment.watch, name=f"watch-{self.function.logical_id}", daemon=True).start()
         self.all.append(environment)
         self.cold_starts += 1
@@ -512,10 +575,16 @@ class FunctionPool:
         return [environment.phases.report() for environment in environments]
 
     def _release(self, environment: _Environment) -> None:
+        retired = []
         with self.lock:
+            offset = self.clock.offset_seconds
+            if not environment.broken and environment.offset_seconds != offset:
+                self._retire(environment, offset)
+                retired.append(environment)
             if not environment.broken:
                 self.idle.append(environment)
             self.lock.notify()
+        _stop_all(retired)
 
     def stop(self) -> None:
         with self.lock:
@@ -526,25 +595,26 @@ class FunctionPool:
 
 
 class LambdaService:
-    """All deployed functions, invocable by name or ARN."""
+    """All deployed functions, invocable by name or ARN, running on the given clock (real time if none)."""
 
     def __init__(self, functions: list[FunctionConfig], aws_env: dict[str, str], ric: RuntimeInterfaceClient,
-                 max_concurrency: int):
+                 max_concurrency: int, clock: EmulatorClock | None = None):
         self.aws_env = aws_env
         self.spawner = _Spawner()
-        self.credential_endpoints: list[CredentialsEndpoint] = []
-        self.pools = {f.name: FunctionPool(f, self._environment(f, aws_env), ric, max_concurrency, self.spawner)
+        clock = clock or EmulatorClock()
+        faketime = faketime_library()
+        self.pools = {f.name: FunctionPool(f, self._environment(f, aws_env), ric, max_concurrency, self.spawner, clock,
+                                           faketime)
                       for f in functions}
         self.by_arn = {f.arn: f.name for f in functions}
 
-    def _environment(self, function: FunctionConfig, aws_env: dict[str, str]) -> dict[str, str]:
-        credentials = function_credentials(function)
+    @staticmethod
+    def _environment(function: FunctionConfig, aws_env: dict[str, str]) -> dict[str, str]:
+        """A SnapStart function's environments get an endpoint for its credentials instead of the keys."""
         without_keys = {k: v for k, v in aws_env.items() if k not in KEY_VARIABLES}
         if function.snap_start:
-            endpoint = CredentialsEndpoint(*credentials)
-            self.credential_endpoints.append(endpoint)
-            return without_keys | endpoint.environment()
-        return without_keys | dict(zip(KEY_VARIABLES, credentials))
+            return without_keys
+        return without_keys | dict(zip(KEY_VARIABLES, function_credentials(function)))
 
     def pool(self, name_or_arn: str) -> FunctionPool:
         name = self.by_arn.get(name_or_arn.split(":$LATEST")[0], name_or_arn)
@@ -561,5 +631,3 @@ class LambdaService:
         for pool in self.pools.values():
             pool.stop()
         self.spawner.stop()
-        for endpoint in self.credential_endpoints:
-            endpoint.stop()

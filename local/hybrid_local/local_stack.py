@@ -70,21 +70,22 @@ class LocalStack:
             "AWS_SESSION_TOKEN": "local",
             "AWS_ENDPOINT_URL": self.aws.endpoint_url,
         }
+        # The functions, and what the stack tells them about time, follow the emulator clock, as SSM does.
         self.lambdas = LambdaService(functions, aws_env, runtime_interface_client(self.project, self.work_dir),
-                                     self.concurrency)
+                                     self.concurrency, clock=self.aws.clock)
         for index, api in enumerate(deployer.http_apis(self.stack)):
             throttling = api["throttling"]
             bucket = None
             if throttling.get("ThrottlingRateLimit") is not None:
                 bucket = TokenBucket(float(throttling["ThrottlingRateLimit"]), int(throttling.get("ThrottlingBurstLimit", 1)))
             http_api = HttpApi(api["apiId"], ACCOUNT_ID, REGION, [route_of(k, uri) for k, uri in api["routes"]],
-                               self.lambdas, bucket, port=self.api_port if index == 0 else 0)
+                               self.lambdas, bucket, self.aws.clock, port=self.api_port if index == 0 else 0)
             http_api.start()
             self.apis.append(http_api)
         self.schedules = Schedules(deployer.schedules(), self.lambdas)
         self.schedules.start()
         self.pollers = QueuePollers(deployer.event_source_mappings(), self.lambdas, self.aws.endpoint_url, REGION,
-                                    ACCOUNT_ID)
+                                    ACCOUNT_ID, self.aws.clock)
         self.pollers.start()
         self.control = self._control_server()
 

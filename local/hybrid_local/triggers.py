@@ -10,12 +10,12 @@ import json
 import logging
 import re
 import threading
-import time
 from typing import Any
 
 import boto3
 from moto.sqs.models import sqs_backends
 
+from .faults import EmulatorClock
 from .lambda_runtime import InvocationError, LambdaService
 
 log = logging.getLogger("hybrid_local.triggers")
@@ -71,12 +71,13 @@ class QueuePollers:
     """The stack's SQS event source mappings."""
 
     def __init__(self, mappings: list[dict[str, Any]], lambdas: LambdaService, endpoint_url: str, region: str,
-                 account_id: str):
+                 account_id: str, clock: EmulatorClock):
         self.mappings = [m for m in mappings if m["EventSourceArn"].startswith("arn:aws:sqs:") and m.get("State") != "Disabled"]
         self.lambdas = lambdas
         self.sqs = boto3.client("sqs", endpoint_url=endpoint_url, region_name=region,
                                 aws_access_key_id="test", aws_secret_access_key="test")
         self.region, self.account_id = region, account_id
+        self.clock = clock
         self.stopping = threading.Event()
 
     def start(self) -> None:
@@ -128,16 +129,23 @@ class QueuePollers:
 
     def _record(self, message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         attributes = message.get("Attributes", {})
+        # moto stamps messages in real time; the function runs on the emulator clock, so its record carries them
+        # moved by the clock's offset (the offset of now: a message sent before the clock moved moves with it).
+        offset_ms = int(self.clock.offset_seconds * 1000)
+        now_ms = str(int(self.clock.now() * 1000))
+
+        def timestamp(name: str) -> str:
+            return str(int(attributes[name]) + offset_ms) if name in attributes else now_ms
+
         return {
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],
             "body": message["Body"],
             "attributes": {
                 "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
-                "SentTimestamp": attributes.get("SentTimestamp", str(int(time.time() * 1000))),
+                "SentTimestamp": timestamp("SentTimestamp"),
                 "SenderId": attributes.get("SenderId", self.account_id),
-                "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp",
-                                                                   str(int(time.time() * 1000))),
+                "ApproximateFirstReceiveTimestamp": timestamp("ApproximateFirstReceiveTimestamp"),
             },
             "messageAttributes": {k: {"stringValue": v.get("StringValue"), "dataType": v.get("DataType")}
                                   for k, v in message.get("MessageAttributes", {}).items()},

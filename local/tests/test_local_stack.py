@@ -10,6 +10,9 @@ import shutil
 import subprocess
 import threading
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +35,23 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.crac.Core;
 import org.crac.Resource;
 
 /**
- * Records every event it gets; answers HTTP events with the event as the body. Writes the phases its JVM goes
- * through (init, the CRaC hooks, each invocation) to a file of that JVM, and fails the hook FAIL_HOOK names.
+ * Records every event it gets; answers HTTP events with the event as the body, and a "clock" event with the time
+ * its JVM reads, the time left before its deadline and the expiry of the credentials its endpoint serves. Writes
+ * the phases its JVM goes through (init, the CRaC hooks, each invocation) to a file of that JVM, and fails the
+ * hook FAIL_HOOK names.
  */
 public class Echo implements RequestStreamHandler {
     // The runtime's CRaC context holds resources weakly: the class keeps its own.
@@ -77,6 +87,8 @@ public class Echo implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream in, OutputStream out, Context context) throws IOException {
+        long remainingMs = context.getRemainingTimeInMillis();
+        Instant now = Instant.now();
         record("invocation");
         byte[] input = in.readAllBytes();
         String text = new String(input, StandardCharsets.UTF_8);
@@ -84,7 +96,12 @@ public class Echo implements RequestStreamHandler {
         if (text.contains("crash-me") || text.contains("reject-me")) {
             throw new IllegalStateException("asked to fail");
         }
-        if (text.contains("\"routeKey\"")) {
+        if (text.contains("\"clock\"")) {
+            String expiration = System.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") == null ? null : credentialsExpiration();
+            out.write(("{\"nowMs\":" + now.toEpochMilli() + ",\"remainingMs\":" + remainingMs + ",\"pid\":"
+                    + ProcessHandle.current().pid() + ",\"credentialsExpiration\":"
+                    + (expiration == null ? "null" : "\"" + expiration + "\"") + "}").getBytes(StandardCharsets.UTF_8));
+        } else if (text.contains("\"routeKey\"")) {
             String body = text.replace("\\", "\\\\").replace("\"", "\\\"");
             String reply = "{\"statusCode\":207,\"headers\":{\"X-Echo\":\"yes\",\"Content-Type\":\"application/json\"},"
                     + "\"body\":\"" + body + "\"}";
@@ -93,6 +110,18 @@ public class Echo implements RequestStreamHandler {
             out.write(("{\"env\":\"" + System.getenv("NUMBER_SETTING") + "\",\"keys\":" + (System.getenv("AWS_ACCESS_KEY_ID") != null)
                     + ",\"container\":" + (System.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") != null) + "}")
                     .getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** What the SDK's container credentials provider reads: the Expiration of the credentials the endpoint serves. */
+    private static String credentialsExpiration() throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) URI.create(System.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+                .toURL().openConnection();
+        connection.setRequestProperty("Authorization", System.getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+        try (InputStream body = connection.getInputStream()) {
+            Matcher expiration = Pattern.compile("\"Expiration\"\\s*:\\s*\"([^\"]+)\"")
+                    .matcher(new String(body.readAllBytes(), StandardCharsets.UTF_8));
+            return expiration.find() ? expiration.group(1) : null;
         }
     }
 }
@@ -245,6 +274,45 @@ def aws_client(stack: LocalStack, service: str) -> Any:
                         aws_access_key_id="test", aws_secret_access_key="test")
 
 
+DAY = 86400
+# How far two readings of "now" may be apart here: whatever a loaded machine delays, it is well under a minute.
+CLOCK_TOLERANCE_S = 60
+
+
+@pytest.fixture
+def emulator_clock(stack: LocalStack) -> Iterator[Callable[..., None]]:
+    """Moves the stack's emulator clock as tests do, through its control endpoint; back to real time afterwards."""
+    def move(**body: float) -> None:
+        requests.post(f"{stack.aws.endpoint_url}/_hybrid/clock", json=body, timeout=10).raise_for_status()
+
+    yield move
+    move(offsetSeconds=0)
+
+
+def function_clock(stack: LocalStack, logical_id: str, qualifier: str = "") -> dict[str, Any]:
+    """What the function reads in its handler: its now, the time left until its deadline, its JVM and, with
+    SnapStart, the expiry of the credentials its endpoint serves."""
+    pool = stack.lambdas.pool(stack.state()["functions"][logical_id]["name"])
+    return stack.lambdas.invoke(pool.function.arn + qualifier, {"clock": True})
+
+
+def assert_close(actual_s: float, expected_s: float) -> None:
+    assert abs(actual_s - expected_s) < CLOCK_TOLERANCE_S, f"{actual_s - expected_s:+.0f} s off"
+
+
+def epoch_seconds(iso_time: str) -> float:
+    return datetime.strptime(iso_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+def exited(pid: int, timeout: float = 30) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not os.path.exists(f"/proc/{pid}") or "zombie" in Path(f"/proc/{pid}/status").read_text():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def test_http_requests_become_payload_v2_events_and_responses_come_back(stack: LocalStack) -> None:
     response = requests.get(f"{stack.api_url}/things/lamp?colour=red&colour=blue", headers={"X-Trace": "t1"}, timeout=30)
 
@@ -302,11 +370,15 @@ def test_snapstart_functions_get_credentials_from_an_endpoint_as_on_lambda(stack
 
     assert snap.function.snap_start
     assert stack.lambdas.invoke(snap.function.arn + ":live", {"plain": True}) == {"env": "snap", "keys": False, "container": True}
-    endpoint = snap.aws_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+    assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" not in snap.aws_env
+    # Each environment has an endpoint of its own, as each Lambda sandbox has.
+    credentials = next(e for e in snap.all if not e.broken).credentials.environment()
+    endpoint = credentials["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
     assert requests.get(endpoint, timeout=10).status_code == 403
-    served = requests.get(endpoint, headers={"Authorization": snap.aws_env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}, timeout=10).json()
+    served = requests.get(endpoint, headers={"Authorization": credentials["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}, timeout=10).json()
     assert served["AccessKeyId"].startswith("ASIA") and len(served["AccessKeyId"]) == 20
     assert set(served) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
+    assert_close(epoch_seconds(served["Expiration"]), time.time() + 3600)
 
 
 def test_snapstart_runs_the_checkpoint_then_the_restore_hooks_before_the_first_invocation(
@@ -511,3 +583,68 @@ def test_a_roles_inline_policies_read_back_as_iam_answers_them(stack: LocalStack
     document = iam.get_role_policy(RoleName=role, PolicyName="reads")["PolicyDocument"]
 
     assert document["Statement"][0]["NotResource"] == ["arn:aws:ssm:*:*:parameter/mine/*"]
+
+
+def test_advancing_the_emulator_clock_by_days_moves_the_functions_clock_as_much(
+        stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
+    before = function_clock(stack, "Echo")
+    emulator_clock(advanceSeconds=5 * DAY)
+    after = function_clock(stack, "Echo")
+
+    assert_close(before["nowMs"] / 1000, time.time())
+    assert_close(after["nowMs"] / 1000, time.time() + 5 * DAY)
+    # The deadline is on the function's clock too: the handler has its whole timeout (10 s) ahead of it.
+    assert 5_000 <= after["remainingMs"] <= 10_000
+    # A JVM keeps the offset it started with: the one that served before is retired, not reused.
+    assert after["pid"] != before["pid"]
+    assert exited(before["pid"])
+
+
+def test_setting_the_clock_back_retires_the_environments_that_ran_ahead(
+        stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
+    emulator_clock(advanceSeconds=3 * DAY)
+    ahead = function_clock(stack, "Echo")
+    emulator_clock(offsetSeconds=0)
+    back = function_clock(stack, "Echo")
+
+    assert_close(ahead["nowMs"] / 1000, time.time() + 3 * DAY)
+    assert_close(back["nowMs"] / 1000, time.time())
+    assert 5_000 <= back["remainingMs"] <= 10_000
+    assert back["pid"] != ahead["pid"]
+    assert exited(ahead["pid"])
+
+
+def test_a_snapstart_function_on_a_clock_days_ahead_gets_credentials_valid_for_an_hour_of_its_time(
+        stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
+    emulator_clock(advanceSeconds=2 * DAY)
+    answer = function_clock(stack, "SnapEcho", ":live")
+
+    now = answer["nowMs"] / 1000
+    assert_close(now, time.time() + 2 * DAY)
+    assert_close(epoch_seconds(answer["credentialsExpiration"]), now + 3600)
+    timeout_ms = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"]).function.timeout_s * 1000
+    assert 0 < answer["remainingMs"] <= timeout_ms
+
+
+def test_http_events_carry_the_request_time_of_the_emulator_clock(
+        stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
+    stack.refill_api_throttles()
+    emulator_clock(advanceSeconds=4 * DAY)
+    response = requests.get(f"{stack.api_url}/things/lamp", timeout=180)
+
+    context = response.json()["requestContext"]
+    assert_close(context["timeEpoch"] / 1000, time.time() + 4 * DAY)
+    assert datetime.strptime(context["time"], "%d/%b/%Y:%H:%M:%S %z").timestamp() == context["timeEpoch"] // 1000
+
+
+def test_queue_records_carry_message_times_on_the_emulator_clock(
+        stack: LocalStack, echo_project: Path, emulator_clock: Callable[..., None]) -> None:
+    sqs = aws_client(stack, "sqs")
+    inbox = next(u for u in sqs.list_queues()["QueueUrls"] if "Inbox" in u)
+    emulator_clock(advanceSeconds=6 * DAY)
+    marker = f"clock-{uuid.uuid4().hex}"
+    sqs.send_message(QueueUrl=inbox, MessageBody=marker)
+
+    record = received(echo_project, marker, timeout=180)[0]["Records"][0]
+    assert_close(int(record["attributes"]["SentTimestamp"]) / 1000, time.time() + 6 * DAY)
+    assert_close(int(record["attributes"]["ApproximateFirstReceiveTimestamp"]) / 1000, time.time() + 6 * DAY)

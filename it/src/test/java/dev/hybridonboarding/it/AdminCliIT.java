@@ -150,7 +150,7 @@ class AdminCliIT {
         assertThat(enrollments.stream().map(e -> String.valueOf(((Map<?, ?>) e).get("hostname"))).toList()).containsExactly("edge-2", "edge-1");
         assertThat(hob("enrollments", "list", "--fleet", fleet).out()).contains("edge-1").contains("127.0.0.1");
 
-        Map<?, ?> status = (Map<?, ?>) hob("--json", "status", "--fleet", fleet).jsonList().get(0);
+        Map<?, ?> status = (Map<?, ?>) ((List<?>) hob("--json", "status", "--fleet", fleet).json().get("fleets")).get(0);
         assertThat(status.get("currentActivationId")).isEqualTo(first.field("activationId"));
         assertThat(status.get("used")).isEqualTo(2);
         assertThat(status.get("limit")).isEqualTo(10);
