@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
@@ -38,6 +39,10 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * <p>Every call is answered by a {@link CannedHttpClient}: no network call is made and nothing is written. It runs
  * on a core of its own, with its own random source and a log that goes nowhere, so that nothing it leaves behind
  * serves a real request.
+ *
+ * <p>The path runs again, with fresh answers, when an attempt fails: the first attempt loads every class of the path,
+ * and on a busy host that alone can outlast the SDK's call timeouts (made for network calls), which a warm attempt
+ * does not. Only a path that fails every time fails the checkpoint.
  */
 final class EnrollmentPriming {
 
@@ -47,6 +52,7 @@ final class EnrollmentPriming {
     private static final ActivationCode CODE = new ActivationCode("PrimingPrimingPrimin");
     private static final String SOURCE_IP = "192.0.2.1";
     private static final String HOSTNAME = "priming-host";
+    private static final int ATTEMPTS = 3;
 
     private final EnrollmentEnvironment environment;
     private final AwsClients clients;
@@ -54,16 +60,39 @@ final class EnrollmentPriming {
     private final String codeKeyId;
     private final SecureRandom random = new SecureRandom();
     private final Instant now = Instant.now();
+    private final Supplier<CannedHttpClient> answers;
 
     EnrollmentPriming(EnrollmentEnvironment environment, AwsClients clients, String table, String codeKeyId) {
+        this(environment, clients, table, codeKeyId, CannedHttpClient::new);
+    }
+
+    /** With the canned clients of each attempt given, for tests of a failed attempt. */
+    EnrollmentPriming(EnrollmentEnvironment environment, AwsClients clients, String table, String codeKeyId,
+                      Supplier<CannedHttpClient> answers) {
         this.environment = environment;
         this.clients = clients;
         this.table = table;
         this.codeKeyId = codeKeyId;
+        this.answers = answers;
     }
 
     void run() {
-        CannedHttpClient canned = new CannedHttpClient();
+        IllegalStateException failed = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            try {
+                attempt(answers.get());
+                return;
+            } catch (IllegalStateException thisTime) {
+                if (failed != null) {
+                    thisTime.addSuppressed(failed);
+                }
+                failed = thisTime;
+            }
+        }
+        throw failed;
+    }
+
+    private void attempt(CannedHttpClient canned) {
         clients.answerFrom(canned, StaticCredentialsProvider.create(AwsBasicCredentials.create("PRIMING", "priming-secret")));
         StructuredLog nowhere = new StructuredLog(new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8));
         EnrollmentHandler handler = new EnrollmentHandler(environment.service(random, nowhere), nowhere);
@@ -109,7 +138,9 @@ final class EnrollmentPriming {
 
     private static void expect(int status, APIGatewayV2HTTPResponse response, String what) {
         if (response.getStatusCode() != status) {
-            throw new IllegalStateException("priming " + what + " answered " + response.getStatusCode() + ", not " + status);
+            // An error body names its reason and holds no code; a success body would hold the canned one.
+            String reason = response.getStatusCode() >= 400 ? " " + response.getBody() : "";
+            throw new IllegalStateException("priming " + what + " answered " + response.getStatusCode() + reason + ", not " + status);
         }
     }
 

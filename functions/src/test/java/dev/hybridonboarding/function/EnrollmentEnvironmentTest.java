@@ -1,6 +1,7 @@
 package dev.hybridonboarding.function;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hybridonboarding.aws.AwsClients;
 import dev.hybridonboarding.aws.CannedAnswers;
@@ -15,8 +16,11 @@ import dev.hybridonboarding.enrollment.Requester;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -47,6 +51,29 @@ class EnrollmentEnvironmentTest {
                 CannedAnswers.BATCH_GET, CannedAnswers.DESCRIBE_ACTIVATIONS,
                 CannedAnswers.BATCH_GET, CannedAnswers.DESCRIBE_ACTIVATIONS, CannedAnswers.DECRYPT, CannedAnswers.TRANSACT_WRITE,
                 CannedAnswers.BATCH_GET, CannedAnswers.UPDATE_ITEM, CannedAnswers.UPDATE_ITEM);
+    }
+
+    @Test
+    void anAttemptThatFailsIsFollowedByAFreshOne() {
+        // An answer without the table queued ahead of the first BatchGetItem: the first enrollment fails.
+        List<CannedHttpClient> given = new ArrayList<>(List.of(
+                new CannedHttpClient().answer(CannedAnswers.BATCH_GET, "{\"Responses\":{}}"), new CannedHttpClient()));
+
+        new EnrollmentPriming(environment, clients, "table", "key", () -> given.remove(0)).run();
+
+        assertThat(given).as("the second attempt's answers were used").isEmpty();
+        assertThat(((CannedHttpClient) clients.currentHttpClient()).allAnswered()).isTrue();
+    }
+
+    @Test
+    void aPathThatFailsEveryTimeFailsTheCheckpointAndSaysWhy() {
+        Supplier<CannedHttpClient> stale = () -> new CannedHttpClient().answer(CannedAnswers.BATCH_GET, "{\"Responses\":{}}");
+
+        assertThatThrownBy(() -> new EnrollmentPriming(environment, clients, "table", "key", stale).run())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("answered 500")
+                .hasMessageContaining("internal_error")
+                .satisfies(failure -> assertThat(failure.getSuppressed()).hasSize(1));
     }
 
     @Test
