@@ -160,6 +160,14 @@ class BenchStack:
     def reset_calls(self) -> None:
         self._control("DELETE", "calls")
 
+    def calls_by_access_key(self) -> dict[str, dict[str, int]]:
+        """The same counters per SigV4 access key id: on the local stack, each function signs with its own."""
+        return self._control("GET", "calls-by-access-key")
+
+    def advance_clock(self, seconds: float) -> float:
+        """Moves the emulator clock, which SSM and the functions run on, ahead; answers its new offset in seconds."""
+        return self._control("POST", "clock", {"advanceSeconds": seconds})["offsetSeconds"]
+
     def inject_fault(self, target: str, error: str, status: int) -> None:
         self._control("POST", "faults", {"target": target, "error": error, "status": status, "count": -1})
 

@@ -61,11 +61,28 @@ final class Cleanup {
     Counts run(List<Fleet> fleets, Map<String, ListedActivation> inSsm, Instant listedAt, Instant stopBy) {
         Tally tally = new Tally();
         Set<String> recorded = new HashSet<>();
+        // An activation of ours is an orphan only if no fleet's records name it: with a fleet unread, none can be called one.
+        boolean everyFleetRead = true;
         for (Fleet fleet : fleets) {
-            List<ActivationRecord> records = new ArrayList<>(store.liveActivations(fleet.name()));
+            // Reading a fleet's records is work too: 500 fleets' reads after the stop would outlast the reserve.
+            if (!clock.instant().isBefore(stopBy)) {
+                tally.deferred++;
+                everyFleetRead = false;
+                continue;
+            }
+            List<ActivationRecord> records;
+            Optional<String> current;
+            try {
+                records = new ArrayList<>(store.liveActivations(fleet.name()));
+                current = fleet.mode() == FleetMode.SHARED || records.stream().anyMatch(r -> r.mode() == FleetMode.SHARED)
+                        ? sharedActivations.current(fleet.name()).map(SharedActivation::activationId) : Optional.empty();
+            } catch (DependencyUnavailableException unread) {
+                log.warn("rotation.deferred", "fleet", fleet.name(), "cause", unread.getMessage());
+                tally.deferred++;
+                everyFleetRead = false;
+                continue;
+            }
             records.forEach(record -> recorded.add(record.activationId()));
-            Optional<String> current = fleet.mode() == FleetMode.SHARED || records.stream().anyMatch(r -> r.mode() == FleetMode.SHARED)
-                    ? sharedActivations.current(fleet.name()).map(SharedActivation::activationId) : Optional.empty();
             for (ActivationRecord record : records) {
                 if (!clock.instant().isBefore(stopBy)) {
                     tally.deferred++;
@@ -80,6 +97,8 @@ final class Cleanup {
             }
             if (!owner.owns(listed.tags())) {
                 tally.foreign++;
+            } else if (!everyFleetRead) {
+                continue;
             } else if (listed.createdAt().isBefore(listedAt.minus(policy.orphanAge()))) {
                 if (!clock.instant().isBefore(stopBy)) {
                     tally.deferred++;

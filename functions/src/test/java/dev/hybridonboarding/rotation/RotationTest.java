@@ -178,6 +178,41 @@ class RotationTest extends RotationFixture {
     }
 
     @Test
+    void timeRunningOutInTheCleanUpLeavesTheOtherFleetsRecordsUnreadUntilTheNextRun() {
+        EnrollmentResult used = enroll(singleUse, "a");
+        ssm.register(used.activationId());
+        table.faults().beforeNext(InMemoryTable.Operation.LIVE_ACTIVATIONS, () -> clock.advance(Duration.ofMinutes(5)));
+
+        RotationRun hurried = run();
+
+        assertThat(table.faults().calls(InMemoryTable.Operation.LIVE_ACTIVATIONS)).as("no fleet read after the stop").isEqualTo(1);
+        assertThat(hurried.deferred()).isPositive();
+        assertThat(hurried.failed()).isEmpty();
+        assertThat(ssm.activation(used.activationId())).isPresent();
+        assertThat(run().deletedSpent()).isEqualTo(1);
+    }
+
+    @Test
+    void aFleetWhoseRecordsCannotBeReadIsLeftForTheNextRunAndNoneOfOurActivationsIsTakenForAnOrphan() {
+        run();
+        String sharedCurrent = current();
+        String unused = enroll(singleUse, "a").activationId();
+        clock.advance(RotationPolicy.ORPHAN_AGE.plusMinutes(5));
+        table.faults().failNext(InMemoryTable.Operation.LIVE_ACTIVATIONS, new DependencyUnavailableException("Query timed out", null));
+        table.faults().failNext(InMemoryTable.Operation.LIVE_ACTIVATIONS, new DependencyUnavailableException("Query timed out", null));
+
+        RotationRun unread = run();
+
+        assertThat(unread.failed()).isEmpty();
+        assertThat(unread.deferred()).isEqualTo(2);
+        assertThat(unread.deletedOrphans()).isZero();
+        assertThat(ssm.activation(sharedCurrent)).isPresent();
+        assertThat(ssm.activation(unused)).isPresent();
+        assertThat(run().deferred()).isZero();
+        assertThat(ssm.activation(unused)).as("recorded, unused and unexpired: kept").isPresent();
+    }
+
+    @Test
     void eachRunIsSummarisedAndKept() {
         RotationRun run = run();
 
