@@ -93,9 +93,12 @@ final class Api {
         }
     }
 
-    /** 503, or a 429 from the edge: the stage's limits (too_many_requests) or WAF's per-source limit. */
+    /**
+     * What the install scripts retry: a busy or unreachable service (502, 503, 504), and a 429 from the edge: the
+     * stage's limits (too_many_requests) or WAF's per-source limit (source_rate_limited).
+     */
     static boolean isBusy(ApiResponse response) {
-        return response.status() == 503
+        return response.status() == 502 || response.status() == 503 || response.status() == 504
                 || (response.status() == 429 && EDGE_LIMITS.contains(String.valueOf(response.errorCode())));
     }
 
