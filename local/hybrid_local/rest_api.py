@@ -7,8 +7,8 @@ WAF_FILTERED gateway response; the payload limit (10 MB, REQUEST_TOO_LARGE); the
 of the path matches (none: MISSING_AUTHENTICATION_TOKEN, which is how API Gateway answers unknown routes); the
 method's throttling, from the stage's method settings (a token bucket per method, as stage limits apply to each
 method; THROTTLED); then the Lambda proxy integration with a payload format 1.0 event. The function's answer must be
-a proxy response (a statusCode at least), else the answer is 502, as is a failed invocation; one that takes longer
-than the integration's 29 seconds is INTEGRATION_TIMEOUT. Gateway responses come from the API's definition, with
+a proxy response (a statusCode at least), else the answer is 502, as is a failed invocation or one the function's
+own timeout ended; only an answer that takes longer than the integration's 29 seconds is INTEGRATION_TIMEOUT (504). Gateway responses come from the API's definition, with
 API Gateway's defaults ({"message": ...}) for the others.
 """
 
@@ -196,9 +196,9 @@ class RestApi:
                 try:
                     result = lambdas.invoke(method.function_arn, event)
                 except InvocationError as error:
+                    # A function that failed or timed out within the integration's time is a Lambda error: 502.
                     log.warning("integration %s %s failed: %s", method.http_method, method.resource_path, error.error_type)
-                    timed_out = error.error_type == "Sandbox.Timedout"
-                    self._gateway("INTEGRATION_TIMEOUT" if timed_out else "DEFAULT_5XX", request_id)
+                    self._gateway("DEFAULT_5XX", request_id)
                     return
                 except Exception:
                     log.exception("integration %s %s could not be invoked", method.http_method, method.resource_path)
