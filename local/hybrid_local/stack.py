@@ -30,6 +30,9 @@ from .lambda_runtime import FunctionConfig
 log = logging.getLogger("hybrid_local.stack")
 # moto warns that it creates nothing for a wait condition handle, which creates nothing in CloudFormation either.
 warnings.filterwarnings("ignore", message="Tried to parse AWS::CloudFormation::WaitConditionHandle")
+# The SAM translator warns on every transform of an API with OpenApiVersion that its (unconfigured) feature toggles
+# lack a feature; the translation is the same either way.
+logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
 
 ARTIFACT_BUCKET = "hybrid-onboarding-local-artifacts"
 ACCOUNT_ID = "123456789012"
