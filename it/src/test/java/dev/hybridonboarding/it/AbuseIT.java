@@ -114,7 +114,10 @@ class AbuseIT {
                 assertThat(r.errorCode()).isEqualTo("too_many_requests");
                 assertThat(r.header("Retry-After")).isEqualTo("1");
             });
-            assertThat(responses).allSatisfy(r -> assertThat(r.status()).isIn(415, 429));
+            // Past the throttle, the function's 415; on a loaded machine also an answer a client retries (an invocation
+            // that waited too long for an environment), which counts as let through.
+            assertThat(responses).allSatisfy(r -> assertThat(r.status() == 415 || r.status() == 429 || Api.isBusy(r))
+                    .as(r.toString()).isTrue());
             // A token bucket: however fast or slow this machine sends, no more than the burst plus what the rate
             // refilled meanwhile gets through; sent faster than that, the rest is throttled.
             int allowance = (int) Math.floor(STAGE_BURST + STAGE_RATE * seconds);
