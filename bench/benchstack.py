@@ -174,7 +174,7 @@ class BenchStack:
     def clear_faults(self) -> None:
         self._control("DELETE", "faults")
 
-    # --- the HTTP API -------------------------------------------------------------------------------------------
+    # --- the API ------------------------------------------------------------------------------------------------
 
     def enroll(self, token: str, machine_id: str) -> tuple[int, str | None]:
         """POST /v1/activations as the install script does. Returns the status and, for a refusal, the error
@@ -200,16 +200,18 @@ def enrollment_event(token: str | None, machine_id: str) -> dict[str, Any]:
     """events/enrollment-request.json, as API Gateway would send it for this token (None keeps the
     fixture's placeholder) and machine, with a fresh request id and time."""
     event = copy.deepcopy(_FIXTURE)
-    if token is not None:
-        event["headers"]["authorization"] = f"Bearer {token}"
     body = json.loads(event["body"])
     body["machineId"] = machine_id
     event["body"] = json.dumps(body, separators=(",", ":"))
-    event["headers"]["content-length"] = str(len(event["body"].encode()))
+    headers = {"Content-Length": str(len(event["body"].encode()))}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    event["headers"].update(headers)
+    event["multiValueHeaders"].update({name: [value] for name, value in headers.items()})
     now = datetime.now(timezone.utc)
-    event["requestContext"]["requestId"] = uuid.uuid4().hex[:16]
-    event["requestContext"]["time"] = now.strftime("%d/%b/%Y:%H:%M:%S +0000")
-    event["requestContext"]["timeEpoch"] = int(now.timestamp() * 1000)
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    event["requestContext"]["requestTime"] = now.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    event["requestContext"]["requestTimeEpoch"] = int(now.timestamp() * 1000)
     return event
 
 

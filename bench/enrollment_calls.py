@@ -3,7 +3,7 @@
 
 A benchmark, run by hand (or by bench/run-all). It deploys template.yaml into the local emulator in this
 process, creates a shared fleet and tokens with the admin CLI, and then, for each scenario, clears the
-emulator's call counters (DELETE /_hybrid/calls), makes the scenario's requests through the HTTP API and reads
+emulator's call counters (DELETE /_hybrid/calls), makes the scenario's requests through the REST API and reads
 the counters (GET /_hybrid/calls). Every call the function makes is counted, retries included.
 
 It also checks which calls of a single-use enrollment are sequential: a call that is never made when the call
@@ -130,8 +130,8 @@ def measure_scenarios(bench: BenchStack, n: int, single_use: str, shared: str) -
 
 
 def fresh_environment_enrollment(bench: BenchStack, token: str) -> tuple[int, str | None]:
-    """The warm environment behind the HTTP API keeps opened shared codes in memory; a new environment, as
-    Lambda starts when it scales out, has to open the code once. The HTTP API cannot be told to use a new
+    """The warm environment behind the REST API keeps opened shared codes in memory; a new environment, as
+    Lambda starts when it scales out, has to open the code once. The API cannot be told to use a new
     environment, so this sends the same API Gateway event to a new one directly."""
     function = next(f for f in bench.functions() if f.logical_id == "EnrollmentFunction")
     result = bench.invoke_in_fresh_environment(function, [enrollment_event(token, new_machine())])

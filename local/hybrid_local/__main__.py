@@ -1,6 +1,6 @@
 """`python3 -m hybrid_local up`: the product on this machine, against the local AWS stack.
 
-Starts the emulator, deploys template.yaml into it, runs the functions, serves the HTTP API, creates a demo
+Starts the emulator, deploys template.yaml into it, runs the functions, serves the API, creates a demo
 enrollment token through the admin CLI, prints how to try it, and writes the same facts to a JSON state file.
 Ctrl-C (or SIGTERM) stops everything and removes the state file.
 """
@@ -53,7 +53,7 @@ def banner(state: dict) -> str:
     return "\n".join([
         "",
         "Hybrid Onboarding is running on the local AWS stack.",
-        f"  HTTP API        {api}",
+        f"  API             {api}",
         f"  AWS endpoint    {state['endpointUrl']}   (region {state['region']}, any credentials)",
         f"  State file      {state['stateFile']}",
         f"  Demo token      {token}",
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the local stack and keep it running until interrupted")
     up.add_argument("--state-file", type=Path, default=PROJECT / "target" / "local-stack.json")
-    up.add_argument("--api-port", type=int, default=0, help="port of the HTTP API (default: any free port)")
+    up.add_argument("--api-port", type=int, default=0, help="port of the API (default: any free port)")
     up.add_argument("--aws-port", type=int, default=0, help="port of the AWS emulator (default: any free port)")
     up.add_argument("--concurrency", type=int, default=4, help="execution environments per function")
     up.add_argument("--build", action="store_true", help="build functions/ as `sam build` does before deploying")

@@ -46,7 +46,7 @@ class Route:
 
 def route_of(route_key: str, integration_uri: str) -> Route:
     if route_key == "$default":
-        return Route(route_key, "ANY", None, _function_arn(integration_uri))
+        return Route(route_key, "ANY", None, function_arn_of(integration_uri))
     method, path = route_key.split(" ", 1)
     regex = ""
     for part in re.split(r"(\{[^}]+\})", path):
@@ -56,14 +56,14 @@ def route_of(route_key: str, integration_uri: str) -> Route:
             regex += f"(?P<{_group(part[1:-1])}>[^/]+)"
         else:
             regex += re.escape(part)
-    return Route(route_key, method.upper(), re.compile(regex), _function_arn(integration_uri))
+    return Route(route_key, method.upper(), re.compile(regex), function_arn_of(integration_uri))
 
 
 def _group(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
 
-def _function_arn(integration_uri: str) -> str:
+def function_arn_of(integration_uri: str) -> str:
     # arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations
     if "/functions/" in integration_uri:
         return integration_uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]

@@ -14,6 +14,10 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        if self.protocol_version == "HTTP/1.0":
+            # Said outright, not only implied by HTTP/1.0: a client that pools connections (Java's HttpClient)
+            # could otherwise send its next request on this one after the server closed it.
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
 

@@ -12,19 +12,27 @@ import logging
 import os
 import shutil
 import subprocess
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+from moto.cloudformation.models import cloudformation_backends
+from moto.cloudformation.parsing import NULL_MODELS
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
-from . import cfn_models  # noqa: F401  (registers CloudFormation models moto lacks)
+from . import cfn_edge, cfn_models  # noqa: F401  (register CloudFormation models moto lacks)
 from .lambda_runtime import FunctionConfig
 
 log = logging.getLogger("hybrid_local.stack")
+# moto warns that it creates nothing for a wait condition handle, which creates nothing in CloudFormation either.
+warnings.filterwarnings("ignore", message="Tried to parse AWS::CloudFormation::WaitConditionHandle")
+# The SAM translator warns on every transform of an API with OpenApiVersion that its (unconfigured) feature toggles
+# lack a feature; the translation is the same either way.
+logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
 
 ARTIFACT_BUCKET = "hybrid-onboarding-local-artifacts"
 ACCOUNT_ID = "123456789012"
@@ -136,15 +144,25 @@ class StackDeployer:
         resources = {r["LogicalResourceId"]: r
                      for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name)
                      for r in page["StackResourceSummaries"] if r.get("LogicalResourceId")}
-        self._require_all_created(processed, resources, stack_name)
+        self._require_all_created(processed, resources, self._conditions(stack_name), stack_name)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         return DeployedStack(stack_name, outputs, resources, processed)
 
+    def _conditions(self, stack_name: str) -> dict[str, bool]:
+        """Which of the template's conditions held, as the emulator's CloudFormation evaluated them (it runs in this
+        process; its API does not say)."""
+        conditions = cloudformation_backends[ACCOUNT_ID][self.region].get_stack(stack_name).resource_map.lazy_condition_map
+        return {name: bool(conditions[name]) for name in conditions}
+
     @staticmethod
-    def _require_all_created(processed: dict[str, Any], resources: dict[str, dict[str, str]], stack_name: str) -> None:
-        """moto reports CREATE_COMPLETE for types it cannot create; the local stack must not hide that."""
-        # A resource whose condition is false is absent on purpose; moto does not say which conditions held.
-        missing = [lid for lid, r in processed["Resources"].items() if lid not in resources and not r.get("Condition")]
+    def _require_all_created(processed: dict[str, Any], resources: dict[str, dict[str, str]], conditions: dict[str, bool],
+                             stack_name: str) -> None:
+        """moto reports CREATE_COMPLETE for types it cannot create; the local stack must not hide that. A resource
+        whose condition is false is absent on purpose, and one of a type that creates nothing in CloudFormation
+        either (a wait condition handle) is never listed."""
+        missing = [lid for lid, r in processed["Resources"].items()
+                   if lid not in resources and r["Type"] not in NULL_MODELS
+                   and (not r.get("Condition") or conditions[r["Condition"]])]
         if missing:
             raise DeployError(f"stack {stack_name}: the emulator did not create {', '.join(sorted(missing))}")
 
@@ -198,6 +216,60 @@ class StackDeployer:
                     settings = stage.get("DefaultRouteSettings", {})
             apis.append({"logicalId": logical_id, "apiId": api_id, "routes": routes, "throttling": settings})
         return apis
+
+    def rest_apis(self, stack: DeployedStack) -> list[dict[str, Any]]:
+        """Each REST API as API Gateway and WAF describe it: its methods' Lambda proxy integrations, its stages with
+        their method settings and the web ACL associated with each, its gateway responses and binary media types."""
+        apigw, waf = self.client("apigateway"), self.client("wafv2")
+        apis = []
+        for logical_id, api_id in sorted(stack.of_type("AWS::ApiGateway::RestApi").items()):
+            methods = []
+            for page in apigw.get_paginator("get_resources").paginate(restApiId=api_id):
+                for resource in page["items"]:
+                    for http_method in resource.get("resourceMethods") or {}:
+                        integration = apigw.get_integration(restApiId=api_id, resourceId=resource["id"],
+                                                            httpMethod=http_method)
+                        if integration.get("type", "").upper() != "AWS_PROXY":
+                            raise DeployError(f"{logical_id} {http_method} {resource['path']}: only Lambda proxy "
+                                              f"integrations are served locally, not {integration.get('type')}")
+                        methods.append({"resourceId": resource["id"], "path": resource["path"], "httpMethod": http_method,
+                                        "uri": integration["uri"]})
+            stages = []
+            for stage in apigw.get_stages(restApiId=api_id)["item"]:
+                stage_arn = f"arn:aws:apigateway:{self.region}::/restapis/{api_id}/stages/{stage['stageName']}"
+                acl = waf.get_web_acl_for_resource(ResourceArn=stage_arn).get("WebACL")
+                stages.append({"name": stage["stageName"], "methodSettings": stage.get("methodSettings") or {},
+                               "variables": stage.get("variables") or {}, "webAcl": acl,
+                               "ipSets": self._ip_sets_of(waf, acl) if acl else {}})
+            api = apigw.get_rest_api(restApiId=api_id)
+            apis.append({"logicalId": logical_id, "apiId": api_id, "methods": methods, "stages": stages,
+                         "gatewayResponses": apigw.get_gateway_responses(restApiId=api_id).get("items", []),
+                         "binaryMediaTypes": api.get("binaryMediaTypes") or []})
+        return apis
+
+    @staticmethod
+    def _ip_sets_of(waf: Any, acl: dict[str, Any]) -> dict[str, list[str]]:
+        """The addresses of every IP set the web ACL's rules refer to, by ARN."""
+        arns: set[str] = set()
+
+        def collect(node: Any) -> None:
+            if isinstance(node, dict):
+                reference = node.get("IPSetReferenceStatement")
+                if reference:
+                    arns.add(reference["ARN"])
+                for value in node.values():
+                    collect(value)
+            elif isinstance(node, list):
+                for value in node:
+                    collect(value)
+
+        collect(acl.get("Rules") or [])
+        found = {}
+        for arn in sorted(arns):
+            # arn:aws:wafv2:REGION:ACCOUNT:regional/ipset/NAME/ID
+            _, name, ip_set_id = arn.split(":", 5)[5].rsplit("/", 2)
+            found[arn] = waf.get_ip_set(Name=name, Id=ip_set_id, Scope="REGIONAL")["IPSet"]["Addresses"]
+        return found
 
     def schedules(self) -> list[dict[str, Any]]:
         scheduler = self.client("scheduler")

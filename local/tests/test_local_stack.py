@@ -1,12 +1,14 @@
 """The local stack end to end with a small Java function: a SAM template deployed into the emulator, its function
-run in the Lambda runtime interface client, and every way the template wires it (HTTP API, schedule, queue,
-EventBridge rule), and SnapStart's life cycle with the function's CRaC hooks."""
+run in the Lambda runtime interface client, and every way the template wires it (REST API with its WAF web ACL,
+HTTP API, schedule, queue, EventBridge rule), and SnapStart's life cycle with the function's CRaC hooks."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -103,7 +105,7 @@ public class Echo implements RequestStreamHandler {
             out.write(("{\"nowMs\":" + now.toEpochMilli() + ",\"remainingMs\":" + remainingMs + ",\"pid\":"
                     + ProcessHandle.current().pid() + ",\"credentialsExpiration\":"
                     + (expiration == null ? "null" : "\"" + expiration + "\"") + "}").getBytes(StandardCharsets.UTF_8));
-        } else if (text.contains("\"routeKey\"")) {
+        } else if (text.contains("\"routeKey\"") || text.contains("\"resourcePath\"")) {
             String body = text.replace("\\", "\\\\").replace("\"", "\\\"");
             String reply = "{\"statusCode\":207,\"headers\":{\"X-Echo\":\"yes\",\"Content-Type\":\"application/json\"},"
                     + "\"body\":\"" + body + "\"}";
@@ -155,6 +157,59 @@ Resources:
       DefaultRouteSettings:
         ThrottlingRateLimit: 2
         ThrottlingBurstLimit: 4
+  RestApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: test
+      OpenApiVersion: '3.0.1'
+      BinaryMediaTypes: [application~1octet-stream]
+      # A token every ten seconds: the requests of one test arrive long before the next.
+      MethodSettings:
+        - {ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 0.1, ThrottlingBurstLimit: 4}
+      GatewayResponses:
+        MISSING_AUTHENTICATION_TOKEN:
+          StatusCode: 404
+          ResponseTemplates: {application/json: '{"error":"no route","type":"$context.error.responseType"}'}
+        THROTTLED:
+          ResponseParameters: {Headers: {Retry-After: "'1'"}}
+  Exempt:
+    Type: AWS::WAFv2::IPSet
+    Properties: {Scope: REGIONAL, IPAddressVersion: IPV4, Addresses: [127.0.0.1/32]}
+  Edge:
+    Type: AWS::WAFv2::WebACL
+    Properties:
+      Scope: REGIONAL
+      DefaultAction: {Allow: {}}
+      VisibilityConfig: {SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: edge}
+      CustomResponseBodies:
+        limited: {ContentType: APPLICATION_JSON, Content: '{"limited":true}'}
+      Rules:
+        - Name: KnownBadSources
+          Priority: 0
+          OverrideAction: {None: {}}
+          Statement: {ManagedRuleGroupStatement: {VendorName: AWS, Name: AWSManagedRulesAmazonIpReputationList}}
+          VisibilityConfig: {SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: bad}
+        - Name: PerSource
+          Priority: 1
+          Action:
+            Block:
+              CustomResponse:
+                ResponseCode: 429
+                CustomResponseBodyKey: limited
+                ResponseHeaders: [{Name: Retry-After, Value: '60'}]
+          Statement:
+            RateBasedStatement:
+              Limit: 10
+              EvaluationWindowSec: 60
+              AggregateKeyType: IP
+              ScopeDownStatement:
+                NotStatement: {Statement: {IPSetReferenceStatement: {Arn: !GetAtt Exempt.Arn}}}
+          VisibilityConfig: {SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: rate}
+  EdgeAssociation:
+    Type: AWS::WAFv2::WebACLAssociation
+    Properties:
+      ResourceArn: !Sub arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestApi}/stages/${RestApi.Stage}
+      WebACLArn: !GetAtt Edge.Arn
   DeadLetters:
     Type: AWS::SQS::Queue
   Inbox:
@@ -189,6 +244,12 @@ Resources:
         Post:
           Type: HttpApi
           Properties: {ApiId: !Ref Api, Path: /things, Method: POST}
+        RestGet:
+          Type: Api
+          Properties: {RestApiId: !Ref RestApi, Path: '/things/{name}', Method: GET}
+        RestPost:
+          Type: Api
+          Properties: {RestApiId: !Ref RestApi, Path: /things, Method: POST}
         Tick:
           Type: ScheduleV2
           Properties:
@@ -260,8 +321,9 @@ def echo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(echo_project: Path) -> Any:
+    # The web ACL decides on every request, so that its tests need not wait for WAF's periodic checks.
     local = LocalStack(PROJECT, echo_project / "work", stack_name="echo-stack", template=echo_project / "template.yaml",
-                       concurrency=3)
+                       concurrency=3, waf_check_interval_s=0)
     local.start()
     yield local
     local.stop()
@@ -327,8 +389,138 @@ def exited(pid: int, timeout: float = 30) -> bool:
     return False
 
 
-def test_http_requests_become_payload_v2_events_and_responses_come_back(stack: LocalStack) -> None:
+def http_api_url(stack: LocalStack) -> str:
+    return stack.apis[0].url
+
+
+def send_from(source: str, url: str, method: str = "GET", body: bytes | None = None,
+              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One request from another loopback address (all of 127.0.0.0/8 is loopback), as another machine sends it."""
+    parts = requests.utils.urlparse(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30, source_address=(source, 0))
+    try:
+        connection.request(method, parts.path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_rest_requests_become_payload_v1_events_and_responses_come_back(stack: LocalStack) -> None:
+    stack.refill_api_throttles()
+    assert stack.api_url.endswith("/test"), "the REST API's stage is part of its URL"
     response = requests.get(f"{stack.api_url}/things/lamp?colour=red&colour=blue", headers={"X-Trace": "t1"}, timeout=30)
+
+    assert response.status_code == 207
+    assert response.headers["X-Echo"] == "yes"
+    event = response.json()
+    assert (event["resource"], event["path"], event["httpMethod"]) == ("/things/{name}", "/things/lamp", "GET")
+    assert event["pathParameters"] == {"name": "lamp"}
+    assert event["queryStringParameters"] == {"colour": "blue"}
+    assert event["multiValueQueryStringParameters"] == {"colour": ["red", "blue"]}
+    assert event["headers"]["X-Trace"] == "t1"
+    assert event["multiValueHeaders"]["X-Trace"] == ["t1"]
+    context = event["requestContext"]
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert (context["stage"], context["path"], context["resourcePath"]) == ("test", "/test/things/lamp", "/things/{name}")
+    assert event["body"] is None and event["isBase64Encoded"] is False
+
+
+def test_rest_bodies_are_text_unless_their_type_is_a_binary_media_type(stack: LocalStack) -> None:
+    stack.refill_api_throttles()
+    binary = requests.post(f"{stack.api_url}/things", data=b"\x00\x01binary",
+                           headers={"Content-Type": "application/octet-stream"}, timeout=30).json()
+    text = requests.post(f"{stack.api_url}/things", data=b"plain words", headers={"Content-Type": "text/plain"},
+                         timeout=30).json()
+
+    assert (binary["isBase64Encoded"], binary["body"]) == (True, "AAFiaW5hcnk=")
+    assert (text["isBase64Encoded"], text["body"]) == (False, "plain words")
+
+
+def test_rest_api_gateway_answers_with_its_gateway_responses(stack: LocalStack) -> None:
+    stack.refill_api_throttles()
+    base = stack.api_url.rsplit("/", 1)[0]
+
+    unknown_route = requests.get(f"{stack.api_url}/nothing/here", timeout=30)
+    unknown_method = requests.delete(f"{stack.api_url}/things", timeout=30)
+    unknown_stage = requests.get(f"{base}/prod/things/lamp", timeout=30)
+    failed = requests.post(f"{stack.api_url}/things", json={"please": "crash-me"}, timeout=30)
+
+    assert (unknown_route.status_code, unknown_route.json()) == (404, {"error": "no route", "type": "MISSING_AUTHENTICATION_TOKEN"})
+    assert unknown_method.status_code == 404
+    assert (unknown_stage.status_code, unknown_stage.json()) == (403, {"message": "Forbidden"})
+    assert (failed.status_code, failed.json()) == (502, {"message": "Internal server error"})
+
+
+def test_rest_api_refuses_a_body_over_its_payload_limit_without_reading_it(stack: LocalStack) -> None:
+    parts = requests.utils.urlparse(stack.api_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as connection:
+        connection.sendall(f"POST {parts.path}/things HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                           f"Content-Type: text/plain\r\nContent-Length: {10 * 1024 * 1024 + 1}\r\n\r\n".encode())
+        answer = connection.makefile("rb").read()
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413")
+    assert json.loads(body) == {"message": "Request Too Long"}
+
+
+def test_rest_stage_throttles_each_method_on_its_own(stack: LocalStack) -> None:
+    stack.refill_api_throttles()
+    answers = [requests.get(f"{stack.api_url}/things/lamp", timeout=30) for _ in range(12)]
+    other_method = requests.post(f"{stack.api_url}/things", data=b"x", headers={"Content-Type": "text/plain"}, timeout=30)
+    stack.refill_api_throttles()
+
+    statuses = [a.status_code for a in answers]
+    assert statuses[:4] == [207] * 4
+    throttled = [a for a in answers if a.status_code == 429]
+    assert throttled, statuses
+    assert all(a.json() == {"message": "Too Many Requests"} and a.headers["Retry-After"] == "1" for a in throttled)
+    assert other_method.status_code == 207
+
+
+def test_the_web_acl_limits_each_source_but_not_an_exempt_one(stack: LocalStack) -> None:
+    assert requests.post(f"{stack.control_url}/waf/reset", timeout=10).json()["reset"]
+    stack.refill_api_throttles()
+    flooding = [send_from("127.0.5.1", f"{stack.api_url}/things/lamp") for _ in range(12)]
+    stack.refill_api_throttles()
+    elsewhere = send_from("127.0.5.2", f"{stack.api_url}/things/lamp")
+
+    assert [status for status, _, _ in flooding[:10]] == [207] * 4 + [429] * 6, "the stage throttles, WAF counts"
+    assert all(json.loads(body) == {"message": "Too Many Requests"} for _, _, body in flooding[4:10])
+    for status, headers, body in flooding[10:]:
+        assert (status, headers["Retry-After"], json.loads(body)) == (429, "60", {"limited": True})
+    assert elsewhere[0] == 207
+    exempt = []
+    for _ in range(12):
+        stack.refill_api_throttles()
+        exempt.append(send_from("127.0.0.1", f"{stack.api_url}/things/lamp")[0])
+    assert exempt == [207] * 12, "127.0.0.1 is in the exempt IP set"
+
+    requests.post(f"{stack.control_url}/waf/reset", timeout=10)
+    stack.refill_api_throttles()
+    assert send_from("127.0.5.1", f"{stack.api_url}/things/lamp")[0] == 207
+
+
+def test_the_ip_reputation_model_is_set_through_the_control_api(stack: LocalStack) -> None:
+    stack.refill_api_throttles()
+    listed = requests.put(f"{stack.control_url}/waf/ip-reputation", json={"addresses": ["127.0.5.64/30"]}, timeout=10)
+    try:
+        refused = send_from("127.0.5.65", f"{stack.api_url}/things/lamp")
+        clean = send_from("127.0.5.70", f"{stack.api_url}/things/lamp")
+        bad = requests.put(f"{stack.control_url}/waf/ip-reputation", json={"addresses": ["not an address"]}, timeout=10)
+        shown = requests.get(f"{stack.control_url}/waf/ip-reputation", timeout=10).json()
+    finally:
+        requests.put(f"{stack.control_url}/waf/ip-reputation", json={"addresses": []}, timeout=10)
+
+    assert listed.json() == {"addresses": ["127.0.5.64/30"]} == shown
+    assert (refused[0], json.loads(refused[2])) == (403, {"message": "Forbidden"})
+    assert clean[0] == 207
+    assert bad.status_code == 400
+
+
+def test_http_requests_become_payload_v2_events_and_responses_come_back(stack: LocalStack) -> None:
+    stack.refill_api_throttles()
+    response = requests.get(f"{http_api_url(stack)}/things/lamp?colour=red&colour=blue", headers={"X-Trace": "t1"}, timeout=30)
 
     assert response.status_code == 207
     assert response.headers["X-Echo"] == "yes"
@@ -347,7 +539,7 @@ def test_http_requests_become_payload_v2_events_and_responses_come_back(stack: L
 
 def test_binary_bodies_are_base64_encoded(stack: LocalStack) -> None:
     stack.refill_api_throttles()
-    response = requests.post(f"{stack.api_url}/things", data=b"\x00\x01binary",
+    response = requests.post(f"{http_api_url(stack)}/things", data=b"\x00\x01binary",
                              headers={"Content-Type": "application/octet-stream"}, timeout=30)
 
     event = response.json()
@@ -357,20 +549,21 @@ def test_binary_bodies_are_base64_encoded(stack: LocalStack) -> None:
 
 def test_unknown_routes_are_404_and_a_failing_function_is_500(stack: LocalStack) -> None:
     stack.refill_api_throttles()
-    assert requests.get(f"{stack.api_url}/nothing/here", timeout=30).status_code == 404
-    failed = requests.post(f"{stack.api_url}/things", json={"please": "crash-me"}, timeout=30)
+    assert requests.get(f"{http_api_url(stack)}/nothing/here", timeout=30).status_code == 404
+    failed = requests.post(f"{http_api_url(stack)}/things", json={"please": "crash-me"}, timeout=30)
     assert failed.status_code == 500
     assert failed.json() == {"message": "Internal Server Error"}
 
 
 def test_the_stage_throttles_beyond_its_burst(stack: LocalStack) -> None:
-    assert requests.post(f"{stack.control_url}/apis/throttle/refill", timeout=10).json() == {"refilled": [stack.apis[0].api_id]}
-    statuses = [requests.get(f"{stack.api_url}/nothing/here", timeout=30).status_code for _ in range(12)]
+    assert requests.post(f"{stack.control_url}/apis/throttle/refill", timeout=10).json() == {
+        "refilled": [stack.rest_apis[0].api_id, stack.apis[0].api_id]}
+    statuses = [requests.get(f"{http_api_url(stack)}/nothing/here", timeout=30).status_code for _ in range(12)]
     stack.refill_api_throttles()
 
     assert 429 in statuses
     assert statuses[:4] == [404, 404, 404, 404]
-    assert requests.get(f"{stack.api_url}/nothing/here", timeout=30).status_code == 404
+    assert requests.get(f"{http_api_url(stack)}/nothing/here", timeout=30).status_code == 404
 
 
 def test_function_environment_comes_from_the_template_as_strings(stack: LocalStack) -> None:
@@ -576,6 +769,37 @@ Resources:
         local.start()
 
 
+@pytest.mark.parametrize("deploy_it, fails", [("yes", True), ("no", False)])
+def test_a_conditional_resource_the_emulator_cannot_create_fails_the_deploy_when_its_condition_holds(
+        tmp_path: Path, deploy_it: str, fails: bool) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text("""
+AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  DeployIt: {Type: String}
+Conditions:
+  Deployed: !Equals [!Ref DeployIt, 'yes']
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Service:
+    Type: AWS::AppRunner::Service
+    Condition: Deployed
+    Properties:
+      SourceConfiguration: {ImageRepository: {ImageIdentifier: public.ecr.aws/x/y:latest, ImageRepositoryType: ECR_PUBLIC}}
+""")
+    local = LocalStack(PROJECT, tmp_path / "work", stack_name=f"conditional-{deploy_it}", template=template,
+                       parameters={"DeployIt": deploy_it})
+    try:
+        if fails:
+            with pytest.raises(DeployError, match="did not create Service"):
+                local.start()
+        else:
+            local.start()
+    finally:
+        local.stop()
+
+
 def test_stopping_leaves_no_jvm_behind(echo_project: Path) -> None:
     template = echo_project / "plain.yaml"
     template.write_text(f"""
@@ -659,15 +883,18 @@ def test_a_snapstart_function_on_a_clock_days_ahead_gets_credentials_valid_for_a
     assert 0 < answer["remainingMs"] <= timeout_ms
 
 
-def test_http_events_carry_the_request_time_of_the_emulator_clock(
+def test_api_events_carry_the_request_time_of_the_emulator_clock(
         stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
     stack.refill_api_throttles()
     emulator_clock(advanceSeconds=4 * DAY)
-    response = requests.get(f"{stack.api_url}/things/lamp", timeout=180)
+    http_context = requests.get(f"{http_api_url(stack)}/things/lamp", timeout=180).json()["requestContext"]
+    rest_context = requests.get(f"{stack.api_url}/things/lamp", timeout=180).json()["requestContext"]
 
-    context = response.json()["requestContext"]
-    assert_close(context["timeEpoch"] / 1000, time.time() + 4 * DAY)
-    assert datetime.strptime(context["time"], "%d/%b/%Y:%H:%M:%S %z").timestamp() == context["timeEpoch"] // 1000
+    assert_close(http_context["timeEpoch"] / 1000, time.time() + 4 * DAY)
+    assert datetime.strptime(http_context["time"], "%d/%b/%Y:%H:%M:%S %z").timestamp() == http_context["timeEpoch"] // 1000
+    assert_close(rest_context["requestTimeEpoch"] / 1000, time.time() + 4 * DAY)
+    assert (datetime.strptime(rest_context["requestTime"], "%d/%b/%Y:%H:%M:%S %z").timestamp()
+            == rest_context["requestTimeEpoch"] // 1000)
 
 
 def test_queue_records_carry_message_times_on_the_emulator_clock(

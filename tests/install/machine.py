@@ -148,7 +148,8 @@ class Result:
             elif call.startswith("api "):
                 fetched = next((argument for argument in call.split() if "/v1/install/" in argument), None)
                 if fetched:
-                    summary.append("GET /" + fetched.split("://", 1)[1].split("/", 1)[1])
+                    # The API's own path: the base URL before it holds the stage.
+                    summary.append("GET " + fetched[fetched.index("/v1/install/"):])
                 elif summary[-1:] != ["POST /v1/activations"]:
                     summary.append("POST /v1/activations")
             else:

@@ -15,7 +15,11 @@ final class FirstBootLines {
     private FirstBootLines() {
     }
 
-    /** The lines by name: {@code linux}, {@code cloudInit}, {@code powershell}, {@code autounattend}. */
+    /**
+     * The lines by name: {@code linux}, {@code cloudInit}, {@code powershell}, {@code autounattend}.
+     *
+     * @param apiUrl the stack's {@code ApiUrl}, the API's stage included
+     */
     static Map<String, String> of(String apiUrl, String token) {
         String linuxScript = apiUrl + "/v1/install/linux";
         String fetchWindowsScript = "[Net.ServicePointManager]::SecurityProtocol='Tls12'; "

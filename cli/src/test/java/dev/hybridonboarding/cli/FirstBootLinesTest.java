@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 class FirstBootLinesTest {
 
-    private static final String API = "https://abc123.execute-api.eu-west-1.amazonaws.com";
+    /** The stack's ApiUrl: a REST API's stage is part of it. */
+    private static final String API = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod";
     private static final String TOKEN = "hob_web.abcdefghijkm.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
     private final Map<String, String> lines = FirstBootLines.of(API, TOKEN);

@@ -2,8 +2,8 @@ package dev.hybridonboarding.function;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import dev.hybridonboarding.enrollment.EnrollmentAttempt;
 import dev.hybridonboarding.enrollment.EnrollmentFailure;
 import dev.hybridonboarding.enrollment.EnrollmentRejectedException;
@@ -23,11 +23,11 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /** {@code POST /v1/activations}: a machine trades its enrollment token for an SSM activation. */
-public final class EnrollmentHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+public final class EnrollmentHandler implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
 
     public static final int MAX_BODY_BYTES = 16 * 1024;
     /** The function's timeout in the template, for callers that invoke the handler without a Lambda context. */
-    private static final Duration WITHOUT_CONTEXT = Duration.ofSeconds(29);
+    private static final Duration WITHOUT_CONTEXT = Duration.ofSeconds(28);
 
     private final Supplier<EnrollmentService> service;
     private final StructuredLog log;
@@ -51,7 +51,7 @@ public final class EnrollmentHandler implements RequestHandler<APIGatewayV2HTTPE
     }
 
     @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+    public APIGatewayProxyResponseEvent handleRequest(APIGatewayProxyRequestEvent event, Context context) {
         try {
             HttpRequest request = HttpRequest.of(event);
             EnrollmentResult result = service.get().enroll(new EnrollmentAttempt(request.bearerToken().orElse(null),

@@ -1,7 +1,7 @@
 package dev.hybridonboarding.function;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.aws.AwsClients;
 import dev.hybridonboarding.aws.CannedAnswers;
@@ -136,7 +136,7 @@ final class EnrollmentPriming {
         }
     }
 
-    private static void expect(int status, APIGatewayV2HTTPResponse response, String what) {
+    private static void expect(int status, APIGatewayProxyResponseEvent response, String what) {
         if (response.getStatusCode() != status) {
             // An error body names its reason and holds no code; a success body would hold the canned one.
             String reason = response.getStatusCode() >= 400 ? " " + response.getBody() : "";
@@ -144,16 +144,20 @@ final class EnrollmentPriming {
         }
     }
 
-    private static APIGatewayV2HTTPEvent event(String bearer, String machineId) {
+    /** A request as the REST API's Lambda proxy integration delivers it, headers as a client sends them. */
+    private static APIGatewayProxyRequestEvent event(String bearer, String machineId) {
         String body = "{\"hostname\":\"" + HOSTNAME + "\",\"platform\":\"linux\"" + (machineId == null ? "" : ",\"machineId\":\"" + machineId + "\"")
                 + ",\"tags\":{}}";
-        return APIGatewayV2HTTPEvent.builder()
-                .withHeaders(Map.of("authorization", "Bearer " + bearer, "content-type", "application/json", "user-agent", "priming"))
+        return new APIGatewayProxyRequestEvent()
+                .withHttpMethod("POST")
+                .withPath("/v1/activations")
+                .withResource("/v1/activations")
+                .withHeaders(Map.of("Authorization", "Bearer " + bearer, "Content-Type", "application/json", "User-Agent", "priming"))
                 .withBody(body)
-                .withRequestContext(APIGatewayV2HTTPEvent.RequestContext.builder()
-                        .withHttp(APIGatewayV2HTTPEvent.RequestContext.Http.builder()
-                                .withMethod("POST").withSourceIp(SOURCE_IP).withUserAgent("priming").build())
-                        .build())
-                .build();
+                .withIsBase64Encoded(false)
+                .withRequestContext(new APIGatewayProxyRequestEvent.ProxyRequestContext()
+                        .withHttpMethod("POST")
+                        .withStage("prod")
+                        .withIdentity(new APIGatewayProxyRequestEvent.RequestIdentity().withSourceIp(SOURCE_IP).withUserAgent("priming")));
     }
 }

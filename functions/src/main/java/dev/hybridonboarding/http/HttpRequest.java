@@ -1,6 +1,6 @@
 package dev.hybridonboarding.http;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
@@ -8,7 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
-/** The parts of an HTTP API (payload format 2.0) request that the handlers read. */
+/** The parts of a REST API request (Lambda proxy integration, payload format 1.0) that the handlers read. */
 public final class HttpRequest {
 
     private final Map<String, String> headers;
@@ -25,15 +25,17 @@ public final class HttpRequest {
         this.userAgent = userAgent;
     }
 
-    public static HttpRequest of(APIGatewayV2HTTPEvent event) {
+    /** Header names are matched without regard to case: a REST API passes them as the client sent them. */
+    public static HttpRequest of(APIGatewayProxyRequestEvent event) {
         Map<String, String> headers = new HashMap<>();
         if (event.getHeaders() != null) {
             event.getHeaders().forEach((name, value) -> headers.put(name.toLowerCase(Locale.ROOT), value));
         }
-        APIGatewayV2HTTPEvent.RequestContext.Http http = event.getRequestContext() == null ? null : event.getRequestContext().getHttp();
-        String sourceIp = http == null ? null : http.getSourceIp();
-        String userAgent = http != null && http.getUserAgent() != null ? http.getUserAgent() : headers.get("user-agent");
-        return new HttpRequest(headers, event.getBody(), event.getIsBase64Encoded(), sourceIp, userAgent);
+        APIGatewayProxyRequestEvent.RequestIdentity identity =
+                event.getRequestContext() == null ? null : event.getRequestContext().getIdentity();
+        String sourceIp = identity == null ? null : identity.getSourceIp();
+        String userAgent = identity != null && identity.getUserAgent() != null ? identity.getUserAgent() : headers.get("user-agent");
+        return new HttpRequest(headers, event.getBody(), Boolean.TRUE.equals(event.getIsBase64Encoded()), sourceIp, userAgent);
     }
 
     public Optional<String> header(String name) {

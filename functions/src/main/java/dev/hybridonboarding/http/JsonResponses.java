@@ -1,6 +1,6 @@
 package dev.hybridonboarding.http;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,11 +17,11 @@ public final class JsonResponses {
     }
 
     /** A response that carries a secret: no intermediary may keep a copy. */
-    public static APIGatewayV2HTTPResponse secret(int status, Map<String, Object> body) {
+    public static APIGatewayProxyResponseEvent secret(int status, Map<String, Object> body) {
         return json(status, body, Map.of("Cache-Control", "no-store"));
     }
 
-    public static APIGatewayV2HTTPResponse error(int status, String code, String message, Optional<Duration> retryAfter) {
+    public static APIGatewayProxyResponseEvent error(int status, String code, String message, Optional<Duration> retryAfter) {
         Map<String, String> headers = new HashMap<>();
         retryAfter.ifPresent(delay -> headers.put("Retry-After", Long.toString(Math.max(1, delay.toSeconds()))));
         if (status == 401) {
@@ -33,15 +33,14 @@ public final class JsonResponses {
         return json(status, Map.of("error", error), headers);
     }
 
-    private static APIGatewayV2HTTPResponse json(int status, Map<String, Object> body, Map<String, String> extraHeaders) {
+    private static APIGatewayProxyResponseEvent json(int status, Map<String, Object> body, Map<String, String> extraHeaders) {
         Map<String, String> headers = new HashMap<>(extraHeaders);
         headers.put("Content-Type", "application/json");
         try {
-            return APIGatewayV2HTTPResponse.builder()
+            return new APIGatewayProxyResponseEvent()
                     .withStatusCode(status)
                     .withHeaders(headers)
-                    .withBody(JSON.std.asString(body))
-                    .build();
+                    .withBody(JSON.std.asString(body));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

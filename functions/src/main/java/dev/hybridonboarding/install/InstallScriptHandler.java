@@ -2,8 +2,8 @@ package dev.hybridonboarding.install;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import dev.hybridonboarding.http.HttpRequest;
 import dev.hybridonboarding.http.JsonResponses;
 import java.util.Map;
@@ -15,11 +15,10 @@ import java.util.regex.Pattern;
  * the request came through. It reads the path and the host the caller used, and maps the rendered script to a
  * response that a browser shows and {@code curl | sh} or PowerShell runs.
  */
-public final class InstallScriptHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+public final class InstallScriptHandler implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
 
     /** The scripts change only with a deployment; caches may keep them briefly and then revalidate by ETag. */
     static final String CACHE_CONTROL = "public, max-age=300";
-    private static final String DEFAULT_STAGE = "$default";
     private static final Pattern LOOPBACK = Pattern.compile("(?:127\\.0\\.0\\.1|localhost)(?::[0-9]+)?");
 
     private final InstallScripts scripts;
@@ -35,8 +34,8 @@ public final class InstallScriptHandler implements RequestHandler<APIGatewayV2HT
     }
 
     @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        Optional<InstallTarget> target = InstallTarget.ofPath(event.getRawPath());
+    public APIGatewayProxyResponseEvent handleRequest(APIGatewayProxyRequestEvent event, Context context) {
+        Optional<InstallTarget> target = InstallTarget.ofPath(event.getPath());
         if (target.isEmpty()) {
             return JsonResponses.error(404, "not_found", "the install scripts are /v1/install/linux and /v1/install/windows",
                     Optional.empty());
@@ -50,12 +49,11 @@ public final class InstallScriptHandler implements RequestHandler<APIGatewayV2HT
                     Optional.empty());
         }
         if (request.header("if-none-match").map(tags -> tags.contains(script.etag())).orElse(false)) {
-            return APIGatewayV2HTTPResponse.builder()
+            return new APIGatewayProxyResponseEvent()
                     .withStatusCode(304)
-                    .withHeaders(Map.of("ETag", script.etag(), "Cache-Control", CACHE_CONTROL))
-                    .build();
+                    .withHeaders(Map.of("ETag", script.etag(), "Cache-Control", CACHE_CONTROL));
         }
-        return APIGatewayV2HTTPResponse.builder()
+        return new APIGatewayProxyResponseEvent()
                 .withStatusCode(200)
                 .withHeaders(Map.of(
                         "Content-Type", "text/plain; charset=utf-8",
@@ -63,24 +61,37 @@ public final class InstallScriptHandler implements RequestHandler<APIGatewayV2HT
                         "X-Content-Type-Options", "nosniff",
                         "Cache-Control", CACHE_CONTROL,
                         "ETag", script.etag()))
-                .withBody(script.text())
-                .build();
+                .withBody(script.text());
     }
 
     /**
      * The base URL the caller reached: API Gateway always says which scheme in {@code X-Forwarded-Proto}; without
      * it only a loopback host (the local stack) is taken to be plain HTTP.
      */
-    private static String apiUrl(APIGatewayV2HTTPEvent event, HttpRequest request) {
-        APIGatewayV2HTTPEvent.RequestContext requestContext = event.getRequestContext();
+    private static String apiUrl(APIGatewayProxyRequestEvent event, HttpRequest request) {
+        APIGatewayProxyRequestEvent.ProxyRequestContext requestContext = event.getRequestContext();
         String host = requestContext == null ? null : requestContext.getDomainName();
         if (host == null) {
             host = request.header("host").orElse("");
         }
         String scheme = request.header("x-forwarded-proto")
                 .orElse(LOOPBACK.matcher(host).matches() ? "http" : "https");
+        return scheme + "://" + host + basePath(event);
+    }
+
+    /**
+     * What the caller's path holds before the API's own: the stage on the execute-api endpoint ({@code /prod}), a
+     * custom domain's base path, or nothing. API Gateway gives both the path the caller used
+     * ({@code requestContext.path}) and the API's own ({@code path}).
+     */
+    private static String basePath(APIGatewayProxyRequestEvent event) {
+        APIGatewayProxyRequestEvent.ProxyRequestContext requestContext = event.getRequestContext();
+        String used = requestContext == null ? null : requestContext.getPath();
+        String own = event.getPath();
+        if (used != null && own != null && used.endsWith(own)) {
+            return used.substring(0, used.length() - own.length());
+        }
         String stage = requestContext == null ? null : requestContext.getStage();
-        String stagePath = stage == null || stage.isEmpty() || DEFAULT_STAGE.equals(stage) ? "" : "/" + stage;
-        return scheme + "://" + host + stagePath;
+        return stage == null || stage.isEmpty() ? "" : "/" + stage;
     }
 }

@@ -6,8 +6,8 @@ import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.verifyNoInteractions;
 import static org.mockito.Mockito.when;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.enrollment.EnrollmentAttempt;
@@ -49,28 +49,31 @@ class EnrollmentHandlerTest {
         return new EnrollmentHandler(service, new StructuredLog(new PrintStream(logged, true, StandardCharsets.UTF_8)));
     }
 
-    private static APIGatewayV2HTTPEvent event(String contentType, String body) {
+    /** A REST API proxy event; its header names come as the client wrote them. */
+    private static APIGatewayProxyRequestEvent event(String contentType, String body) {
         Map<String, String> headers = new HashMap<>();
-        headers.put("authorization", "Bearer " + TOKEN);
+        headers.put("Authorization", "Bearer " + TOKEN);
         if (contentType != null) {
-            headers.put("content-type", contentType);
+            headers.put("Content-Type", contentType);
         }
-        return APIGatewayV2HTTPEvent.builder()
+        return new APIGatewayProxyRequestEvent()
+                .withHttpMethod("POST")
+                .withPath("/v1/activations")
                 .withHeaders(headers)
                 .withBody(body)
-                .withRequestContext(APIGatewayV2HTTPEvent.RequestContext.builder()
-                        .withHttp(APIGatewayV2HTTPEvent.RequestContext.Http.builder()
-                                .withMethod("POST").withSourceIp("198.51.100.7").withUserAgent("install.sh/1").build())
-                        .build())
-                .build();
+                .withIsBase64Encoded(false)
+                .withRequestContext(new APIGatewayProxyRequestEvent.ProxyRequestContext()
+                        .withStage("prod")
+                        .withIdentity(new APIGatewayProxyRequestEvent.RequestIdentity()
+                                .withSourceIp("198.51.100.7").withUserAgent("install.sh/1")));
     }
 
-    private static Map<String, Object> json(APIGatewayV2HTTPResponse response) throws IOException {
+    private static Map<String, Object> json(APIGatewayProxyResponseEvent response) throws IOException {
         return JSON.std.mapFrom(response.getBody());
     }
 
     @SuppressWarnings("unchecked")
-    private static String errorCode(APIGatewayV2HTTPResponse response) throws IOException {
+    private static String errorCode(APIGatewayProxyResponseEvent response) throws IOException {
         return (String) ((Map<String, Object>) json(response).get("error")).get("code");
     }
 
@@ -79,7 +82,7 @@ class EnrollmentHandlerTest {
         when(service.enroll(any())).thenReturn(new EnrollmentResult(true, "act-1", new ActivationCode("AbCdEfGhIjKlMnOpQrSt"),
                 "eu-west-1", Instant.parse("2026-11-30T13:00:00Z"), "default", "web-01", "enr-1"));
 
-        APIGatewayV2HTTPResponse response = handler().handleRequest(
+        APIGatewayProxyResponseEvent response = handler().handleRequest(
                 event("application/json; charset=utf-8", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(201);
@@ -107,7 +110,7 @@ class EnrollmentHandlerTest {
     void aBase64EncodedBodyIsDecoded() {
         when(service.enroll(any())).thenReturn(new EnrollmentResult(true, "act-1", new ActivationCode("AbCdEfGhIjKlMnOpQrSt"),
                 "eu-west-1", Instant.parse("2026-11-30T13:00:00Z"), "default", "web-01", "enr-1"));
-        APIGatewayV2HTTPEvent event = event("application/json", Base64.getEncoder().encodeToString(
+        APIGatewayProxyRequestEvent event = event("application/json", Base64.getEncoder().encodeToString(
                 "{\"hostname\":\"web-01\",\"platform\":\"windows\"}".getBytes(StandardCharsets.UTF_8)));
         event.setIsBase64Encoded(true);
 
@@ -120,7 +123,7 @@ class EnrollmentHandlerTest {
     @ParameterizedTest
     @ValueSource(strings = {"text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"})
     void anythingButJsonIs415(String contentType) throws IOException {
-        APIGatewayV2HTTPResponse response = handler().handleRequest(event(contentType, "{}"), null);
+        APIGatewayProxyResponseEvent response = handler().handleRequest(event(contentType, "{}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(415);
         assertThat(errorCode(response)).isEqualTo("unsupported_media_type");
@@ -137,7 +140,7 @@ class EnrollmentHandlerTest {
     void aBodyOver16KiBIs413() throws IOException {
         String big = "{\"hostname\":\"" + "a".repeat(EnrollmentHandler.MAX_BODY_BYTES) + "\",\"platform\":\"linux\"}";
 
-        APIGatewayV2HTTPResponse response = handler().handleRequest(event("application/json", big), null);
+        APIGatewayProxyResponseEvent response = handler().handleRequest(event("application/json", big), null);
 
         assertThat(response.getStatusCode()).isEqualTo(413);
         assertThat(errorCode(response)).isEqualTo("payload_too_large");
@@ -148,7 +151,7 @@ class EnrollmentHandlerTest {
     @ValueSource(strings = {"", "{", "[]", "\"text\"", "{\"hostname\":\"a\",\"hostname\":\"b\"}", "{\"hostname\":\"a\"} trailing",
             "{\"hostname\":\"a\"}{}"})
     void malformedJsonIs400(String body) throws IOException {
-        APIGatewayV2HTTPResponse response = handler().handleRequest(event("application/json", body), null);
+        APIGatewayProxyResponseEvent response = handler().handleRequest(event("application/json", body), null);
 
         assertThat(response.getStatusCode()).isEqualTo(400);
         assertThat(errorCode(response)).isEqualTo("malformed_json");
@@ -157,7 +160,7 @@ class EnrollmentHandlerTest {
 
     @Test
     void invalidFieldsAre400WithTheFieldNamed() throws IOException {
-        APIGatewayV2HTTPResponse response = handler().handleRequest(event("application/json", "{\"platform\":\"linux\"}"), null);
+        APIGatewayProxyResponseEvent response = handler().handleRequest(event("application/json", "{\"platform\":\"linux\"}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(400);
         assertThat(errorCode(response)).isEqualTo("invalid_hostname");
@@ -170,7 +173,7 @@ class EnrollmentHandlerTest {
         when(service.enroll(any())).thenThrow(new EnrollmentRejectedException(EnrollmentFailure.SERVICE_UNAVAILABLE, "busy",
                 Duration.ofSeconds(5)));
 
-        APIGatewayV2HTTPResponse response = handler().handleRequest(
+        APIGatewayProxyResponseEvent response = handler().handleRequest(
                 event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(503);
@@ -182,7 +185,7 @@ class EnrollmentHandlerTest {
     void a401AsksForABearerToken() {
         when(service.enroll(any())).thenThrow(new EnrollmentRejectedException(EnrollmentFailure.INVALID_TOKEN, "invalid"));
 
-        APIGatewayV2HTTPResponse response = handler().handleRequest(
+        APIGatewayProxyResponseEvent response = handler().handleRequest(
                 event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(401);
@@ -193,7 +196,7 @@ class EnrollmentHandlerTest {
     void anUnexpectedFailureIsA500WithoutDetails() throws IOException {
         when(service.enroll(any())).thenThrow(new IllegalStateException("table schema broken at pk"));
 
-        APIGatewayV2HTTPResponse response = handler().handleRequest(
+        APIGatewayProxyResponseEvent response = handler().handleRequest(
                 event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(500);

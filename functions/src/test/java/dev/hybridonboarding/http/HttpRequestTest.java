@@ -2,14 +2,14 @@ package dev.hybridonboarding.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class HttpRequestTest {
 
     private static HttpRequest request(Map<String, String> headers) {
-        return HttpRequest.of(APIGatewayV2HTTPEvent.builder().withHeaders(headers).build());
+        return HttpRequest.of(new APIGatewayProxyRequestEvent().withHeaders(headers));
     }
 
     @Test
@@ -30,14 +30,25 @@ class HttpRequestTest {
 
     @Test
     void anEventWithoutContextOrBodyIsHandled() {
-        HttpRequest request = HttpRequest.of(new APIGatewayV2HTTPEvent());
+        HttpRequest request = HttpRequest.of(new APIGatewayProxyRequestEvent());
         assertThat(request.sourceIp()).isNull();
         assertThat(request.body(10)).hasValueSatisfying(body -> assertThat(body).isEmpty());
     }
 
     @Test
+    void theSourceAndUserAgentComeFromTheRequestIdentity() {
+        HttpRequest request = HttpRequest.of(new APIGatewayProxyRequestEvent()
+                .withHeaders(Map.of("User-Agent", "from-header"))
+                .withRequestContext(new APIGatewayProxyRequestEvent.ProxyRequestContext()
+                        .withIdentity(new APIGatewayProxyRequestEvent.RequestIdentity().withSourceIp("203.0.113.9"))));
+
+        assertThat(request.sourceIp()).isEqualTo("203.0.113.9");
+        assertThat(request.userAgent()).isEqualTo("from-header");
+    }
+
+    @Test
     void invalidBase64IsAnEmptyBody() {
-        APIGatewayV2HTTPEvent event = APIGatewayV2HTTPEvent.builder().withBody("%%%").withIsBase64Encoded(true).build();
+        APIGatewayProxyRequestEvent event = new APIGatewayProxyRequestEvent().withBody("%%%").withIsBase64Encoded(true);
         assertThat(HttpRequest.of(event).body(100)).hasValueSatisfying(body -> assertThat(body).isEmpty());
         assertThat(JsonBodies.object(new byte[0])).isEmpty();
     }

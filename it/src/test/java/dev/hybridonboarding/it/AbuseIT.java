@@ -10,7 +10,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -21,15 +20,15 @@ import org.junit.jupiter.api.Test;
 /**
  * Repeated failures are slowed down per source and per token id, never a valid token: neither guessing at a
  * token id nor sharing an address with its holder can lock the holder out. The template's defaults apply: 20
- * failures per source and 5 wrong secrets per token id in a 5-minute window, and a stage limit of 20 requests per
- * second with bursts of 40.
+ * failures per source and 5 wrong secrets per token id in a 5-minute window, and a limit of 100 requests per second
+ * with bursts of 500 on each of the stage's methods.
  */
 class AbuseIT {
 
     private static final int SOURCE_LIMIT = 20;
     private static final int TOKEN_LIMIT = 5;
-    private static final int STAGE_RATE = 20;
-    private static final int STAGE_BURST = 40;
+    private static final int STAGE_RATE = 100;
+    private static final int STAGE_BURST = 500;
 
     private final LocalStack stack = LocalStack.get();
     private final Api api = new Api(stack);
@@ -96,7 +95,7 @@ class AbuseIT {
 
     @Test
     void theApiStageLetsThroughNoMoreThanItsBurstAndItsRate() throws Exception {
-        int requests = 120;
+        int requests = STAGE_BURST + 300;
         ExecutorService pool = Executors.newFixedThreadPool(40);
         try {
             long started = System.nanoTime();
@@ -111,8 +110,14 @@ class AbuseIT {
             double seconds = (System.nanoTime() - started) / 1e9;
 
             List<ApiResponse> throttled = responses.stream().filter(r -> r.status() == 429).toList();
-            assertThat(throttled).allSatisfy(r -> assertThat(r.json()).isEqualTo(Map.of("message", "Too Many Requests")));
-            assertThat(responses).allSatisfy(r -> assertThat(r.status()).isIn(415, 429));
+            assertThat(throttled).allSatisfy(r -> {
+                assertThat(r.errorCode()).isEqualTo("too_many_requests");
+                assertThat(r.header("Retry-After")).isEqualTo("1");
+            });
+            // Past the throttle, the function's 415; on a loaded machine also an answer a client retries (an invocation
+            // that waited too long for an environment), which counts as let through.
+            assertThat(responses).allSatisfy(r -> assertThat(r.status() == 415 || r.status() == 429 || Api.isBusy(r))
+                    .as(r.toString()).isTrue());
             // A token bucket: however fast or slow this machine sends, no more than the burst plus what the rate
             // refilled meanwhile gets through; sent faster than that, the rest is throttled.
             int allowance = (int) Math.floor(STAGE_BURST + STAGE_RATE * seconds);

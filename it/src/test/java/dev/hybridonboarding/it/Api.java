@@ -21,20 +21,23 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
- * Calls the HTTP API as a machine does. A machine at first boot retries while the service says it is briefly
- * unable to answer — 503 with Retry-After, or the API stage's own 429 — so the enrolling calls here do the same:
- * what a test asserts is the answer a machine ends up with, which load on the machine cannot change. The
- * {@code ...Once} calls send exactly one request, for tests of those answers themselves.
+ * Calls the API as a machine does. A machine at first boot retries while the service says it is briefly unable
+ * to answer — 503 with Retry-After, the API stage's own 429, or WAF's 429 for its address — so the enrolling calls
+ * here do the same: what a test asserts is the answer a machine ends up with, which load on the machine cannot
+ * change. The {@code ...Once} calls send exactly one request, for tests of those answers themselves.
  */
 final class Api {
 
     /** Longer than any outage a test provokes by load alone; a machine's install script waits as long. */
     private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(120);
-    private static final Duration STAGE_THROTTLE_BACKOFF = Duration.ofMillis(500);
+    private static final Duration BACKOFF = Duration.ofMillis(500);
+    /** The error codes of the API's 429s that ask a machine to come back, unlike too_many_failures. */
+    private static final Set<String> EDGE_LIMITS = Set.of("too_many_requests", "source_rate_limited");
 
     private final LocalStack stack;
 
@@ -90,10 +93,13 @@ final class Api {
         }
     }
 
-    /** What the install scripts retry: the stage's 429, and a busy or unreachable service (502, 503, 504). */
+    /**
+     * What the install scripts retry: a busy or unreachable service (502, 503, 504), and a 429 from the edge: the
+     * stage's limits (too_many_requests) or WAF's per-source limit (source_rate_limited).
+     */
     static boolean isBusy(ApiResponse response) {
         return response.status() == 502 || response.status() == 503 || response.status() == 504
-                || (response.status() == 429 && "Too Many Requests".equals(response.json().get("message")));
+                || (response.status() == 429 && EDGE_LIMITS.contains(String.valueOf(response.errorCode())));
     }
 
     private static Answers retryWhileBusy(Supplier<ApiResponse> call) {
@@ -109,11 +115,11 @@ final class Api {
         }
     }
 
-    /** Retry-After as the service asks, or a growing pause for the stage's 429, with jitter so machines spread. */
+    /** Retry-After as the service asks, or a growing pause without one, with jitter so machines spread. */
     private static Duration waitBefore(ApiResponse response, int attempt) {
         String retryAfter = response.header("Retry-After");
         Duration base = retryAfter != null ? Duration.ofSeconds(Long.parseLong(retryAfter))
-                : STAGE_THROTTLE_BACKOFF.multipliedBy(Math.min(attempt, 8));
+                : BACKOFF.multipliedBy(Math.min(attempt, 8));
         return base.plusMillis(ThreadLocalRandom.current().nextLong(250));
     }
 
@@ -127,7 +133,7 @@ final class Api {
     }
 
     ApiResponse post(String path, String token, String contentType, String body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(stack.apiUrl.resolve(path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(stack.api(path))
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .header("User-Agent", "hybrid-onboarding-it/1.0");
         if (contentType != null) {
@@ -153,19 +159,24 @@ final class Api {
      * as by {@link #enroll}.
      */
     ApiResponse enrollFrom(String sourceAddress, String token, Map<String, Object> body) {
-        return retryWhileBusy(() -> enrollOnceFrom(sourceAddress, token, body)).last();
+        return enrollAsMachineFrom(sourceAddress, token, body).last();
     }
 
-    private ApiResponse enrollOnceFrom(String sourceAddress, String token, Map<String, Object> body) {
-        URI api = stack.apiUrl;
-        byte[] payload = json(body).getBytes(StandardCharsets.UTF_8);
+    Answers enrollAsMachineFrom(String sourceAddress, String token, Map<String, Object> body) {
+        return retryWhileBusy(() -> postOnceFrom(sourceAddress, token, "application/json", json(body)));
+    }
+
+    /** One POST /v1/activations from the given loopback address, as {@link #enrollFrom} sends it. */
+    ApiResponse postOnceFrom(String sourceAddress, String token, String contentType, String body) {
+        URI api = stack.api("/v1/activations");
+        byte[] payload = body.getBytes(StandardCharsets.UTF_8);
         try (Socket socket = new Socket()) {
             socket.bind(new InetSocketAddress(InetAddress.getByName(sourceAddress), 0));
             socket.connect(new InetSocketAddress(api.getHost(), api.getPort()), 5000);
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
-            String head = "POST /v1/activations HTTP/1.1\r\nHost: " + api.getHost() + ":" + api.getPort() + "\r\n"
-                    + "Content-Type: application/json\r\nConnection: close\r\n"
+            String head = "POST " + api.getRawPath() + " HTTP/1.1\r\nHost: " + api.getHost() + ":" + api.getPort() + "\r\n"
+                    + "Content-Type: " + contentType + "\r\nConnection: close\r\n"
                     + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
                     + "Content-Length: " + payload.length + "\r\n\r\n";
             out.write(head.getBytes(StandardCharsets.US_ASCII));

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A response of the HTTP API. Its string form, which assertion failures print into test reports, never shows
+ * A response of the API. Its string form, which assertion failures print into test reports, never shows
  * the activation code.
  */
 record ApiResponse(int status, Map<String, List<String>> headers, Map<String, Object> json) {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-/** POST /v1/activations through the HTTP API, the function and the emulator: every answer, and what it costs. */
+/** POST /v1/activations through the REST API, the function and the emulator: every answer, and what it costs. */
 class EnrollmentIT {
 
     private static final String INVALID_TOKEN = "the enrollment token is invalid, expired or revoked";

@@ -2,8 +2,8 @@ package dev.hybridonboarding.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.events.ScheduledEvent;
 import com.amazonaws.services.lambda.runtime.tests.annotations.Event;
@@ -32,15 +32,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 class EventFixturesTest {
 
     @ParameterizedTest
-    @Event(value = "events/enrollment-request.json", type = APIGatewayV2HTTPEvent.class)
-    void theEnrollmentRequestReachesTheHandlerAndItsUnknownTokenGets401(APIGatewayV2HTTPEvent event) throws IOException {
-        assertThat(event.getRequestContext().getHttp().getSourceIp()).isEqualTo("203.0.113.10");
+    @Event(value = "events/enrollment-request.json", type = APIGatewayProxyRequestEvent.class)
+    void theEnrollmentRequestReachesTheHandlerAndItsUnknownTokenGets401(APIGatewayProxyRequestEvent event) throws IOException {
+        assertThat(event.getRequestContext().getIdentity().getSourceIp()).isEqualTo("203.0.113.10");
+        assertThat(event.getRequestContext().getStage()).isEqualTo("prod");
         InMemoryTable table = new InMemoryTable();
         EnrollmentService service = new EnrollmentService(new EnrollmentService.Ports(table, table, new FakeSsm(Clock.systemUTC()),
                 new FakeCodeVault()), new EnrollmentService.Settings(Fleet.withDefaults("default", FleetMode.SINGLE_USE, "Role"),
                 new ActivationOwner("stack"), "us-east-1", FailurePolicy.DEFAULT), Clock.systemUTC(), new SecureRandom(), new StructuredLog(new PrintStream(OutputStream.nullOutputStream())));
 
-        APIGatewayV2HTTPResponse response = new EnrollmentHandler(service, new StructuredLog(new PrintStream(OutputStream.nullOutputStream())))
+        APIGatewayProxyResponseEvent response = new EnrollmentHandler(service, new StructuredLog(new PrintStream(OutputStream.nullOutputStream())))
                 .handleRequest(event, null);
 
         assertThat(response.getStatusCode()).isEqualTo(401);
@@ -48,13 +49,13 @@ class EventFixturesTest {
     }
 
     @ParameterizedTest
-    @Event(value = "events/install-script-request.json", type = APIGatewayV2HTTPEvent.class)
-    void theInstallScriptRequestGetsTheLinuxScriptForItsApi(APIGatewayV2HTTPEvent event) {
-        APIGatewayV2HTTPResponse response = new InstallScriptHandler(new InstallScripts(), "us-east-1").handleRequest(event, null);
+    @Event(value = "events/install-script-request.json", type = APIGatewayProxyRequestEvent.class)
+    void theInstallScriptRequestGetsTheLinuxScriptForItsApi(APIGatewayProxyRequestEvent event) {
+        APIGatewayProxyResponseEvent response = new InstallScriptHandler(new InstallScripts(), "us-east-1").handleRequest(event, null);
 
         assertThat(response.getStatusCode()).isEqualTo(200);
         assertThat(response.getBody()).startsWith("#!/bin/sh")
-                .contains("API_URL='https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com'")
+                .contains("API_URL='https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod'")
                 .contains("REGION='us-east-1'");
     }
 

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The install scripts as machines fetch them: through the HTTP API, from the install function. */
+/** The install scripts as machines fetch them: through the REST API, from the install function. */
 class InstallScriptIT {
 
     private final LocalStack stack = LocalStack.get();

@@ -27,6 +27,8 @@ import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
+import software.amazon.awssdk.services.cloudformation.model.Parameter;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ssm.SsmClient;
@@ -95,6 +97,11 @@ final class LocalStack {
         return instance;
     }
 
+    /** The API's URL for a path of its own, e.g. {@code /v1/activations}: the base URL holds the stage. */
+    URI api(String path) {
+        return URI.create(apiUrl + path);
+    }
+
     /** The default fleet's settings as the functions get them in their environment. */
     Map<String, String> templateFleetSettings() {
         return templateFleetSettings;
@@ -102,6 +109,17 @@ final class LocalStack {
 
     String output(String name) {
         return String.valueOf(outputs.get(name));
+    }
+
+    /** A template parameter as the stack was deployed with it (its default, unless overridden). */
+    String parameter(String name) {
+        try (CloudFormationClient cloudFormation = clients.configure(CloudFormationClient.builder()).build()) {
+            return cloudFormation.describeStacks(request -> request.stackName(String.valueOf(state.get("stackName"))))
+                    .stacks().get(0).parameters().stream()
+                    .filter(parameter -> parameter.parameterKey().equals(name))
+                    .map(Parameter::parameterValue)
+                    .findFirst().orElseThrow(() -> new IllegalStateException("the stack has no parameter " + name));
+        }
     }
 
     /** An output whose value is a JSON object, such as the settings the stack hands the admin CLI. */
@@ -169,22 +187,33 @@ final class LocalStack {
     }
 
     /**
-     * Fills the API stage's throttling bucket again, so that a test which counts on the stage's limits, or
+     * Fills the API stage's throttling buckets again, so that a test which counts on the stage's limits, or
      * sends a burst that must fit in them, starts from a known state whatever ran before it.
      */
     void refillApiThrottle() {
-        ControlAnswer answer = controlCall("POST", "apis/throttle/refill");
+        expectOk(controlCall("POST", "apis/throttle/refill"), "refilling the API's throttle");
+    }
+
+    /** The web ACL forgets what it counted per source, so that a test starts from a known state. */
+    void resetWaf() {
+        expectOk(controlCall("POST", "waf/reset"), "resetting the web ACL's counts");
+    }
+
+    /** Puts these addresses on the local model of AWS's IP reputation list (empty: none). */
+    void listOnIpReputation(List<String> addresses) {
+        expectOk(controlCall("PUT", "waf/ip-reputation", Map.of("addresses", addresses)), "setting the IP reputation list");
+    }
+
+    private static void expectOk(ControlAnswer answer, String what) {
         if (answer.status() != 200) {
-            throw new IllegalStateException("refilling the API's throttle answered " + answer);
+            throw new IllegalStateException(what + " answered " + answer);
         }
     }
 
     /** A read of the local stack's own control endpoint ({@code /functions}, {@code /health}). */
     Map<String, Object> control(String path) {
         ControlAnswer answer = controlCall("GET", path);
-        if (answer.status() != 200) {
-            throw new IllegalStateException("local stack control " + path + " answered " + answer);
-        }
+        expectOk(answer, "local stack control " + path);
         return answer.body();
     }
 
@@ -192,11 +221,16 @@ final class LocalStack {
     record ControlAnswer(int status, Map<String, Object> body) {
     }
 
-    /** A call to the local stack's own control endpoint (see local_stack.py). */
+    /** A call without a body to the local stack's own control endpoint (see local_stack.py). */
     ControlAnswer controlCall(String method, String path) {
+        return controlCall(method, path, null);
+    }
+
+    private ControlAnswer controlCall(String method, String path, Map<String, Object> body) {
         try {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/" + path))
-                    .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(JSON.std.asString(body)))
+                    .build(), HttpResponse.BodyHandlers.ofString());
             return new ControlAnswer(response.statusCode(), response.body().isBlank() ? Map.of() : JSON.std.mapFrom(response.body()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -2,8 +2,8 @@ package dev.hybridonboarding.bench.floor;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import java.time.Duration;
 import java.util.Map;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
@@ -16,7 +16,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
- * The cold-start floor: an HTTP API handler that makes exactly one SDK call, a consistent DynamoDB GetItem on
+ * The cold-start floor: a REST API (Lambda proxy) handler that makes exactly one SDK call, a consistent DynamoDB GetItem on
  * the stack's table, and answers with a small JSON body.
  *
  * <p>The client is built as the product's {@code AwsClients} builds its clients (explicit region, environment
@@ -24,7 +24,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * the product's it is built in the constructor, during the function's init phase. Anything the real function
  * costs beyond this is the product's own code and its other service clients.
  */
-public final class FloorHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+public final class FloorHandler implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
 
     // A key that never exists: the floor pays for the round trip and the (empty) answer, nothing else.
     private static final Map<String, AttributeValue> KEY = Map.of(
@@ -51,12 +51,11 @@ public final class FloorHandler implements RequestHandler<APIGatewayV2HTTPEvent,
     }
 
     @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+    public APIGatewayProxyResponseEvent handleRequest(APIGatewayProxyRequestEvent event, Context context) {
         boolean found = dynamo.getItem(request -> request.tableName(table).key(KEY).consistentRead(true)).hasItem();
-        return APIGatewayV2HTTPResponse.builder()
+        return new APIGatewayProxyResponseEvent()
                 .withStatusCode(200)
                 .withHeaders(Map.of("Content-Type", "application/json"))
-                .withBody("{\"found\":" + found + "}")
-                .build();
+                .withBody("{\"found\":" + found + "}");
     }
 }

@@ -1,7 +1,7 @@
 package dev.hybridonboarding.bench.warm;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import com.amazonaws.services.lambda.runtime.tests.EventLoader;
 import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.activation.CachingCodeVault;
@@ -60,8 +60,8 @@ public class EnrollmentHandlerBenchmark {
     private static final String SHARED_FLEET = "sharedbench";
 
     private EnrollmentHandler handler;
-    private APIGatewayV2HTTPEvent singleUseEvent;
-    private APIGatewayV2HTTPEvent sharedEvent;
+    private APIGatewayProxyRequestEvent singleUseEvent;
+    private APIGatewayProxyRequestEvent sharedEvent;
 
     @Setup
     public void setUp() {
@@ -105,26 +105,26 @@ public class EnrollmentHandlerBenchmark {
 
     /** A new machine joins the default (single-use) fleet: CreateActivation and a commit, both in memory. */
     @Benchmark
-    public APIGatewayV2HTTPResponse singleUseEnrollment() {
+    public APIGatewayProxyResponseEvent singleUseEnrollment() {
         return handler.handleRequest(singleUseEvent, null);
     }
 
     /** A new machine joins a shared fleet whose current activation has room: a commit, in memory. */
     @Benchmark
-    public APIGatewayV2HTTPResponse sharedEnrollment() {
+    public APIGatewayProxyResponseEvent sharedEnrollment() {
         return handler.handleRequest(sharedEvent, null);
     }
 
-    private static APIGatewayV2HTTPEvent event(String token) {
-        APIGatewayV2HTTPEvent event = EventLoader.loadApiGatewayHttpEvent(EVENT);
+    private static APIGatewayProxyRequestEvent event(String token) {
+        APIGatewayProxyRequestEvent event = EventLoader.loadApiGatewayRestEvent(EVENT);
         Map<String, String> headers = new HashMap<>(event.getHeaders());
-        headers.put("authorization", "Bearer " + token);
+        headers.put("Authorization", "Bearer " + token);
         event.setHeaders(headers);
         return event;
     }
 
     /** Fails the run before measuring if the fixture took a refusal path instead of the one it names. */
-    private static void requireCreated(APIGatewayV2HTTPResponse response, String path) {
+    private static void requireCreated(APIGatewayProxyResponseEvent response, String path) {
         if (response.getStatusCode() != 201) {
             throw new IllegalStateException("the " + path + " enrollment answered " + response.getStatusCode() + ", not 201");
         }
