@@ -47,4 +47,9 @@ final class Announcer {
         }
         return Optional.of(new DigestEntry(kind, window, member));
     }
+
+    /** A notice whose digest went out before it could take its place there: it goes out alone. */
+    void late(Notice notice) {
+        notifier.send(notice);
+    }
 }

@@ -61,12 +61,15 @@ final class Arrivals {
         }
         Handling handling = act(found, judge.judge(found), event.route());
         Optional<DigestEntry> digest = Optional.empty();
+        Notice notice = null;
         if (!(handling.judgement() instanceof Judgement.Foreign)) {
-            Notice notice = notices.of(handling);
+            notice = notices.of(handling);
             digest = announcer.announce(notice, DigestKind.REGISTERED, new DigestMember(found.instanceId(), name(handling), fleet(handling).orElse("-")));
         }
         InstanceRecord.Facts facts = facts(handling);
-        ports.store().handled(found.instanceId(), Change.REGISTERED, facts, now, digest);
+        if (!ports.store().handled(found.instanceId(), Change.REGISTERED, facts, now, digest)) {
+            announcer.late(notice);
+        }
         if (handling.deregistered()) {
             ports.store().handled(found.instanceId(), Change.DEREGISTERED, facts, now, Optional.empty());
         }

@@ -3,6 +3,7 @@ package dev.hybridonboarding.registration;
 import dev.hybridonboarding.enrollment.EnrollmentRecord;
 import dev.hybridonboarding.fleet.FleetMode;
 import dev.hybridonboarding.log.StructuredLog;
+import dev.hybridonboarding.notification.Notice;
 import dev.hybridonboarding.registration.RegistrationEvent.Change;
 import dev.hybridonboarding.rotation.ActivationRecord;
 import java.time.Clock;
@@ -42,17 +43,20 @@ final class Departures {
 
         Verdict verdict = facts.map(InstanceRecord.Facts::verdict).orElse(Verdict.GONE);
         Optional<DigestEntry> digest = Optional.empty();
+        Notice notice = null;
         if (verdict != Verdict.FOREIGN) {
             String name = facts.flatMap(InstanceRecord.Facts::name).or(() -> enrollment.map(e -> e.request().hostname())).orElse(event.instanceId());
             String fleet = facts.flatMap(InstanceRecord.Facts::fleet).or(() -> enrollment.map(EnrollmentRecord::fleet))
                     .or(() -> activation.map(ActivationRecord::fleet)).orElse("-");
-            digest = announcer.announce(notices.deregistered(event.instanceId(), event.time(), facts, enrollment), DigestKind.DEREGISTERED,
-                    new DigestMember(event.instanceId(), name, fleet));
+            notice = notices.deregistered(event.instanceId(), event.time(), facts, enrollment);
+            digest = announcer.announce(notice, DigestKind.DEREGISTERED, new DigestMember(event.instanceId(), name, fleet));
         }
         InstanceRecord.Facts recorded = facts.orElse(new InstanceRecord.Facts(event.activationId().orElse("unknown"), Verdict.GONE,
                 enrollment.map(EnrollmentRecord::fleet).or(() -> activation.map(ActivationRecord::fleet)), enrollmentId,
                 enrollment.map(e -> e.request().hostname())));
-        ports.store().handled(event.instanceId(), Change.DEREGISTERED, recorded, now, digest);
+        if (!ports.store().handled(event.instanceId(), Change.DEREGISTERED, recorded, now, digest)) {
+            announcer.late(notice);
+        }
         log.info("deregistration.handled", "instanceId", event.instanceId(), "verdict", verdict.label(), "route", event.route(),
                 "registrationHandled", record.registrationHandledAt().isPresent(), "digested", digest.isPresent());
         return Disposition.done();

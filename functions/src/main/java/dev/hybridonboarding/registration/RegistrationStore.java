@@ -25,8 +25,12 @@ public interface RegistrationStore {
     /** Gives the lease back unhandled, so a retry need not wait for it to run out. */
     void release(String instanceId, String owner);
 
-    /** Records the change as handled, what was learned, and, when it went into a digest, its place there; ends the lease. */
-    void handled(String instanceId, RegistrationEvent.Change change, InstanceRecord.Facts facts, Instant at, Optional<DigestEntry> digest);
+    /**
+     * Records the change as handled, what was learned, and, when it went into a digest, its place there; ends the lease.
+     *
+     * @return false when the digest went out meanwhile: the change is recorded without a place in it, to be announced alone
+     */
+    boolean handled(String instanceId, RegistrationEvent.Change change, InstanceRecord.Facts facts, Instant at, Optional<DigestEntry> digest);
 
     Optional<ActivationRecord> activation(String activationId);
 

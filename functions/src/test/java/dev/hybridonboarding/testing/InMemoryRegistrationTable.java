@@ -110,8 +110,8 @@ public final class InMemoryRegistrationTable implements RegistrationStore, Diges
     }
 
     @Override
-    public void handled(String instanceId, Change change, InstanceRecord.Facts facts, Instant at, Optional<DigestEntry> digest) {
-        faults.around(Operation.HANDLED, () -> {
+    public boolean handled(String instanceId, Change change, InstanceRecord.Facts facts, Instant at, Optional<DigestEntry> digest) {
+        return faults.around(Operation.HANDLED, () -> {
             synchronized (this) {
                 Item item = items.computeIfAbsent(instanceId, id -> new Item());
                 if (change == Change.REGISTERED) {
@@ -122,8 +122,15 @@ public final class InMemoryRegistrationTable implements RegistrationStore, Diges
                 item.facts = Optional.of(facts);
                 item.owner = null;
                 item.leaseUntil = null;
-                digest.ifPresent(entry -> window(entry.kind(), entry.windowStart()).members.put(instanceId, entry.member()));
-                return null;
+                if (digest.isEmpty()) {
+                    return true;
+                }
+                Window window = window(digest.get().kind(), digest.get().windowStart());
+                if (window.sent.isPresent()) {
+                    return false;
+                }
+                window.members.put(instanceId, digest.get().member());
+                return true;
             }
         });
     }

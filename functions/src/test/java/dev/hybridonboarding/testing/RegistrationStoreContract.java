@@ -216,5 +216,10 @@ public abstract class RegistrationStoreContract {
         assertThat(digests().lease(DigestKind.REGISTERED, window, "c", NOW, NOW.plusSeconds(60))).isInstanceOf(Leased.Handled.class);
         assertThat(digests().unsent(end.plusSeconds(1))).doesNotContain(new DigestStore.Window(DigestKind.REGISTERED, window));
         assertThat(digests().admit(DigestKind.REGISTERED, window, end)).isEqualTo(new DigestStore.Admission(3, true));
+        String late = instanceId();
+        assertThat(registrations().handled(late, Change.REGISTERED, facts("web"), NOW,
+                Optional.of(new DigestEntry(DigestKind.REGISTERED, window, new DigestMember(late, "late", "web"))))).as("too late for it").isFalse();
+        assertThat(digests().members(DigestKind.REGISTERED, window)).containsExactly(member);
+        assertThat(registrations().instances(List.of(late)).get(late).registrationHandledAt()).contains(NOW);
     }
 }
