@@ -355,9 +355,19 @@ class QueuePolicy(CloudFormationModel):
         return None
 
 
+def _without_no_value(value: Any) -> Any:
+    """CloudFormation drops a list element that resolved to AWS::NoValue; moto's parser leaves None in its place."""
+    if isinstance(value, dict):
+        return {key: _without_no_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_no_value(item) for item in value if item is not None]
+    return value
+
+
 def _role_policies_as_json() -> None:
     """moto keeps a CloudFormation role's inline policies as Python objects and GetRolePolicy then answers their repr
-    (single quotes, True), which no IAM client can read; IAM keeps and answers JSON."""
+    (single quotes, True), which no IAM client can read; IAM keeps and answers JSON, without the statements a
+    condition removed (AWS::NoValue)."""
     original = Role.create_from_cloudformation_json.__func__
 
     def create(cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
@@ -365,7 +375,7 @@ def _role_policies_as_json() -> None:
         properties = dict(cloudformation_json.get("Properties", {}))
         properties["Policies"] = [
             {**policy, "PolicyDocument": policy["PolicyDocument"] if isinstance(policy["PolicyDocument"], str)
-             else json.dumps(policy["PolicyDocument"])}
+             else json.dumps(_without_no_value(policy["PolicyDocument"]))}
             for policy in properties.get("Policies", [])
         ]
         return original(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)

@@ -627,16 +627,18 @@ Resources:
 
 def test_a_roles_inline_policies_read_back_as_iam_answers_them(stack: LocalStack) -> None:
     iam, cfn = aws_client(stack, "iam"), aws_client(stack, "cloudformation")
-    template = {"Resources": {"Reader": {"Type": "AWS::IAM::Role", "Properties": {
+    template = {"Conditions": {"Never": {"Fn::Equals": ["a", "b"]}}, "Resources": {"Reader": {"Type": "AWS::IAM::Role", "Properties": {
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
         "Policies": [{"PolicyName": "reads", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Deny", "Action": ["ssm:GetParameter"], "NotResource": ["arn:aws:ssm:*:*:parameter/mine/*"]}]}}]}}}}
+            {"Effect": "Deny", "Action": ["ssm:GetParameter"], "NotResource": ["arn:aws:ssm:*:*:parameter/mine/*"]},
+            {"Fn::If": ["Never", {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}, {"Ref": "AWS::NoValue"}]}]}}]}}}}
     cfn.create_stack(StackName="role-policies", TemplateBody=json.dumps(template))
     role = cfn.describe_stack_resource(StackName="role-policies", LogicalResourceId="Reader")["StackResourceDetail"]["PhysicalResourceId"]
 
     document = iam.get_role_policy(RoleName=role, PolicyName="reads")["PolicyDocument"]
 
     assert document["Statement"][0]["NotResource"] == ["arn:aws:ssm:*:*:parameter/mine/*"]
+    assert len(document["Statement"]) == 1, "a statement a condition removed is gone"
 
 
 def test_advancing_the_emulator_clock_by_days_moves_the_functions_clock_as_much(

@@ -27,6 +27,7 @@ import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ssm.SsmClient;
@@ -213,6 +214,41 @@ final class LocalStack {
 
     void clearFaults() {
         emulator("DELETE", "faults", null);
+    }
+
+    /** A resource of the template as the stack was deployed from it (after the SAM transform), by its logical id. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> deployedResource(String logicalId) {
+        try (CloudFormationClient cloudFormation = clients.configure(CloudFormationClient.builder()).build()) {
+            String body = cloudFormation.getTemplate(request -> request.stackName(String.valueOf(state.get("stackName")))).templateBody();
+            return (Map<String, Object>) ((Map<String, Object>) JSON.std.mapFrom(body).get("Resources")).get(logicalId);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    String functionLogFile(String logicalId) {
+        Map<String, Object> functions = (Map<String, Object>) state.get("functions");
+        return (String) ((Map<String, Object>) functions.get(logicalId)).get("logFile");
+    }
+
+    /** One tick of a schedule, now, through the local stack's control endpoint; its function's answer. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> tick(String schedule) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/schedules/" + schedule + "/tick"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("ticking " + schedule + " answered " + response.statusCode() + ": " + response.body());
+            }
+            return (Map<String, Object>) JSON.std.mapFrom(response.body()).get("result");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @SuppressWarnings("unchecked")
