@@ -230,7 +230,7 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
     }
 
     @Override
-    public List<String> activationsExpiringAfter(String fleet, Instant expiredAfter) {
+    public List<ActivationRecord> activationsExpiringAfter(String fleet, Instant expiredAfter) {
         Expression key = Expression.of("%s = :partition AND %s >= :from", GSI1_PK, GSI1_SK);
         return query(QueryRequest.builder()
                 .indexName(TableItems.GSI1)
@@ -238,7 +238,7 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
                 .expressionAttributeNames(key.names())
                 .expressionAttributeValues(Map.of(":partition", TableItems.s(TableItems.activationsOfFleet(fleet)),
                         ":from", TableItems.s(TableItems.sortable(expiredAfter)))))
-                .stream().map(item -> ACTIVATION_ID.in(item).s()).toList();
+                .stream().map(TableItems::activation).toList();
     }
 
     // Digests

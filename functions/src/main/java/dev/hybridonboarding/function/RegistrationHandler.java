@@ -60,9 +60,10 @@ public final class RegistrationHandler implements RequestHandler<Map<String, Obj
             return batch(records, deadline);
         }
         if (SWEEP_SOURCE.equals(event.get("source"))) {
-            SweepRun run = registrations.sweep();
+            SweepRun run = registrations.sweep(deadline);
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("activations", run.activations());
+            summary.put("deferredActivations", run.deferredActivations());
             summary.put("instances", run.instances());
             summary.put("enqueued", run.enqueued());
             summary.put("digestsDue", run.digestsDue());

@@ -52,6 +52,6 @@ public interface RegistrationStore {
     /** The fleets stored in the table (the template's default fleet may not be one of them). */
     List<String> fleetNames();
 
-    /** The ids of the fleet's activations that are still valid, or expired after {@code expiredAfter}, deleted ones included. */
-    List<String> activationsExpiringAfter(String fleet, Instant expiredAfter);
+    /** The fleet's activations that are still valid, or expired after {@code expiredAfter}, deleted ones included. */
+    List<ActivationRecord> activationsExpiringAfter(String fleet, Instant expiredAfter);
 }

@@ -85,9 +85,9 @@ public final class Registrations {
         return outcome;
     }
 
-    /** The scheduled backstop; see {@link Sweep}. */
-    public SweepRun sweep() {
-        return sweep.run();
+    /** The scheduled backstop, doing what fits before {@code deadline}; see {@link Sweep}. */
+    public SweepRun sweep(Instant deadline) {
+        return sweep.run(deadline);
     }
 
     private Disposition settle(Delivery delivery, String owner, Map<String, InstanceRecord> known, Visible visible, Set<String> seen) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hybridonboarding.activation.InstanceTags;
 import dev.hybridonboarding.notification.NoticeKind;
+import dev.hybridonboarding.testing.FakeSsm;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +20,7 @@ class SweepTest extends RegistrationFixture {
         deliver(step, registered(delivered));
         clock.advance(Duration.ofMinutes(5));
 
-        SweepRun run = step.sweep();
+        SweepRun run = step.sweep(clock.instant().plusSeconds(60));
 
         assertThat(run.enqueued()).isEqualTo(1);
         assertThat(run.instances()).isEqualTo(2);
@@ -28,14 +29,14 @@ class SweepTest extends RegistrationFixture {
         assertThat(sent(NoticeKind.MACHINE_REGISTERED)).hasSize(2)
                 .anySatisfy(notice -> assertThat(fact(notice, "heardThrough")).contains("scheduled sweep"));
 
-        assertThat(step.sweep().enqueued()).isZero();
+        assertThat(step.sweep(clock.instant().plusSeconds(60)).enqueued()).isZero();
     }
 
     @Test
     void aRecentRegistrationIsLeftToItsEventsForAWhile() {
         machine(singleUse, "web-42");
 
-        assertThat(step.sweep().enqueued()).isZero();
+        assertThat(step.sweep(clock.instant().plusSeconds(60)).enqueued()).isZero();
         assertThat(queue.take()).isEmpty();
     }
 
@@ -44,10 +45,29 @@ class SweepTest extends RegistrationFixture {
         String old = machine(singleUse, "web-43");
         clock.advance(Duration.ofDays(3));
 
-        SweepRun run = step.sweep();
+        SweepRun run = step.sweep(clock.instant().plusSeconds(60));
 
         assertThat(run.enqueued()).isZero();
         assertThat(ssm.instance(old)).isPresent();
+    }
+
+    @Test
+    void aTickDoesWhatFitsBeforeItsDeadlineNewestActivationsFirst() {
+        for (int i = 0; i < 150; i++) {
+            enroll(singleUse, "many-" + i);
+            clock.advance(Duration.ofSeconds(1));
+        }
+        String newest = machine(singleUse, "newest");
+        clock.advance(Duration.ofMinutes(5));
+        ssm.faults().beforeNext(FakeSsm.Operation.LIST_INSTANCES, () -> clock.advance(Duration.ofMinutes(1)));
+
+        SweepRun run = step.sweep(clock.instant().plusSeconds(30));
+
+        assertThat(run.activations()).isEqualTo(Sweep.BATCH);
+        assertThat(run.deferredActivations()).isEqualTo(151 - Sweep.BATCH);
+        assertThat(run.enqueued()).isEqualTo(1);
+        assertThat(deliverQueued(step)).containsOnly(done());
+        assertThat(ssm.instance(newest).orElseThrow().tags()).containsEntry(InstanceTags.NAME, "newest");
     }
 
     @Test
@@ -57,7 +77,7 @@ class SweepTest extends RegistrationFixture {
         queue.take();
         clock.advance(Duration.ofMinutes(6));
 
-        SweepRun run = digesting.sweep();
+        SweepRun run = digesting.sweep(clock.instant().plusSeconds(60));
 
         assertThat(run.digestsDue()).isEqualTo(1);
         deliverQueued(digesting);

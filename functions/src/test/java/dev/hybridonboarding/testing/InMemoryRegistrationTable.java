@@ -180,8 +180,8 @@ public final class InMemoryRegistrationTable implements RegistrationStore, Diges
     }
 
     @Override
-    public synchronized List<String> activationsExpiringAfter(String fleet, Instant expiredAfter) {
-        return table.activations(fleet, expiredAfter).stream().map(ActivationRecord::activationId).toList();
+    public synchronized List<ActivationRecord> activationsExpiringAfter(String fleet, Instant expiredAfter) {
+        return table.activations(fleet, expiredAfter);
     }
 
     // DigestStore
