@@ -291,6 +291,9 @@ class HybridMiddleware:
         self._faults = faults
         self._calls = calls
         self._rest_routes = _RestRoutes()
+        # Set by the local stack: stops the running invocations of the function that signs with an access key id,
+        # answering whether there was one.
+        self.caller_stopper: Callable[[str], bool] | None = None
         self._dynamodb_lock = threading.Lock()
         self._control_routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
             ("GET", "clock"): self._get_clock,
@@ -324,12 +327,16 @@ class HybridMiddleware:
         if call is None:
             return self._moto(environ, start_response)
 
-        access_key = BaseResponse.access_key_regex.search(environ.get("HTTP_AUTHORIZATION", ""))
-        self._calls.record(call.name, access_key.group(1) if access_key else None)
-        fault = self._faults.check(call.name)
+        found = BaseResponse.access_key_regex.search(environ.get("HTTP_AUTHORIZATION", ""))
+        access_key = found.group(1) if found else None
+        self._calls.record(call.name, access_key)
+        fault = self._faults.check(call.name, access_key)
         if fault is not None:
-            if fault.answer_lost:
+            if fault.answer_lost or fault.stops_caller:
                 Response.from_app(self._serve(call, environ), environ, buffered=True)
+            if fault.stops_caller:
+                if access_key is None or self.caller_stopper is None or not self.caller_stopper(access_key):
+                    log.warning("stopCaller on %s: no running function signs with %s", call.name, access_key)
             return self._fault_response(call, fault)(environ, start_response)
         return self._serve(call, environ)(environ, start_response)
 

@@ -45,12 +45,15 @@ class EmulatorClock:
 @dataclass(frozen=True)
 class InjectedFault:
     """The error a call gets instead of reaching the service, or, with ``answer_lost``, after the service
-    applied it: the caller then cannot tell that its call went through, as when a response is lost."""
+    applied it: the caller then cannot tell that its call went through, as when a response is lost. With
+    ``stops_caller``, the service applies the call and the function that made it is stopped before the answer
+    reaches it, as when Lambda ends an invocation (a timeout, a crash): the run stopped right after that call."""
 
     error: str
     status: int
     message: str
     answer_lost: bool = False
+    stops_caller: bool = False
 
 
 class FaultSpecError(ValueError):
@@ -68,9 +71,16 @@ class _FailNextCalls:
     target: str
     fault: InjectedFault
     remaining: int
+    # Matching calls that go through before the rule starts failing them, so a test can fault the k-th call.
+    passes: int = 0
+    # Only calls signed with this access key id match: on the local stack, one function's calls.
+    access_key: str | None = None
+
+    def matches(self, call: str, access_key: str | None) -> bool:
+        return _matches(self.target, call) and (self.access_key is None or self.access_key == access_key)
 
     def describe(self) -> dict[str, Any]:
-        return {
+        described: dict[str, Any] = {
             "target": self.target,
             "error": self.fault.error,
             "status": self.fault.status,
@@ -78,6 +88,13 @@ class _FailNextCalls:
             "count": self.remaining,
             "answerLost": self.fault.answer_lost,
         }
+        if self.fault.stops_caller:
+            described["stopCaller"] = True
+        if self.passes:
+            described["after"] = self.passes
+        if self.access_key:
+            described["accessKeyId"] = self.access_key
+        return described
 
 
 @dataclass
@@ -154,22 +171,33 @@ class FaultInjector:
         if not isinstance(message, str):
             raise FaultSpecError("'message' must be a string")
         answer_lost = spec.get("answerLost", False)
-        if not isinstance(answer_lost, bool):
-            raise FaultSpecError("'answerLost' must be true or false")
-        return InjectedFault(error, status, message, answer_lost)
+        stops_caller = spec.get("stopCaller", False)
+        for name, value in (("answerLost", answer_lost), ("stopCaller", stops_caller)):
+            if not isinstance(value, bool):
+                raise FaultSpecError(f"'{name}' must be true or false")
+        if answer_lost and stops_caller:
+            raise FaultSpecError("a stopped caller gets no answer: 'answerLost' and 'stopCaller' exclude each other")
+        return InjectedFault(error, status, message, answer_lost, stops_caller)
 
     def _failure_from(self, target: str, spec: dict[str, Any]) -> _FailNextCalls:
-        if "error" not in spec:
-            raise FaultSpecError("a fault needs 'error' (fail next calls) or 'ratePerSecond' (throttle)")
+        if "error" not in spec and not spec.get("stopCaller"):
+            raise FaultSpecError("a fault needs 'error' (fail next calls), 'stopCaller' or 'ratePerSecond' (throttle)")
         count = spec.get("count", 1)
         if not isinstance(count, int) or isinstance(count, bool) or (count < 1 and count != FAIL_EVERY_CALL):
             raise FaultSpecError("'count' must be a positive integer, or -1 for every call")
-        fault = self._fault_from(spec)
-        return _FailNextCalls(target, fault, count)
+        passes = spec.get("after", 0)
+        if not isinstance(passes, int) or isinstance(passes, bool) or passes < 0:
+            raise FaultSpecError("'after' must be the number of matching calls to let through first (0 or more)")
+        access_key = spec.get("accessKeyId")
+        if access_key is not None and (not isinstance(access_key, str) or not access_key):
+            raise FaultSpecError("'accessKeyId' must be an access key id")
+        spec = {"error": "FunctionStopped", "status": 500, "message": "the caller was stopped", **spec} if spec.get("stopCaller") else spec
+        return _FailNextCalls(target, self._fault_from(spec), count, passes, access_key)
 
     def _rate_limit_from(self, target: str, spec: dict[str, Any]) -> _RateLimit:
-        if spec.get("answerLost"):
-            raise FaultSpecError("'answerLost' applies to failing next calls, not to a rate limit")
+        for name in ("answerLost", "stopCaller", "after", "accessKeyId"):
+            if name in spec:
+                raise FaultSpecError(f"'{name}' applies to failing next calls, not to a rate limit")
         rate = spec["ratePerSecond"]
         burst = spec.get("burst", 1)
         for name, value in (("ratePerSecond", rate), ("burst", burst)):
@@ -178,11 +206,14 @@ class FaultInjector:
         fault = self._fault_from(spec)
         return _RateLimit(target, float(rate), float(burst), fault, float(burst), time.monotonic())
 
-    def check(self, call: str) -> InjectedFault | None:
+    def check(self, call: str, access_key: str | None = None) -> InjectedFault | None:
         """Consume what this call uses of the rules; return the fault it gets, if any."""
         with self._lock:
             for failure in self._failures:
-                if _matches(failure.target, call):
+                if failure.matches(call, access_key):
+                    if failure.passes > 0:
+                        failure.passes -= 1
+                        continue
                     if failure.remaining != FAIL_EVERY_CALL:
                         failure.remaining -= 1
                         if failure.remaining == 0:

@@ -568,6 +568,16 @@ class FunctionPool:
         log.info("cold start of %s (environment %d)", self.function.logical_id, len(self.all))
         return environment
 
+    def stop_running(self) -> bool:
+        """Kills the JVMs of the invocations running now, as Lambda ends one at its timeout or when its runtime
+        crashes: each such invocation fails with Runtime.ExitError. Answers whether one was running."""
+        with self.lock:
+            running = [e for e in self.all if e not in self.idle and not e.broken and e.current is not None]
+        for environment in running:
+            environment.broken = True
+            environment.process.kill()
+        return bool(running)
+
     def phases(self) -> list[dict[str, Any]]:
         """The life cycle of each environment this pool still keeps, oldest first."""
         with self.lock:
@@ -623,6 +633,13 @@ class LambdaService:
         if name not in self.pools:
             raise KeyError(f"no function {name_or_arn} in the stack")
         return self.pools[name]
+
+    def stop_caller(self, access_key: str) -> bool:
+        """Stops the running invocations of the function whose role signs with this access key id."""
+        for pool in self.pools.values():
+            if function_credentials(pool.function)[0] == access_key:
+                return pool.stop_running()
+        return False
 
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         return self.pool(name_or_arn).invoke(event)

@@ -73,6 +73,8 @@ class LocalStack:
         # The functions, and what the stack tells them about time, follow the emulator clock, as SSM does.
         self.lambdas = LambdaService(functions, aws_env, runtime_interface_client(self.project, self.work_dir),
                                      self.concurrency, clock=self.aws.clock)
+        # A stopCaller fault stops the function that made the call, as a timeout or a crash would on Lambda.
+        self.aws.app.caller_stopper = self.lambdas.stop_caller
         for index, api in enumerate(deployer.http_apis(self.stack)):
             throttling = api["throttling"]
             bucket = None

@@ -873,6 +873,36 @@ def test_a_lost_answer_is_an_error_for_a_call_that_went_through(client: Any, ssm
     dynamodb.delete_table(TableName="lost-answers")
 
 
+def test_a_fault_can_wait_for_the_kth_call_of_one_access_key(client: Any, control: Any) -> None:
+    mine = client("ssm", aws_access_key_id="ASIAFUNCTIONKEY00001")
+    theirs = client("ssm", aws_access_key_id="ASIAFUNCTIONKEY00002")
+    control.post("faults", {"target": "ssm.*", "accessKeyId": "ASIAFUNCTIONKEY00001", "after": 2,
+                            "error": "InternalServerError", "status": 500})
+
+    mine.describe_activations()
+    theirs.describe_activations()
+    mine.describe_instance_information()
+    with pytest.raises(ClientError) as third:
+        mine.describe_activations()
+    mine.describe_activations()
+
+    assert error_of(third)[0] == "InternalServerError"
+    assert control.get("faults") == {"faults": []}
+
+
+def test_a_stopped_caller_gets_no_answer_but_its_call_went_through(client: Any, ssm: Any, control: Any,
+                                                                    roles: dict[str, str]) -> None:
+    control.post("faults", {"target": "ssm.CreateActivation", "stopCaller": True})
+    assert control.get("faults")["faults"][0]["stopCaller"] is True
+
+    with pytest.raises(ClientError) as stopped:
+        ssm.create_activation(IamRole=roles["plain"])
+
+    # Outside the local stack no function answers to the key: the call is still carried out, the answer lost.
+    assert error_of(stopped)[0] == "FunctionStopped"
+    assert len(ssm.describe_activations()["ActivationList"]) == 1
+
+
 def test_rate_limit_throttles_the_excess(ssm: Any, control: Any) -> None:
     control.post("faults", {"target": "ssm.DescribeActivations", "ratePerSecond": 0.001, "burst": 2})
     ssm.describe_activations()
@@ -930,6 +960,11 @@ def test_fault_listing_and_bad_specs(control: Any) -> None:
         {"target": "a.B", "error": "X", "count": 0},
         {"target": "a.B", "error": "X", "answerLost": "yes"},
         {"target": "a.B", "ratePerSecond": 1, "answerLost": True},
+        {"target": "a.B", "error": "X", "after": -1},
+        {"target": "a.B", "error": "X", "accessKeyId": ""},
+        {"target": "a.B", "stopCaller": True, "answerLost": True},
+        {"target": "a.B", "stopCaller": "yes"},
+        {"target": "a.B", "ratePerSecond": 1, "after": 2},
     ]
     for bad in bad_specs:
         assert control.request("POST", "faults", bad).status_code == 400

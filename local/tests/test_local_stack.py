@@ -104,7 +104,9 @@ public class Echo implements RequestStreamHandler {
             }
             Files.writeString(Path.of(System.getenv("ECHO_DIR"), context.getAwsRequestId() + ".end"), Long.toString(System.nanoTime()));
         }
-        if (text.contains("\"clock\"")) {
+        if (text.contains("\"callAws\"")) {
+            out.write(("{\"status\":" + listQueues() + "}").getBytes(StandardCharsets.UTF_8));
+        } else if (text.contains("\"clock\"")) {
             String expiration = System.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") == null ? null : credentialsExpiration();
             out.write(("{\"nowMs\":" + now.toEpochMilli() + ",\"remainingMs\":" + remainingMs + ",\"pid\":"
                     + ProcessHandle.current().pid() + ",\"credentialsExpiration\":"
@@ -119,6 +121,18 @@ public class Echo implements RequestStreamHandler {
                     + ",\"container\":" + (System.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") != null) + "}")
                     .getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    /** An SQS ListQueues call carrying the function's access key id, as a signed call would. */
+    private static int listQueues() throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) URI.create(System.getenv("AWS_ENDPOINT_URL") + "/").toURL().openConnection();
+        connection.setRequestMethod("POST");
+        connection.setDoOutput(true);
+        connection.setRequestProperty("Content-Type", "application/x-www-form-urlencoded");
+        connection.setRequestProperty("Authorization", "AWS4-HMAC-SHA256 Credential=" + System.getenv("AWS_ACCESS_KEY_ID")
+                + "/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0");
+        connection.getOutputStream().write("Action=ListQueues&Version=2012-11-05".getBytes(StandardCharsets.UTF_8));
+        return connection.getResponseCode();
     }
 
     /** What the SDK's container credentials provider reads: the Expiration of the credentials the endpoint serves. */
@@ -494,6 +508,25 @@ def test_the_emulator_tells_calls_apart_by_access_key(stack: LocalStack) -> None
     by_key = requests.get(f"{stack.aws.endpoint_url}/_hybrid/calls-by-access-key", timeout=10).json()
 
     assert by_key["ASIATESTKEY000000001"] == {"sqs.ListQueues": 1}
+
+
+def test_a_stop_caller_fault_stops_the_function_after_its_call_went_through(stack: LocalStack) -> None:
+    endpoint = stack.aws.endpoint_url
+    echo = stack.state()["functions"]["Echo"]
+    key, name = echo["accessKeyId"], echo["name"]
+    requests.delete(f"{endpoint}/_hybrid/calls", timeout=10)
+    requests.post(f"{endpoint}/_hybrid/faults", json={"target": "sqs.ListQueues", "accessKeyId": key, "after": 1,
+                                                      "stopCaller": True}, timeout=10).raise_for_status()
+    try:
+        assert stack.lambdas.invoke(name, {"callAws": True}) == {"status": 200}, "the first call is let through"
+        with pytest.raises(InvocationError) as stopped:
+            stack.lambdas.invoke(name, {"callAws": True})
+        assert stopped.value.error_type == "Runtime.ExitError"
+        assert requests.get(f"{endpoint}/_hybrid/calls-by-access-key", timeout=10).json()[key] == {"sqs.ListQueues": 2}
+        assert requests.get(f"{endpoint}/_hybrid/faults", timeout=10).json() == {"faults": []}
+        assert stack.lambdas.invoke(name, {"callAws": True}) == {"status": 200}, "a new environment takes over"
+    finally:
+        requests.delete(f"{endpoint}/_hybrid/faults", timeout=10)
 
 
 def test_schedule_ticks_reach_the_function_with_the_schedules_input(stack: LocalStack, echo_project: Path) -> None:

@@ -69,8 +69,8 @@ exec chroot ${userspec:+"--userspec=$userspec"} "$root" "$@"
 
 @dataclass(frozen=True)
 class Agent:
-    """The agent the stub package manager installs: SSM_AGENT_BIN, else the real SSM Agent in ../shared/tools, else
-    the fake agent. A Python agent (the fake one) runs with this interpreter.
+    """The agent the stub package manager installs: SSM_AGENT_BIN (the agent or its directory), else the real SSM Agent
+    in ../shared/tools, else the fake agent. A Python agent (the fake one) runs with this interpreter.
 
     The tests rely only on `-register -code C -id I -region R -y` and `-register -clear`.
     """
@@ -82,9 +82,12 @@ class Agent:
     @staticmethod
     def find(project: Path) -> Agent:
         configured = os.environ.get("SSM_AGENT_BIN")
-        if configured and not Path(configured).is_file():
-            raise RuntimeError(f"SSM_AGENT_BIN={configured} is not a file")
-        candidate = Path(configured) if configured else project.parent / "shared/tools/amazon-ssm-agent/linux_amd64/amazon-ssm-agent"
+        candidate = Path(configured) if configured else project.parent / "shared/tools/amazon-ssm-agent/linux_amd64"
+        if candidate.is_dir():
+            # bin/test and the integration tests name the agent's directory, as the agent's release lays it out.
+            candidate = candidate / "amazon-ssm-agent"
+        if configured and not candidate.is_file():
+            raise RuntimeError(f"SSM_AGENT_BIN={configured} names no amazon-ssm-agent")
         if not candidate.is_file():
             candidate = project / "local" / "fake-ssm-agent"
         candidate = candidate.resolve()

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
@@ -163,14 +164,17 @@ final class FleetCommand {
         public Integer call() {
             Hob.Context context = parent.hob.contextForChange();
             Fleet fleet = context.fleets.update(name, f -> f.withEnabled(enabled()));
-            print(parent.hob, new FleetView(fleet, false), enabled() ? "enabled" : "disabled");
-            if (!enabled()) {
-                TakeBack.Report report = context.takeBack().afterFleetDisabled(fleet);
-                if (parent.hob.json()) {
-                    Output.json(parent.hob.spec.commandLine().getOut(), Map.of("fleet", fleet.name(), "takenBack", Output.takenBack(report)));
-                } else {
-                    Output.describe(parent.hob.spec.commandLine().getOut(), report);
-                }
+            FleetView view = new FleetView(fleet, false);
+            Optional<TakeBack.Report> takenBack = enabled() ? Optional.empty() : Optional.of(context.takeBack().afterFleetDisabled(fleet));
+            PrintWriter out = parent.hob.spec.commandLine().getOut();
+            if (parent.hob.json()) {
+                // One JSON document: the fleet as it is now, and what its disabling took back.
+                Map<String, Object> json = new LinkedHashMap<>(toJson(view));
+                takenBack.ifPresent(report -> json.put("takenBack", Output.takenBack(report)));
+                Output.json(out, json);
+            } else {
+                print(parent.hob, view, enabled() ? "enabled" : "disabled");
+                takenBack.ifPresent(report -> Output.describe(out, report));
             }
             return 0;
         }

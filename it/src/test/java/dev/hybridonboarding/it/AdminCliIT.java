@@ -24,24 +24,8 @@ class AdminCliIT {
     private final Api api = new Api(stack);
     private String fleet;
 
-    record Run(int exitCode, String out, String err) {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> json() throws IOException {
-            return JSON.std.mapFrom(out);
-        }
-
-        List<Object> jsonList() throws IOException {
-            return JSON.std.listFrom(out);
-        }
-    }
-
-    private Run hob(String... args) {
-        List<String> all = new ArrayList<>(List.of("--local-state", System.getProperty("localStackState")));
-        all.addAll(List.of(args));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exitCode = Hob.execute(new PrintWriter(out), new PrintWriter(err), all.toArray(String[]::new));
-        return new Run(exitCode, out.toString(), err.toString());
+    private HobRun hob(String... args) {
+        return HobRun.of(stack, args);
     }
 
     @BeforeEach
@@ -57,7 +41,7 @@ class AdminCliIT {
 
     @Test
     void fleetsAreCreatedListedShownUpdatedDisabledAndEnabled() throws IOException {
-        Run created = hob("fleet", "create", fleet, "--mode", "shared", "--registration-limit", "50", "--tag", "env=prod",
+        HobRun created = hob("fleet", "create", fleet, "--mode", "shared", "--registration-limit", "50", "--tag", "env=prod",
                 "--tag", "team=platform", "--accept-tag-key", "rack", "--activation-lifetime", "3d", "--description", "edge boxes");
         assertThat(created.exitCode()).as(created.err()).isZero();
         assertThat(created.err()).contains("hob: changing local stack at " + stack.endpoint);
@@ -69,10 +53,10 @@ class AdminCliIT {
                 .containsEntry("instanceRole", stack.templateFleet.instanceRole()).containsEntry("source", "stored")
                 .containsEntry("acceptedTagKeys", List.of("rack"));
 
-        Run listed = hob("fleet", "list");
+        HobRun listed = hob("fleet", "list");
         assertThat(listed.out()).contains("FLEET").contains(fleet).contains(stack.templateFleet.name());
 
-        Run updated = hob("fleet", "update", fleet, "--registration-limit", "60", "--no-tags");
+        HobRun updated = hob("fleet", "update", fleet, "--registration-limit", "60", "--no-tags");
         assertThat(updated.exitCode()).as(updated.err()).isZero();
         assertThat(hob("--json", "fleet", "show", fleet).json()).containsEntry("registrationLimit", 60)
                 .containsEntry("tags", Map.of()).containsEntry("version", 2);
@@ -95,7 +79,7 @@ class AdminCliIT {
     void tokensAreCreatedOnceUsedListedAndRevoked() throws IOException {
         assertThat(hob("fleet", "create", fleet).exitCode()).isZero();
 
-        Run created = hob("--json", "token", "create", "--fleet", fleet, "--uses", "3", "--lifetime", "2h", "--description", "rack 7");
+        HobRun created = hob("--json", "token", "create", "--fleet", fleet, "--uses", "3", "--lifetime", "2h", "--description", "rack 7");
         assertThat(created.exitCode()).as(created.err()).isZero();
         Map<String, Object> token = created.json();
         String bearer = (String) token.get("token");
@@ -106,17 +90,17 @@ class AdminCliIT {
         ApiResponse enrolled = api.enroll(bearer, Api.body("rack7-01", null, null));
         assertThat(enrolled.status()).as(enrolled.toString()).isEqualTo(201);
 
-        Run listed = hob("token", "list", "--fleet", fleet);
+        HobRun listed = hob("token", "list", "--fleet", fleet);
         assertThat(listed.out()).contains(tokenId).contains("active").contains("1/3").contains("rack 7");
         assertThat(listed.out()).doesNotContain(bearer.substring(bearer.lastIndexOf('.') + 1));
 
-        Run revoked = hob("token", "revoke", tokenId);
+        HobRun revoked = hob("token", "revoke", tokenId);
         assertThat(revoked.exitCode()).as(revoked.err()).isZero();
         assertThat(hob("token", "list", "--fleet", fleet).out()).contains("revoked");
         ApiResponse refused = api.enroll(bearer, Api.body("rack7-02", null, null));
         assertThat(refused.status()).as(refused.toString()).isEqualTo(401);
 
-        Run plain = hob("token", "create", "--fleet", fleet);
+        HobRun plain = hob("token", "create", "--fleet", fleet);
         assertThat(plain.out()).contains("Store it now").contains("hob_" + fleet + ".");
         Secrets.remember(plain.out().lines().filter(line -> line.trim().startsWith("hob_")).findFirst().orElseThrow().trim());
     }
@@ -124,7 +108,7 @@ class AdminCliIT {
     @Test
     void aTokenCanBeBoundToSourceNetworks() throws IOException {
         assertThat(hob("fleet", "create", fleet).exitCode()).isZero();
-        Run created = hob("--json", "token", "create", "--fleet", fleet, "--source-cidr", "10.1.2.3/8");
+        HobRun created = hob("--json", "token", "create", "--fleet", fleet, "--source-cidr", "10.1.2.3/8");
         Map<String, Object> token = created.json();
         Secrets.remember((String) token.get("token"));
 
@@ -161,7 +145,7 @@ class AdminCliIT {
 
     @Test
     void mistakesGetClearMessagesAndAnExitCode() {
-        Run unknown = hob("fleet", "show", "no-such-fleet");
+        HobRun unknown = hob("fleet", "show", "no-such-fleet");
         assertThat(unknown.exitCode()).isEqualTo(2);
         assertThat(unknown.err()).contains("fleet 'no-such-fleet' does not exist");
 
@@ -174,7 +158,7 @@ class AdminCliIT {
                 .contains("may only hand SSM the stack's instance role").contains("--path /hybrid-onboarding/");
         assertThat(hob("fleet", "create", fleet, "--instance-role", "hybrid-onboarding-instance-x/Admin").err())
                 .as("a name prefix in the role's path is not the stack's path").contains("may only hand SSM");
-        Run badDuration = hob("token", "create", "--lifetime", "banana");
+        HobRun badDuration = hob("token", "create", "--lifetime", "banana");
         assertThat(badDuration.exitCode()).isEqualTo(2);
         assertThat(badDuration.err()).contains("not a duration");
         assertThat(hob("token", "revoke", "nope").err()).contains("no enrollment token");

@@ -90,8 +90,9 @@ final class Api {
         }
     }
 
+    /** What the install scripts retry: the stage's 429, and a busy or unreachable service (502, 503, 504). */
     static boolean isBusy(ApiResponse response) {
-        return response.status() == 503
+        return response.status() == 502 || response.status() == 503 || response.status() == 504
                 || (response.status() == 429 && "Too Many Requests".equals(response.json().get("message")));
     }
 

@@ -63,7 +63,8 @@ class FunctionPermissionsIT {
     /** The calls each function must have made during the run, so that the check cannot pass by judging nothing. */
     private static final Map<String, List<String>> EXPECTED_CALLS = Map.of(
             "EnrollmentFunction", List.of("dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "ssm.CreateActivation"),
-            "RotationFunction", List.of("ssm.DescribeActivations", "dynamodb.Query"),
+            "RotationFunction", List.of("ssm.DescribeActivations", "ssm.CreateActivation", "ssm.DeleteActivation", "kms.Encrypt",
+                    "dynamodb.Query", "dynamodb.TransactWriteItems", "sns.Publish"),
             "RegistrationFunction", List.of("ssm.DescribeInstanceInformation", "ssm.AddTagsToResource", "ssm.ListTagsForResource",
                     "dynamodb.BatchGetItem", "dynamodb.UpdateItem", "dynamodb.GetItem", "sns.Publish", "sqs.ChangeMessageVisibility",
                     "sqs.SendMessageBatch"));

@@ -105,6 +105,21 @@ final class LocalStack {
         return String.valueOf(outputs.get(name));
     }
 
+    /** An output whose value is a JSON object, such as the settings the stack hands the admin CLI. */
+    Map<String, Object> outputJson(String name) {
+        try {
+            return JSON.std.mapFrom(output(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A function's name as deployed, from its logical id in the template. */
+    @SuppressWarnings("unchecked")
+    String functionName(String logicalId) {
+        return (String) ((Map<String, Object>) ((Map<String, Object>) state.get("functions")).get(logicalId)).get("name");
+    }
+
     /** A fleet name no other test uses. */
     static String uniqueFleet(String prefix) {
         return prefix + "-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
@@ -159,12 +174,31 @@ final class LocalStack {
      * sends a burst that must fit in them, starts from a known state whatever ran before it.
      */
     void refillApiThrottle() {
+        ControlAnswer answer = controlCall("POST", "apis/throttle/refill");
+        if (answer.status() != 200) {
+            throw new IllegalStateException("refilling the API's throttle answered " + answer);
+        }
+    }
+
+    /** A read of the local stack's own control endpoint ({@code /functions}, {@code /health}). */
+    Map<String, Object> control(String path) {
+        ControlAnswer answer = controlCall("GET", path);
+        if (answer.status() != 200) {
+            throw new IllegalStateException("local stack control " + path + " answered " + answer);
+        }
+        return answer.body();
+    }
+
+    /** What the local stack's control endpoint answered: its status and JSON body. */
+    record ControlAnswer(int status, Map<String, Object> body) {
+    }
+
+    /** A call to the local stack's own control endpoint (see local_stack.py). */
+    ControlAnswer controlCall(String method, String path) {
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/apis/throttle/refill"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("refilling the API's throttle answered " + response.statusCode() + ": " + response.body());
-            }
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/" + path))
+                    .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            return new ControlAnswer(response.statusCode(), response.body().isBlank() ? Map.of() : JSON.std.mapFrom(response.body()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -173,21 +207,19 @@ final class LocalStack {
         }
     }
 
-    /** A read of the local stack's own control endpoint ({@code /functions}, {@code /health}). */
-    Map<String, Object> control(String path) {
-        try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/" + path)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("local stack control " + path + " answered " + response.statusCode());
-            }
-            return JSON.std.mapFrom(response.body());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+    /** A function's access key id: its calls to the emulator are told apart by it. */
+    @SuppressWarnings("unchecked")
+    String accessKeyOf(String functionLogicalId) {
+        return (String) ((Map<String, Object>) ((Map<String, Object>) state.get("functions")).get(functionLogicalId)).get("accessKeyId");
+    }
+
+    /** How many times each AWS call was made by one function since the stack started. */
+    @SuppressWarnings("unchecked")
+    Map<String, Integer> callsOf(String functionLogicalId) {
+        Map<String, Object> calls = (Map<String, Object>) emulator("GET", "calls-by-access-key", null).getOrDefault(accessKeyOf(functionLogicalId), Map.of());
+        Map<String, Integer> counts = new HashMap<>();
+        calls.forEach((call, count) -> counts.put(call, ((Number) count).intValue()));
+        return counts;
     }
 
     /**
