@@ -59,7 +59,7 @@ final class Arrivals {
         if (found.report().isEmpty() && !lastChance && now.isBefore(reportDue)) {
             return Disposition.retry(retries.waiting(receiveCount, now, reportDue), "waiting for the agent's first report");
         }
-        Handling handling = act(found, judge.judge(found), event.route());
+        Handling handling = act(found, judge.judge(found), event.route(), receiveCount);
         Optional<DigestEntry> digest = Optional.empty();
         Notice notice = null;
         if (!(handling.judgement() instanceof Judgement.Foreign)) {
@@ -78,10 +78,14 @@ final class Arrivals {
         return Disposition.done();
     }
 
-    private Handling act(ManagedInstance instance, Judgement judgement, RegistrationEvent.Route route) {
+    /**
+     * @param receiveCount past the first receive, an earlier attempt may have tagged the instance and failed after (its
+     *                     record write timed out): the tags are read first, and not added again when they are there
+     */
+    private Handling act(ManagedInstance instance, Judgement judgement, RegistrationEvent.Route route, int receiveCount) {
         Map<String, String> tags = RegistrationTags.of(judgement, instance);
         Optional<String> problem = Optional.empty();
-        if (!tags.isEmpty()) {
+        if (!tags.isEmpty() && (receiveCount <= 1 || !ports.instances().tags(instance.instanceId()).entrySet().containsAll(tags.entrySet()))) {
             try {
                 if (!ports.instances().tag(instance.instanceId(), tags)) {
                     problem = Optional.of("the instance was deregistered before it could be tagged");

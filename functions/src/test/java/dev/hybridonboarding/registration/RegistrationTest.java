@@ -8,6 +8,7 @@ import dev.hybridonboarding.notification.Notice;
 import dev.hybridonboarding.notification.NoticeKind;
 import dev.hybridonboarding.support.DependencyUnavailableException;
 import dev.hybridonboarding.testing.FakeSsm;
+import dev.hybridonboarding.testing.InMemoryRegistrationTable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -135,6 +136,19 @@ class RegistrationTest extends RegistrationFixture {
         assertThat(deliver(step, 2, List.of(registered(instanceId))).values()).containsOnly(done());
         assertThat(ssm.instance(instanceId).orElseThrow().tagUpdates()).isEqualTo(1);
         assertThat(notifier.sent()).hasSize(1);
+    }
+
+    @Test
+    void aMessageDeliveredAgainAfterItsTagsWentOnDoesNotTagAgain() {
+        String instanceId = machine(singleUse, "web-18");
+        registrations.faults().failNext(InMemoryRegistrationTable.Operation.HANDLED, new DependencyUnavailableException("TransactWriteItems: timed out", null));
+
+        assertThat(deliver(step, registered(instanceId)).get(0)).isInstanceOf(Disposition.RetryAfter.class);
+        assertThat(ssm.instance(instanceId).orElseThrow().tagUpdates()).isEqualTo(1);
+
+        assertThat(deliver(step, 2, List.of(registered(instanceId))).values()).containsOnly(done());
+        assertThat(ssm.instance(instanceId).orElseThrow().tagUpdates()).isEqualTo(1);
+        assertThat(ssm.instance(instanceId).orElseThrow().tags()).containsEntry(InstanceTags.NAME, "web-18");
     }
 
     @Test

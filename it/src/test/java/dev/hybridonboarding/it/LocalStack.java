@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -73,7 +74,10 @@ final class LocalStack {
         templateFleetSettings = Map.copyOf(settings);
         clients = new AwsClients(Region.of(region), StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
                 Optional.of(endpoint));
-        ssm = clients.ssm();
+        // The tests' own SSM calls (activations made by hand, deregistrations) wait as an operator would: the emulator on
+        // a loaded machine can take longer than the functions' two-second attempts.
+        ssm = clients.configure(SsmClient.builder()).overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(90))
+                .apiCallAttemptTimeout(Duration.ofSeconds(30)).retryStrategy(AwsRetryStrategy.standardRetryStrategy())).build();
         dynamo = clients.dynamoDb();
         store = new DynamoAdminStore(dynamo, table);
         fleets = new FleetAdmin(store, templateFleet, (String) outputs.get("InstanceRolePath"), Clock.systemUTC());
