@@ -118,7 +118,7 @@ public final class Registrations {
             return Disposition.done();
         }
         if (leased instanceof Leased.Held) {
-            return Disposition.retry(retries.busy(), "another invocation holds the instance");
+            return Disposition.retry(retries.busy(delivery.receiveCount(), LEASE), "another invocation holds the instance");
         }
         InstanceRecord current = ((Leased.Taken<InstanceRecord>) leased).current();
         Disposition disposition = null;

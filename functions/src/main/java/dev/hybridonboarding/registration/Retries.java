@@ -44,4 +44,13 @@ final class Retries {
     Duration busy() {
         return BUSY;
     }
+
+    /**
+     * Someone else holds a lease of {@code lease}: first its other route, most likely, finishing within seconds; held
+     * again at the next receive, it may be a lease no one will release (its taker timed out after the write went
+     * through), so the message waits for it to lapse instead of spending its receives before the dead-letter queue.
+     */
+    Duration busy(int receiveCount, Duration lease) {
+        return receiveCount <= 1 ? BUSY : lease.plus(BUSY);
+    }
 }

@@ -152,6 +152,23 @@ class RegistrationTest extends RegistrationFixture {
     }
 
     @Test
+    void aLeaseNoOneWillReleaseIsWaitedOutInsteadOfSpendingTheReceivesBeforeTheDeadLetterQueue() {
+        String instanceId = machine(singleUse, "web-19");
+        // An invocation whose lease write went through after its call timed out: nobody releases that lease.
+        registrations.lease(instanceId, RegistrationEvent.Change.REGISTERED, "timed-out-invocation", clock.instant(),
+                clock.instant().plus(Registrations.LEASE));
+
+        Disposition held = deliver(step, 2, List.of(registered(instanceId))).values().iterator().next();
+
+        assertThat(held).isInstanceOfSatisfying(Disposition.RetryAfter.class,
+                retry -> assertThat(retry.delay()).isGreaterThan(Registrations.LEASE));
+        clock.advance(((Disposition.RetryAfter) held).delay());
+        assertThat(deliver(step, 3, List.of(registered(instanceId))).values()).containsOnly(done());
+        assertThat(ssm.instance(instanceId).orElseThrow().tags()).containsEntry(InstanceTags.NAME, "web-19");
+        assertThat(notifier.sent()).hasSize(1);
+    }
+
+    @Test
     void twoInvocationsHandlingBothRoutesAtOnceActOnceTheOtherComesBack() {
         String instanceId = machine(singleUse, "web-09");
         ssm.faults().beforeNext(FakeSsm.Operation.TAG, () ->
