@@ -2,7 +2,7 @@
 
 moto answers CREATE_COMPLETE for types it does not know but creates nothing. The local stack must create the
 HTTP API (with the routes from its OpenAPI body), its stage (throttling settings), EventBridge Scheduler
-schedules and function versions and aliases from template.yaml itself, so these models register with moto's
+schedules, function versions and aliases, alarms and queue policies from template.yaml itself, so these models register with moto's
 CloudFormation parser the same way moto's own models do: by subclassing CloudFormationModel before the first
 stack is parsed.
 """
@@ -17,6 +17,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.iam.models import Role
 from moto.scheduler.models import scheduler_backends
+from moto.sqs.models import sqs_backends
 
 
 def _camel(properties: dict[str, Any]) -> dict[str, Any]:
@@ -315,9 +316,58 @@ class MetricAlarm(CloudFormationModel):
         return None
 
 
+class QueuePolicy(CloudFormationModel):
+    """An SQS queue policy, set on each queue it names, so that the stack's queues read back as deployed."""
+
+    def __init__(self, queue_urls: list[str]):
+        self.queue_urls = queue_urls
+
+    @property
+    def physical_resource_id(self) -> str:
+        return ",".join(self.queue_urls)
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SQS::QueuePolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> "QueuePolicy":
+        properties = cloudformation_json["Properties"]
+        document = properties["PolicyDocument"]
+        policy = document if isinstance(document, str) else json.dumps(document)
+        backend = sqs_backends[account_id][region_name]
+        for url in properties["Queues"]:
+            backend.set_queue_attributes(str(url).rstrip("/").rsplit("/", 1)[1], {"Policy": policy})
+        return cls(list(properties["Queues"]))
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        return None
+
+
+def _without_no_value(value: Any) -> Any:
+    """CloudFormation drops a list element that resolved to AWS::NoValue; moto's parser leaves None in its place."""
+    if isinstance(value, dict):
+        return {key: _without_no_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_no_value(item) for item in value if item is not None]
+    return value
+
+
 def _role_policies_as_json() -> None:
     """moto keeps a CloudFormation role's inline policies as Python objects and GetRolePolicy then answers their repr
-    (single quotes, True), which no IAM client can read; IAM keeps and answers JSON."""
+    (single quotes, True), which no IAM client can read; IAM keeps and answers JSON, without the statements a
+    condition removed (AWS::NoValue)."""
     original = Role.create_from_cloudformation_json.__func__
 
     def create(cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
@@ -325,7 +375,7 @@ def _role_policies_as_json() -> None:
         properties = dict(cloudformation_json.get("Properties", {}))
         properties["Policies"] = [
             {**policy, "PolicyDocument": policy["PolicyDocument"] if isinstance(policy["PolicyDocument"], str)
-             else json.dumps(policy["PolicyDocument"])}
+             else json.dumps(_without_no_value(policy["PolicyDocument"]))}
             for policy in properties.get("Policies", [])
         ]
         return original(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)

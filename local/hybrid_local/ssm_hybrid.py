@@ -358,6 +358,8 @@ class _ManagedInstance:
     last_ping: float | None = None
     reported: dict[str, str] = field(default_factory=dict)
     key_rotation_requested: bool = False
+    # AddTagsToResource calls that changed or re-set its tags: how a test sees an instance was tagged once.
+    tag_updates: int = 0
 
     def ping_status(self, now: float) -> str:
         if self.last_ping is not None and now - self.last_ping < CONNECTION_LOST_AFTER:
@@ -613,7 +615,8 @@ class SsmHybridBackend:
         now = self._clock.now()
         with self._lock:
             return [
-                {"Account": account, "Region": region, **instance.describe(now), "Tags": _tag_list(instance.tags)}
+                {"Account": account, "Region": region, **instance.describe(now), "Tags": _tag_list(instance.tags),
+                 "TagUpdates": instance.tag_updates}
                 for (account, region), state in self._regions.items()
                 for instance in state.instances.values()
             ]
@@ -903,6 +906,7 @@ class SsmHybridBackend:
             message = f"The resource {instance.instance_id} would have more than {MAX_TAGS} tags."
             raise SsmError("TooManyTagsError", message)
         instance.tags = merged
+        instance.tag_updates += 1
         return {}
 
     def _remove_tags(

@@ -2,7 +2,9 @@
 
 EventBridge rules deliver to their targets inside the emulator (moto puts matching events on SQS queues); the
 SQS event source mappings of the stack then poll those queues here and invoke their functions with SQS events,
-deleting what the function processed and leaving the rest for the queue's redrive policy, as Lambda does.
+deleting what the function processed and leaving the rest for the queue's redrive policy, as Lambda does. A
+mapping's ScalingConfig.MaximumConcurrency is the number of its pollers, so at most that many invocations of it run
+at once; without one, a single poller.
 """
 
 import hashlib
@@ -83,7 +85,15 @@ class QueuePollers:
     def start(self) -> None:
         for mapping in self.mappings:
             self._detach_moto_trigger(mapping)
-            threading.Thread(target=self._poll, args=(mapping,), name=f"sqs-{mapping['UUID'][:8]}", daemon=True).start()
+            for poller in range(self.concurrency(mapping)):
+                threading.Thread(target=self._poll, args=(mapping,), name=f"sqs-{mapping['UUID'][:8]}-{poller}",
+                                 daemon=True).start()
+
+    @staticmethod
+    def concurrency(mapping: dict[str, Any]) -> int:
+        """Invocations of the mapping that may run at once: its MaximumConcurrency, else one."""
+        maximum = (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        return max(1, int(maximum)) if maximum else 1
 
     def _detach_moto_trigger(self, mapping: dict[str, Any]) -> None:
         """moto delivers a queue's messages to its mapped function itself, on send, through Docker, and drops them

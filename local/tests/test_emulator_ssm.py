@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 from conftest import ACCOUNT, REGION
 
@@ -569,6 +570,21 @@ def test_tags_of_a_managed_instance(ssm: Any, activation: dict[str, str], agent_
     # The activation's tags are a copy: retagging the instance leaves them alone.
     [listed] = ssm.describe_activations()["ActivationList"]
     assert listed["Tags"] == [{"Key": "Fleet", "Value": "edge"}, {"Key": "Team", "Value": "platform"}]
+
+
+def test_the_debug_listing_counts_the_tag_calls_that_went_through_for_each_instance(
+        ssm: Any, activation: dict[str, str], agent_api: Any, local_aws: Any) -> None:
+    instance_id = agent_api.register_ok(activation["ActivationId"], activation["ActivationCode"])
+    local_aws.faults.add({"target": "ssm.AddTagsToResource", "error": "ThrottlingException", "count": 1})
+    tags = [{"Key": "Name", "Value": "pi-18"}]
+    with pytest.raises(ClientError):
+        ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=instance_id, Tags=tags)
+    ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=instance_id, Tags=tags)
+    ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=instance_id, Tags=tags)
+
+    [listed] = [i for i in requests.get(f"{local_aws.endpoint_url}/_hybrid/instances", timeout=10).json()["instances"]
+                if i["InstanceId"] == instance_id]
+    assert listed["TagUpdates"] == 2
 
 
 def test_tag_errors_on_managed_instances(raw_ssm: Any, ssm: Any, activation: dict[str, str], agent_api: Any) -> None:

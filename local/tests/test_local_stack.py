@@ -98,6 +98,14 @@ public class Echo implements RequestStreamHandler {
         if (text.contains("crash-me") || text.contains("reject-me")) {
             throw new IllegalStateException("asked to fail");
         }
+        if (text.contains("sleep-me")) {
+            try {
+                Thread.sleep(1500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Files.writeString(Path.of(System.getenv("ECHO_DIR"), context.getAwsRequestId() + ".end"), Long.toString(System.nanoTime()));
+        }
         if (text.contains("\"callAws\"")) {
             out.write(("{\"status\":" + listQueues() + "}").getBytes(StandardCharsets.UTF_8));
         } else if (text.contains("\"clock\"")) {
@@ -219,6 +227,16 @@ Resources:
       RedrivePolicy:
         deadLetterTargetArn: !GetAtt DeadLetters.Arn
         maxReceiveCount: 1
+  InboxPolicy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Inbox]
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - {Effect: Allow, Principal: {Service: events.amazonaws.com}, Action: sqs:SendMessage, Resource: !GetAtt Inbox.Arn}
+  Busy:
+    Type: AWS::SQS::Queue
   Rule:
     Type: AWS::Events::Rule
     Properties:
@@ -258,6 +276,9 @@ Resources:
         Queue:
           Type: SQS
           Properties: {Queue: !GetAtt Inbox.Arn, BatchSize: 5}
+        BusyQueue:
+          Type: SQS
+          Properties: {Queue: !GetAtt Busy.Arn, BatchSize: 1, ScalingConfig: {MaximumConcurrency: 2}}
   SnapEcho:
     Type: AWS::Serverless::Function
     Properties:
@@ -737,6 +758,39 @@ def test_messages_the_function_fails_on_go_to_the_dead_letter_queue(stack: Local
     assert [m["Body"] for m in dead] == ["reject-me"]
 
 
+def test_a_queue_policy_is_set_on_the_queues_it_names(stack: LocalStack) -> None:
+    sqs = aws_client(stack, "sqs")
+    inbox = next(u for u in sqs.list_queues()["QueueUrls"] if "Inbox" in u)
+
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["Policy"])["Attributes"]["Policy"])
+
+    assert policy["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
+
+
+def test_a_mappings_maximum_concurrency_bounds_its_invocations_at_once(stack: LocalStack, echo_project: Path) -> None:
+    sqs = aws_client(stack, "sqs")
+    busy = next(u for u in sqs.list_queues()["QueueUrls"] if "Busy" in u)
+    mapping = next(m for m in stack.pollers.mappings if m["EventSourceArn"].endswith(busy.rsplit("/", 1)[1]))
+    assert stack.pollers.concurrency(mapping) == 2
+    markers = [f"sleep-me-{uuid.uuid4().hex}" for _ in range(6)]
+    for marker in markers:
+        sqs.send_message(QueueUrl=busy, MessageBody=marker)
+
+    intervals = []
+    for marker in markers:
+        received(echo_project, marker, timeout=120)
+        start_file = next(p for p in (echo_project / "received").glob("*.json") if marker in p.read_text())
+        request_id = start_file.stem.split("-", 1)[1]
+        end_file = echo_project / "received" / f"{request_id}.end"
+        deadline = time.time() + 30
+        while not end_file.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        intervals.append((int(start_file.stem.split("-", 1)[0]), int(end_file.read_text())))
+
+    most_at_once = max(sum(1 for start, end in intervals if start <= moment < end) for moment, _ in intervals)
+    assert most_at_once <= 2
+
+
 def test_concurrent_invocations_start_more_environments_up_to_the_limit(stack: LocalStack) -> None:
     pool = stack.lambdas.pool(stack.state()["functions"]["Echo"]["name"])
     results: list[Any] = []
@@ -830,16 +884,18 @@ Resources:
 
 def test_a_roles_inline_policies_read_back_as_iam_answers_them(stack: LocalStack) -> None:
     iam, cfn = aws_client(stack, "iam"), aws_client(stack, "cloudformation")
-    template = {"Resources": {"Reader": {"Type": "AWS::IAM::Role", "Properties": {
+    template = {"Conditions": {"Never": {"Fn::Equals": ["a", "b"]}}, "Resources": {"Reader": {"Type": "AWS::IAM::Role", "Properties": {
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
         "Policies": [{"PolicyName": "reads", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Deny", "Action": ["ssm:GetParameter"], "NotResource": ["arn:aws:ssm:*:*:parameter/mine/*"]}]}}]}}}}
+            {"Effect": "Deny", "Action": ["ssm:GetParameter"], "NotResource": ["arn:aws:ssm:*:*:parameter/mine/*"]},
+            {"Fn::If": ["Never", {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}, {"Ref": "AWS::NoValue"}]}]}}]}}}}
     cfn.create_stack(StackName="role-policies", TemplateBody=json.dumps(template))
     role = cfn.describe_stack_resource(StackName="role-policies", LogicalResourceId="Reader")["StackResourceDetail"]["PhysicalResourceId"]
 
     document = iam.get_role_policy(RoleName=role, PolicyName="reads")["PolicyDocument"]
 
     assert document["Statement"][0]["NotResource"] == ["arn:aws:ssm:*:*:parameter/mine/*"]
+    assert len(document["Statement"]) == 1, "a statement a condition removed is gone"
 
 
 def test_advancing_the_emulator_clock_by_days_moves_the_functions_clock_as_much(

@@ -18,6 +18,11 @@ public final class InstanceTags {
     public static final String FLEET = RESERVED_PREFIX + "fleet";
     /** Marks an activation, and the instances it registers, as this deployment's: the clean-up touches only these. */
     public static final String STACK = RESERVED_PREFIX + "stack";
+    /** Set by the registration step, with {@code Name}: when SSM registered the instance. */
+    public static final String REGISTERED_AT = RESERVED_PREFIX + "registered-at";
+    /** Set by the registration step on an instance that is not what an enrollment asked for: mismatch, unmanaged. */
+    public static final String STATUS = RESERVED_PREFIX + "status";
+    public static final String NAME = "Name";
 
     public static final int MAX_KEY_LENGTH = 128;
     public static final int MAX_VALUE_LENGTH = 256;
@@ -74,6 +79,12 @@ public final class InstanceTags {
             });
         }
         return Collections.unmodifiableSortedMap(new TreeMap<>(tags));
+    }
+
+    /** The value with every character AWS does not allow in tags replaced by {@code _}, cut to the allowed length. */
+    public static String safeValue(String value) {
+        String safe = value.replaceAll("[^\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]", "_");
+        return safe.length() <= MAX_VALUE_LENGTH ? safe : safe.substring(0, MAX_VALUE_LENGTH);
     }
 
     private static String abbreviate(String text) {

@@ -72,7 +72,19 @@ public enum Attr {
     DELETED_ORPHANS("deletedOrphans"),
     FOREIGN("foreign"),
     DEFERRED("deferred"),
-    SSM_CALLS("ssmCalls");
+    SSM_CALLS("ssmCalls"),
+
+    // Managed instances, the enrollments they registered for, and digests of announcements
+    INSTANCE_ID("instanceId"),
+    REGISTERED_AT("registeredAt"),
+    DEREGISTERED_AT("deregisteredAt"),
+    REGISTRATION_HANDLED_AT("registrationHandledAt"),
+    DEREGISTRATION_HANDLED_AT("deregistrationHandledAt"),
+    VERDICT("verdict"),
+    KIND("kind"),
+    WINDOW_START("windowStart"),
+    WINDOW_END("windowEnd"),
+    SENT_AT("sentAt");
 
     private final String attribute;
 

@@ -20,6 +20,7 @@ import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
@@ -34,6 +35,7 @@ import software.amazon.awssdk.services.ssm.SsmClient;
 public final class AwsClients {
 
     static final Duration API_CALL_TIMEOUT = Duration.ofSeconds(4);
+    private static final Duration REPEATABLE_CALL_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(2);
 
     private final Region region;
@@ -116,6 +118,31 @@ public final class AwsClients {
                 .useClientDefaults(false)
                 .build();
         return configure(SsmClient.builder(), throttlingOnly).build();
+    }
+
+    /**
+     * SSM for calls that may be repeated as they are (lookups, tagging, deregistering): throttling, {@code TooManyUpdates}
+     * and server errors are retried up to five attempts, and the adaptive strategy slows the client down while SSM
+     * throttles, which may hold a call back for a while: its budget is longer.
+     */
+    public SsmClient repeatableSsm() {
+        RetryStrategy adaptive = AwsRetryStrategy.adaptiveRetryStrategy().toBuilder()
+                .maxAttempts(5)
+                .retryOnException(AwsClients::tooManyUpdates)
+                .treatAsThrottling(error -> tooManyUpdates(error) || error instanceof AwsServiceException service && service.isThrottlingException())
+                .build();
+        return configure(SsmClient.builder(), adaptive)
+                .overrideConfiguration(c -> c.apiCallTimeout(REPEATABLE_CALL_TIMEOUT).apiCallAttemptTimeout(ATTEMPT_TIMEOUT).retryStrategy(adaptive))
+                .build();
+    }
+
+    public SqsClient sqs() {
+        return configure(SqsClient.builder()).build();
+    }
+
+    private static boolean tooManyUpdates(Throwable error) {
+        return error instanceof AwsServiceException service && service.awsErrorDetails() != null
+                && "TooManyUpdates".equals(service.awsErrorDetails().errorCode());
     }
 
     public DynamoDbClient dynamoDb() {

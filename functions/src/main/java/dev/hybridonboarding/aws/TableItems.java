@@ -93,7 +93,12 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * FAILURES#source#ip  W#windowStart         failed attempts from an address in one window
  * FAILURES#token#id   W#windowStart         failed attempts on a token id in one window
  * ROTATION            LAST_RUN              what the last scheduled run did
+ * INSTANCE#mi-…       INSTANCE              what the registration step did with a managed instance
+ * DIGEST#kind#window  WINDOW                announcements counted in a window (gsi1: unsent digests by window end)
+ * DIGEST#kind#window  INSTANCE#mi-…         a machine the window's digest names
  * </pre>
+ * The registration step's items are in {@link RegistrationItems}; it also records on an enrollment the instance that
+ * registered with it ({@code instanceId}, {@code registeredAt}, {@code deregisteredAt}).
  */
 public final class TableItems {
 
@@ -164,7 +169,7 @@ public final class TableItems {
         return "ENROLLMENTS#" + fleet;
     }
 
-    private static Map<String, AttributeValue> key(String pk, String sk) {
+    static Map<String, AttributeValue> key(String pk, String sk) {
         Map<String, AttributeValue> key = new HashMap<>();
         PK.put(key, s(pk));
         SK.put(key, s(sk));
@@ -423,13 +428,13 @@ public final class TableItems {
         return value == null ? 0 : Integer.parseInt(value.n());
     }
 
-    private static void putIfPresent(Map<String, AttributeValue> item, Attr attribute, String value) {
+    static void putIfPresent(Map<String, AttributeValue> item, Attr attribute, String value) {
         if (value != null) {
             attribute.put(item, s(value));
         }
     }
 
-    private static Optional<String> optionalString(Map<String, AttributeValue> item, Attr attribute) {
+    static Optional<String> optionalString(Map<String, AttributeValue> item, Attr attribute) {
         AttributeValue value = attribute.in(item);
         return value == null || value.s() == null ? Optional.empty() : Optional.of(value.s());
     }

@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * A notice as each kind of subscriber reads it. People get text. Programs and Slack get one versioned JSON document:
  * the custom-notification format of Amazon Q Developer in chat applications (formerly AWS Chatbot), which drops any
- * other payload, with every fact also under {@code metadata.additionalContext} for programs to read by name.
+ * other payload, with every fact also under {@code metadata.additionalContext} by its key, for programs (the README
+ * documents the keys). Chatbot takes only strings there, so every value is one.
  */
 public final class NoticeBodies {
 
@@ -22,7 +23,8 @@ public final class NoticeBodies {
     public static String text(Notice notice) {
         StringBuilder text = new StringBuilder();
         text.append(notice.isAlert() ? "ALERT: " : "").append(notice.title()).append("\n\n").append(notice.summary()).append("\n\n");
-        notice.facts().forEach((label, value) -> text.append(label).append(": ").append(value).append('\n'));
+        notice.facts().stream().filter(Notice.Fact::forPeople)
+                .forEach(fact -> text.append(fact.label()).append(": ").append(fact.value()).append('\n'));
         if (!notice.nextSteps().isEmpty()) {
             text.append("\nNext steps:\n");
             notice.nextSteps().forEach(step -> text.append("- ").append(step).append('\n'));
@@ -43,9 +45,10 @@ public final class NoticeBodies {
     /** The JSON document for Slack (through Amazon Q Developer) and for SQS, Lambda and HTTPS subscribers. */
     public static Map<String, Object> document(Notice notice) {
         StringBuilder description = new StringBuilder(notice.summary());
-        if (!notice.facts().isEmpty()) {
+        if (notice.facts().stream().anyMatch(Notice.Fact::forPeople)) {
             description.append("\n");
-            notice.facts().forEach((label, value) -> description.append("\n*").append(label).append(":* ").append(value));
+            notice.facts().stream().filter(Notice.Fact::forPeople)
+                    .forEach(fact -> description.append("\n*").append(fact.label()).append(":* ").append(fact.value()));
         }
         Map<String, Object> content = new LinkedHashMap<>();
         content.put("textType", "client-markdown");
@@ -56,7 +59,7 @@ public final class NoticeBodies {
         Map<String, Object> context = new LinkedHashMap<>();
         context.put("schema", SCHEMA);
         context.put("severity", notice.isAlert() ? "alert" : "info");
-        context.putAll(notice.facts());
+        notice.facts().forEach(fact -> context.put(fact.key(), fact.value()));
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("threadId", notice.threadId());
         metadata.put("summary", notice.summary());
@@ -66,6 +69,7 @@ public final class NoticeBodies {
         Map<String, Object> document = new LinkedHashMap<>();
         document.put("version", "1.0");
         document.put("source", "custom");
+        document.put("id", notice.id());
         document.put("content", content);
         document.put("metadata", metadata);
         return document;

@@ -8,7 +8,8 @@ public enum NoticeKind {
     MACHINES_REGISTERED("machines-registered-digest", false),
     REGISTRATION_MISMATCH("registration-mismatch", true),
     UNMANAGED_REGISTRATION("unmanaged-registration", true),
-    MACHINE_DEREGISTERED("machine-deregistered", false);
+    MACHINE_DEREGISTERED("machine-deregistered", false),
+    MACHINES_DEREGISTERED("machines-deregistered-digest", false);
 
     private final String eventType;
     private final boolean alert;

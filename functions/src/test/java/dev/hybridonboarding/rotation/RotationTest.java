@@ -18,6 +18,7 @@ import dev.hybridonboarding.enrollment.Requester;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
 import dev.hybridonboarding.log.StructuredLog;
+import dev.hybridonboarding.notification.Notice;
 import dev.hybridonboarding.notification.NoticeKind;
 import dev.hybridonboarding.support.DependencyUnavailableException;
 import dev.hybridonboarding.support.Pacer;
@@ -146,7 +147,7 @@ class RotationTest extends RotationFixture {
         assertThat(run.failed()).containsOnlyKeys("broken");
         assertThat(run.rotated()).containsExactly("edge");
         assertThat(notifier.sent()).filteredOn(notice -> notice.kind() == NoticeKind.ROTATION_FAILED).singleElement()
-                .satisfies(notice -> assertThat(notice.facts()).containsEntry("Fleet", "broken"));
+                .satisfies(notice -> assertThat(notice.facts()).contains(new Notice.Fact("fleet", "Fleet", "broken")));
     }
 
     @Test

@@ -5,23 +5,41 @@ import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.IssuedActivation;
+import dev.hybridonboarding.registration.ManagedInstance;
+import dev.hybridonboarding.registration.ManagedInstances;
 import dev.hybridonboarding.rotation.ActivationsInSsm;
 import dev.hybridonboarding.rotation.ListedActivation;
 import dev.hybridonboarding.support.Pacer;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
-/** Systems Manager's hybrid activations, in memory, on the test's clock. */
-public final class FakeSsm implements Activations, ActivationsInSsm {
+/** Systems Manager's hybrid activations and managed instances, in memory, on the test's clock. */
+public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInstances {
 
     /** The calls a test can make fail. */
-    public enum Operation { CREATE, STATUS, DELETE, LIST }
+    public enum Operation { CREATE, STATUS, DELETE, LIST, DESCRIBE_INSTANCES, LIST_INSTANCES, LIST_TAGS, TAG, DEREGISTER }
+
+    /**
+     * A managed instance as SSM keeps it.
+     *
+     * @param tagUpdates AddTagsToResource calls that went through for it
+     */
+    public record Instance(String instanceId, String activationId, Instant registeredAt, Map<String, String> tags,
+                           Optional<ManagedInstance.MachineReport> report, int tagUpdates) {
+
+        ManagedInstance described() {
+            return new ManagedInstance(instanceId, activationId, registeredAt, report);
+        }
+    }
 
     /** An activation as SSM keeps it. */
     public record Activation(String activationId, ActivationSpec spec, int registrations, Instant createdAt) {
@@ -32,6 +50,10 @@ public final class FakeSsm implements Activations, ActivationsInSsm {
     private final Map<String, Activation> live = new LinkedHashMap<>();
     private final List<String> deleted = new ArrayList<>();
     private final List<ActivationCode> issuedCodes = new ArrayList<>();
+    private final Map<String, Instance> instances = new LinkedHashMap<>();
+    private final Set<String> notVisibleYet = new HashSet<>();
+    private final List<String> deregistered = new ArrayList<>();
+    private int instanceSequence;
 
     public FakeSsm(Clock clock) {
         this.clock = clock;
@@ -105,6 +127,110 @@ public final class FakeSsm implements Activations, ActivationsInSsm {
     public synchronized void register(String activationId) {
         Activation activation = live.get(activationId);
         live.put(activationId, new Activation(activationId, activation.spec(), activation.registrations() + 1, activation.createdAt()));
+    }
+
+    /**
+     * A machine registers with the activation and becomes a managed instance with a copy of the activation's tags; as
+     * with the real agent, SSM knows nothing of the machine until its service reports ({@link #report}).
+     */
+    public synchronized String registerMachine(String activationId) {
+        register(activationId);
+        String instanceId = String.format("mi-%017x", ++instanceSequence);
+        instances.put(instanceId, new Instance(instanceId, activationId, clock.instant(), new LinkedHashMap<>(live.get(activationId).spec().tags()),
+                Optional.empty(), 0));
+        return instanceId;
+    }
+
+    /** The agent's service reports the machine. */
+    public synchronized void report(String instanceId, String computerName, String ipAddress) {
+        Instance instance = instances.get(instanceId);
+        instances.put(instanceId, new Instance(instanceId, instance.activationId(), instance.registeredAt(), instance.tags(),
+                Optional.of(new ManagedInstance.MachineReport(computerName, ipAddress, "Ubuntu", "22.04", "Linux")), instance.tagUpdates()));
+    }
+
+    /** SSM does not list the instance yet, as shortly after a registration under load. */
+    public synchronized void hide(String instanceId) {
+        notVisibleYet.add(instanceId);
+    }
+
+    public synchronized void reveal(String instanceId) {
+        notVisibleYet.remove(instanceId);
+    }
+
+    public synchronized Optional<Instance> instance(String instanceId) {
+        return Optional.ofNullable(instances.get(instanceId));
+    }
+
+    /** Instances deregistered through {@link #deregister}, in order. */
+    public synchronized List<String> deregisteredInstances() {
+        return List.copyOf(deregistered);
+    }
+
+    @Override
+    public Map<String, ManagedInstance> describe(Collection<String> instanceIds) {
+        return faults.around(Operation.DESCRIBE_INSTANCES, () -> {
+            synchronized (this) {
+                Map<String, ManagedInstance> found = new LinkedHashMap<>();
+                for (String id : instanceIds) {
+                    Instance instance = instances.get(id);
+                    if (instance != null && !notVisibleYet.contains(id)) {
+                        found.put(id, instance.described());
+                    }
+                }
+                return found;
+            }
+        });
+    }
+
+    @Override
+    public List<ManagedInstance> registeredWith(Collection<String> activationIds) {
+        return faults.around(Operation.LIST_INSTANCES, () -> {
+            synchronized (this) {
+                return instances.values().stream()
+                        .filter(i -> activationIds.contains(i.activationId()) && !notVisibleYet.contains(i.instanceId()))
+                        .map(Instance::described)
+                        .toList();
+            }
+        });
+    }
+
+    @Override
+    public Map<String, String> tags(String instanceId) {
+        return faults.around(Operation.LIST_TAGS, () -> {
+            synchronized (this) {
+                Instance instance = instances.get(instanceId);
+                return instance == null ? Map.of() : Map.copyOf(instance.tags());
+            }
+        });
+    }
+
+    @Override
+    public boolean tag(String instanceId, Map<String, String> tags) {
+        return faults.around(Operation.TAG, () -> {
+            synchronized (this) {
+                Instance instance = instances.get(instanceId);
+                if (instance == null) {
+                    return false;
+                }
+                Map<String, String> merged = new LinkedHashMap<>(instance.tags());
+                merged.putAll(tags);
+                instances.put(instanceId, new Instance(instanceId, instance.activationId(), instance.registeredAt(), merged, instance.report(),
+                        instance.tagUpdates() + 1));
+                return true;
+            }
+        });
+    }
+
+    @Override
+    public void deregister(String instanceId) {
+        faults.around(Operation.DEREGISTER, () -> {
+            synchronized (this) {
+                if (instances.remove(instanceId) != null) {
+                    deregistered.add(instanceId);
+                }
+                return null;
+            }
+        });
     }
 
     public synchronized Optional<Activation> activation(String activationId) {

@@ -2,10 +2,12 @@ package dev.hybridonboarding.testing;
 
 import dev.hybridonboarding.admin.AdminStore;
 import dev.hybridonboarding.enrollment.EnrollmentStore;
+import dev.hybridonboarding.registration.DigestStore;
+import dev.hybridonboarding.registration.RegistrationStore;
 import dev.hybridonboarding.rotation.SharedActivationStore;
 import org.junit.jupiter.api.Nested;
 
-/** The fake the unit tests use keeps the same promises as the DynamoDB adapters. */
+/** The fakes the unit tests use keep the same promises as the DynamoDB adapters. */
 class InMemoryTableTest {
 
     private final InMemoryTable table = new InMemoryTable();
@@ -19,6 +21,31 @@ class InMemoryTableTest {
 
         @Override
         protected SharedActivationStore sharedActivations() {
+            return table;
+        }
+
+        @Override
+        protected AdminStore admin() {
+            return table;
+        }
+    }
+
+    @Nested
+    class AsRegistrationStore extends RegistrationStoreContract {
+        private final InMemoryRegistrationTable registrations = new InMemoryRegistrationTable(table);
+
+        @Override
+        protected RegistrationStore registrations() {
+            return registrations;
+        }
+
+        @Override
+        protected DigestStore digests() {
+            return registrations;
+        }
+
+        @Override
+        protected EnrollmentStore enrollments() {
             return table;
         }
 

@@ -3,10 +3,14 @@ package dev.hybridonboarding.it;
 import dev.hybridonboarding.admin.AdminStore;
 import dev.hybridonboarding.aws.DynamoCalls;
 import dev.hybridonboarding.aws.DynamoEnrollmentStore;
+import dev.hybridonboarding.aws.DynamoRegistrationStore;
 import dev.hybridonboarding.aws.DynamoSharedActivationStore;
 import dev.hybridonboarding.enrollment.EnrollmentStore;
+import dev.hybridonboarding.registration.DigestStore;
+import dev.hybridonboarding.registration.RegistrationStore;
 import dev.hybridonboarding.rotation.SharedActivationStore;
 import dev.hybridonboarding.testing.EnrollmentStoreContract;
+import dev.hybridonboarding.testing.RegistrationStoreContract;
 import dev.hybridonboarding.testing.SharedActivationStoreContract;
 import org.junit.jupiter.api.Nested;
 
@@ -26,6 +30,31 @@ class DynamoStoresIT {
         @Override
         protected SharedActivationStore sharedActivations() {
             return new DynamoSharedActivationStore(table);
+        }
+
+        @Override
+        protected AdminStore admin() {
+            return stack.store;
+        }
+    }
+
+    @Nested
+    class RegistrationStoreOnDynamoDb extends RegistrationStoreContract {
+        private final DynamoRegistrationStore store = new DynamoRegistrationStore(table);
+
+        @Override
+        protected RegistrationStore registrations() {
+            return store;
+        }
+
+        @Override
+        protected DigestStore digests() {
+            return store;
+        }
+
+        @Override
+        protected EnrollmentStore enrollments() {
+            return new DynamoEnrollmentStore(table);
         }
 
         @Override

@@ -10,6 +10,15 @@ import com.amazonaws.services.lambda.runtime.tests.annotations.Event;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.function.EnrollmentHandler;
+import dev.hybridonboarding.function.RegistrationHandler;
+import dev.hybridonboarding.registration.DigestPolicy;
+import dev.hybridonboarding.registration.QueueMessage;
+import dev.hybridonboarding.registration.QueueMessages;
+import dev.hybridonboarding.registration.RegistrationEvent;
+import dev.hybridonboarding.registration.RegistrationEvent.Change;
+import dev.hybridonboarding.registration.RegistrationEvent.Route;
+import dev.hybridonboarding.registration.RegistrationSettings;
+import dev.hybridonboarding.registration.Registrations;
 import dev.hybridonboarding.enrollment.EnrollmentService;
 import dev.hybridonboarding.enrollment.FailurePolicy;
 import dev.hybridonboarding.fleet.Fleet;
@@ -19,17 +28,31 @@ import dev.hybridonboarding.install.InstallScripts;
 import dev.hybridonboarding.log.StructuredLog;
 import dev.hybridonboarding.testing.FakeCodeVault;
 import dev.hybridonboarding.testing.FakeSsm;
+import dev.hybridonboarding.testing.InMemoryRegistrationTable;
 import dev.hybridonboarding.testing.InMemoryTable;
+import dev.hybridonboarding.testing.RecordingNotifier;
+import dev.hybridonboarding.testing.RecordingQueue;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.params.ParameterizedTest;
 
 /** The sample events in events/ load into the types the functions receive, and drive the handlers. */
 class EventFixturesTest {
+
+    private static final Instant NOW = Instant.parse("2026-12-02T00:00:00Z");
+    private static final String INSTANCE = "mi-0123456789abcdef0";
+    private static final String ACTIVATION = "0d5dac5c-ee06-40a8-8133-cb2ad8f4f276";
+    private static final StructuredLog QUIET = new StructuredLog(new PrintStream(OutputStream.nullOutputStream()));
 
     @ParameterizedTest
     @Event(value = "events/enrollment-request.json", type = APIGatewayProxyRequestEvent.class)
@@ -91,6 +114,72 @@ class EventFixturesTest {
         assertThat(event.getRecords()).hasSize(2);
         assertThat(JSON.std.mapFrom(event.getRecords().get(0).getBody())).containsEntry("detail-type", "SSM Managed Instance Registration");
         assertThat(JSON.std.mapFrom(event.getRecords().get(1).getBody())).containsEntry("detail-type", "AWS API Call via CloudTrail");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/ssm-managed-instance-registration.json", type = Map.class)
+    void theRegistrationFunctionReadsTheInstanceAndActivationFromTheNativeEvent(Map<String, Object> event) {
+        assertThat(QueueMessages.read(event, NOW)).isEqualTo(new QueueMessage.Change(new RegistrationEvent(Change.REGISTERED, INSTANCE,
+                Optional.of(ACTIVATION), Route.SSM_EVENT, Instant.parse("2026-11-30T12:00:05Z"))));
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/ssm-managed-instance-registration-resources-only.json", type = Map.class)
+    void theRegistrationFunctionFindsTheInstanceInTheResourcesWhenTheDetailIsEmpty(Map<String, Object> event) {
+        assertThat(QueueMessages.read(event, NOW)).isEqualTo(new QueueMessage.Change(new RegistrationEvent(Change.REGISTERED,
+                "mi-0123456789abcdef1", Optional.empty(), Route.SSM_EVENT, Instant.parse("2026-11-30T12:00:05Z"))));
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/ssm-managed-instance-deregistration.json", type = Map.class)
+    void theRegistrationFunctionReadsTheNativeDeregistration(Map<String, Object> event) {
+        assertThat(QueueMessages.read(event, NOW)).isEqualTo(new QueueMessage.Change(new RegistrationEvent(Change.DEREGISTERED, INSTANCE,
+                Optional.of(ACTIVATION), Route.SSM_EVENT, Instant.parse("2026-12-01T08:30:00Z"))));
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/cloudtrail-register-managed-instance.json", type = Map.class)
+    void theRegistrationFunctionReadsCloudTrailsRegistration(Map<String, Object> event) {
+        assertThat(QueueMessages.read(event, NOW)).isEqualTo(new QueueMessage.Change(new RegistrationEvent(Change.REGISTERED, INSTANCE,
+                Optional.of(ACTIVATION), Route.CLOUDTRAIL, Instant.parse("2026-11-30T12:00:05Z"))));
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/cloudtrail-deregister-managed-instance.json", type = Map.class)
+    void theRegistrationFunctionReadsCloudTrailsDeregistration(Map<String, Object> event) {
+        assertThat(QueueMessages.read(event, NOW)).isEqualTo(new QueueMessage.Change(new RegistrationEvent(Change.DEREGISTERED, INSTANCE,
+                Optional.empty(), Route.CLOUDTRAIL, Instant.parse("2026-12-01T08:30:00Z"))));
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/cloudtrail-register-managed-instance-failed.json", type = Map.class)
+    void aFailedRegistrationCallIsIgnored(Map<String, Object> event) {
+        assertThat(QueueMessages.read(event, NOW)).isInstanceOf(QueueMessage.Ignored.class);
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/sqs-registration-events.json", type = Map.class)
+    void theRegistrationFunctionAsksForAnInstanceItCannotSeeYetAgainAndTakesTheOtherRouteAsADuplicate(Map<String, Object> batch) {
+        List<String> redelivered = new ArrayList<>();
+        InMemoryTable table = new InMemoryTable();
+        InMemoryRegistrationTable registrations = new InMemoryRegistrationTable(table);
+        RegistrationSettings settings = new RegistrationSettings(new ActivationOwner("stack"), "us-east-1", "default", Duration.ofMinutes(2),
+                new DigestPolicy(10, Duration.ofMinutes(5)), false, 5, Duration.ofDays(1), 100);
+        Clock secondsAfterTheEvents = Clock.fixed(Instant.parse("2026-11-30T12:00:10Z"), ZoneOffset.UTC);
+        RegistrationHandler handler = new RegistrationHandler(new Registrations(new Registrations.Ports(new FakeSsm(secondsAfterTheEvents),
+                registrations, registrations, new RecordingQueue(), new RecordingNotifier()), settings, secondsAfterTheEvents, QUIET),
+                (receipt, delay) -> redelivered.add(receipt), QUIET);
+
+        Map<String, Object> response = handler.handleRequest(batch, null);
+
+        assertThat(response).isEqualTo(Map.of("batchItemFailures", List.of(Map.of("itemIdentifier", "059f36b4-87a3-44ab-83d2-661975165900"))));
+        assertThat(redelivered).containsExactly("AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a0");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/registration-sweep-tick.json", type = Map.class)
+    void theSweepsTickIsTheRegistrationFunctionsScheduleInput(Map<String, Object> tick) {
+        assertThat(tick).containsEntry("source", RegistrationHandler.SWEEP_SOURCE);
     }
 
     @ParameterizedTest

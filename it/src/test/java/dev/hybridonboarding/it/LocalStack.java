@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.Parameter;
@@ -74,7 +75,10 @@ final class LocalStack {
         templateFleetSettings = Map.copyOf(settings);
         clients = new AwsClients(Region.of(region), StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
                 Optional.of(endpoint));
-        ssm = clients.ssm();
+        // The tests' own SSM calls (activations made by hand, deregistrations) wait as an operator would: the emulator on
+        // a loaded machine can take longer than the functions' two-second attempts.
+        ssm = clients.configure(SsmClient.builder()).overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(90))
+                .apiCallAttemptTimeout(Duration.ofSeconds(30)).retryStrategy(AwsRetryStrategy.standardRetryStrategy())).build();
         dynamo = clients.dynamoDb();
         store = new DynamoAdminStore(dynamo, table);
         fleets = new FleetAdmin(store, templateFleet, (String) outputs.get("InstanceRolePath"), Clock.systemUTC());
@@ -279,6 +283,41 @@ final class LocalStack {
 
     void clearFaults() {
         emulator("DELETE", "faults", null);
+    }
+
+    /** A resource of the template as the stack was deployed from it (after the SAM transform), by its logical id. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> deployedResource(String logicalId) {
+        try (CloudFormationClient cloudFormation = clients.configure(CloudFormationClient.builder()).build()) {
+            String body = cloudFormation.getTemplate(request -> request.stackName(String.valueOf(state.get("stackName")))).templateBody();
+            return (Map<String, Object>) ((Map<String, Object>) JSON.std.mapFrom(body).get("Resources")).get(logicalId);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    String functionLogFile(String logicalId) {
+        Map<String, Object> functions = (Map<String, Object>) state.get("functions");
+        return (String) ((Map<String, Object>) functions.get(logicalId)).get("logFile");
+    }
+
+    /** One tick of a schedule, now, through the local stack's control endpoint; its function's answer. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> tick(String schedule) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/schedules/" + schedule + "/tick"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("ticking " + schedule + " answered " + response.statusCode() + ": " + response.body());
+            }
+            return (Map<String, Object>) JSON.std.mapFrom(response.body()).get("result");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @SuppressWarnings("unchecked")

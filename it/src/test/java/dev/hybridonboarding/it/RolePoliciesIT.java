@@ -86,4 +86,20 @@ class RolePoliciesIT {
         }
         assertThat(function.allows(new IamPolicy.Request("ssm:CreateActivation", "*"))).isTrue();
     }
+
+    @Test
+    void onlyTheRegistrationFunctionMayTagManagedInstancesAndItMayNotDeregisterThemByDefault() {
+        IamPolicy registration = new IamPolicy(inlinePolicies(physicalId("RegistrationFunctionRole")));
+        IamPolicy enrollment = new IamPolicy(inlinePolicies(physicalId("EnrollmentFunctionRole")));
+        String ssm = "arn:aws:ssm:" + stack.region + ":" + account() + ":";
+        String instance = ssm + "managed-instance/mi-0123456789abcdef0";
+
+        assertThat(registration.allows(new IamPolicy.Request("ssm:AddTagsToResource", instance))).isTrue();
+        assertThat(registration.allows(new IamPolicy.Request("ssm:AddTagsToResource", ssm + "parameter/x"))).isFalse();
+        assertThat(registration.allows(new IamPolicy.Request("ssm:AddTagsToResource", ssm + "document/x"))).isFalse();
+        assertThat(registration.allows(new IamPolicy.Request("ssm:DeregisterManagedInstance", instance)))
+                .as("DeregisterUnmanagedInstances is false by default").isFalse();
+        assertThat(registration.allows(new IamPolicy.Request("ssm:CreateActivation", "*"))).isFalse();
+        assertThat(enrollment.allows(new IamPolicy.Request("ssm:AddTagsToResource", instance))).isFalse();
+    }
 }
