@@ -9,6 +9,7 @@ import dev.hybridonboarding.http.JsonResponses;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.crac.Core;
 
 /**
  * {@code GET /v1/install/linux} and {@code GET /v1/install/windows}: the first-boot scripts, written for the API
@@ -23,9 +24,12 @@ public final class InstallScriptHandler implements RequestHandler<APIGatewayProx
 
     private final InstallScripts scripts;
     private final String region;
+    /** Held here: CRaC keeps only weak references to the resources registered with it. */
+    private final InstallScriptPriming priming = new InstallScriptPriming(this);
 
     public InstallScriptHandler() {
         this(new InstallScripts(), System.getenv("AWS_REGION"));
+        Core.getGlobalContext().register(priming);
     }
 
     public InstallScriptHandler(InstallScripts scripts, String region) {

@@ -32,6 +32,11 @@ public enum InstallTarget {
         return Optional.empty();
     }
 
+    /** The path the API serves this script at. */
+    String path() {
+        return "/v1/install/" + pathSegment;
+    }
+
     String resource() {
         return resource;
     }
