@@ -45,14 +45,18 @@ public final class RotationSeed {
         @SuppressWarnings("unchecked")
         Map<String, Object> outputs = (Map<String, Object>) state.get("outputs");
 
-        AwsClients clients = new AwsClients(Region.of(String.valueOf(state.get("region"))),
+        AwsClients clients = new AwsClients(
+                Region.of(String.valueOf(state.get("region"))),
                 StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
                 Optional.of(URI.create(String.valueOf(state.get("endpointUrl")))));
         Map<String, String> defaults = new HashMap<>();
-        JSON.std.mapFrom(String.valueOf(outputs.get("DefaultFleetSettings"))).forEach((k, v) -> defaults.put(k, String.valueOf(v)));
+        JSON.std
+                .mapFrom(String.valueOf(outputs.get("DefaultFleetSettings")))
+                .forEach((k, v) -> defaults.put(k, String.valueOf(v)));
         Clock clock = Clock.systemUTC();
         DynamoAdminStore store = new DynamoAdminStore(clients.dynamoDb(), String.valueOf(outputs.get("TableName")));
-        FleetAdmin fleets = new FleetAdmin(store, FleetDefaults.fromSettings(defaults), String.valueOf(outputs.get("InstanceRolePath")), clock);
+        FleetAdmin fleets = new FleetAdmin(
+                store, FleetDefaults.fromSettings(defaults), String.valueOf(outputs.get("InstanceRolePath")), clock);
         TokenAdmin tokens = new TokenAdmin(store, fleets, new TokenIssuer(new SecureRandom()), clock);
 
         for (Map<String, Object> fleet : list(spec.get("fleets"))) {
@@ -64,7 +68,11 @@ public final class RotationSeed {
         for (Map<String, Object> token : list(spec.get("tokens"))) {
             String fleet = String.valueOf(token.get("fleet"));
             int uses = ((Number) token.get("uses")).intValue();
-            issued.put(fleet, tokens.create(fleet, uses, tokenLifetime, List.of(), "rotation benchmark").bearer().reveal());
+            issued.put(
+                    fleet,
+                    tokens.create(fleet, uses, tokenLifetime, List.of(), "rotation benchmark")
+                            .bearer()
+                            .reveal());
         }
         System.out.println(JSON.std.asString(Map.of("tokens", issued)));
     }

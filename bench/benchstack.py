@@ -68,7 +68,9 @@ class BenchStack:
 
     def __enter__(self) -> "BenchStack":
         if not CLI_JAR.exists():
-            raise SystemExit(f"{CLI_JAR} is missing: run `mvn -q -B install -DskipTests -pl functions,cli,local/runtime`")
+            raise SystemExit(
+                f"{CLI_JAR} is missing: run `mvn -q -B install -DskipTests -pl functions,cli,local/runtime`"
+            )
         self.work_dir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         self.stack.start()
@@ -130,16 +132,21 @@ class BenchStack:
 
     def cli(self, *arguments: str) -> Any:
         """Runs the admin CLI against this stack and returns its JSON output, which is never logged."""
-        result = subprocess.run(["java", "-jar", str(CLI_JAR), "--local-state", str(self.state_file), "--json", *arguments],
-                                capture_output=True, text=True, timeout=180)
+        result = subprocess.run(
+            ["java", "-jar", str(CLI_JAR), "--local-state", str(self.state_file), "--json", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"hob {arguments[0]} {arguments[1]} failed: {result.stderr.strip()[-2000:]}")
         return json.loads(result.stdout)
 
     def create_token(self, fleet: str, uses: int) -> str:
         """A new enrollment token; the caller keeps it in memory only."""
-        return self.cli("token", "create", "--fleet", fleet, "--uses", str(uses), "--lifetime", "24h",
-                        "--description", "benchmark")["token"]
+        return self.cli(
+            "token", "create", "--fleet", fleet, "--uses", str(uses), "--lifetime", "24h", "--description", "benchmark"
+        )["token"]
 
     def default_fleet(self) -> str:
         return json.loads(self.outputs["DefaultFleetSettings"])["DEFAULT_FLEET_NAME"]
@@ -148,8 +155,12 @@ class BenchStack:
 
     def _control(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.stack.aws.endpoint_url}/_hybrid/{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.stack.aws.endpoint_url}/_hybrid/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             payload = response.read()
         return json.loads(payload) if payload else None
@@ -180,9 +191,16 @@ class BenchStack:
         """POST /v1/activations as the install script does. Returns the status and, for a refusal, the error
         code; a success's body holds an activation code and is dropped unread."""
         body = {"hostname": "bench-host", "platform": "linux", "machineId": machine_id}
-        request = urllib.request.Request(f"{self.api_url}/v1/activations", data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}",
-                                                  "User-Agent": "hybrid-onboarding-bench"})
+        request = urllib.request.Request(
+            f"{self.api_url}/v1/activations",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {token}",
+                "User-Agent": "hybrid-onboarding-bench",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, None
@@ -216,6 +234,7 @@ def enrollment_event(token: str | None, machine_id: str) -> dict[str, Any]:
 
 
 # --- statistics and reports ------------------------------------------------------------------------------------
+
 
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile: the smallest value with at least `fraction` of the values at or below it."""

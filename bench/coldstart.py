@@ -39,8 +39,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchstack import (BENCH, RESULTS, BenchStack, ColdInvocation, FunctionConfig, configure_logging, enrollment_event,
-                        log, machine, markdown_table, summary, write_results)
+from benchstack import (
+    BENCH,
+    RESULTS,
+    BenchStack,
+    ColdInvocation,
+    FunctionConfig,
+    configure_logging,
+    enrollment_event,
+    log,
+    machine,
+    markdown_table,
+    summary,
+    write_results,
+)
 from hybrid_local.stack import build_code  # importable once benchstack has put local/ on the path
 
 FLOOR_SOURCE = "floor-function"
@@ -68,8 +80,12 @@ class Subject:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="timed cold starts per function (default: 20)")
-    parser.add_argument("--warm", type=int, default=5,
-                        help="warm invocations after the first one in each fresh environment (default: 5)")
+    parser.add_argument(
+        "--warm",
+        type=int,
+        default=5,
+        help="warm invocations after the first one in each fresh environment (default: 5)",
+    )
     parser.add_argument("--cpu", type=int, default=0, help="CPU the function JVMs are pinned to (default: 0)")
     parser.add_argument("--build", action="store_true", help="build functions/ as `sam build` does before deploying")
     parser.add_argument("--verbose", action="store_true")
@@ -101,10 +117,18 @@ def main(argv: list[str] | None = None) -> int:
                 result = cold_start(bench, subject, invocations=per_environment)
                 results[subject.config.logical_id].append(result)
                 phases = result.phases
-                log.info("run %d/%d %s: first response %.0f ms; init %.0f, restore hooks %s, first invocation %.0f, "
-                         "warm %.0f ms", run, args.runs, subject.config.logical_id, result.first_response_ms,
-                         phases["initMs"], phases["restoreHooksMs"], phases["firstInvocationMs"],
-                         statistics.median(phases["warmInvocationsMs"]))
+                log.info(
+                    "run %d/%d %s: first response %.0f ms; init %.0f, restore hooks %s, first invocation %.0f, "
+                    "warm %.0f ms",
+                    run,
+                    args.runs,
+                    subject.config.logical_id,
+                    result.first_response_ms,
+                    phases["initMs"],
+                    phases["restoreHooksMs"],
+                    phases["firstInvocationMs"],
+                    statistics.median(phases["warmInvocationsMs"]),
+                )
         classes = {s.config.logical_id: count_classes(bench, s, out) for s in subjects}
 
     report = build_report(subjects, results, classes, args, harness_cpus)
@@ -129,8 +153,9 @@ def keep_harness_off(cpu: int) -> list[int]:
 
 
 def pinned(config: FunctionConfig, cpu: int, out: Path) -> FunctionConfig:
-    return dataclasses.replace(config, command_prefix=["taskset", "-c", str(cpu)],
-                               log_file=out / "logs" / f"{config.logical_id}.log")
+    return dataclasses.replace(
+        config, command_prefix=["taskset", "-c", str(cpu)], log_file=out / "logs" / f"{config.logical_id}.log"
+    )
 
 
 def stack_subject(bench: BenchStack, config: FunctionConfig, invocations: int, out: Path, cpu: int) -> Subject:
@@ -138,8 +163,12 @@ def stack_subject(bench: BenchStack, config: FunctionConfig, invocations: int, o
     if config.logical_id == "EnrollmentFunction":
         token = bench.create_token(bench.default_fleet(), invocations)
         # A new machine each time: every run is a first-boot enrollment, not a replay of an earlier one.
-        return Subject(pinned(config, cpu, out), package,
-                       lambda: enrollment_event(token, f"bench-coldstart-{uuid.uuid4().hex}"), expected_status=201)
+        return Subject(
+            pinned(config, cpu, out),
+            package,
+            lambda: enrollment_event(token, f"bench-coldstart-{uuid.uuid4().hex}"),
+            expected_status=201,
+        )
     raise SystemExit(f"no benchmark event for {config.logical_id}: add one to stack_subject() in {Path(__file__).name}")
 
 
@@ -166,20 +195,26 @@ def floor_subject(bench: BenchStack, reference: FunctionConfig, out: Path, cpu: 
     return Subject(pinned(config, cpu, out), package, lambda: enrollment_event(None, "unused"), expected_status=200)
 
 
-def cold_start(bench: BenchStack, subject: Subject, config: FunctionConfig | None = None,
-               invocations: int = 1) -> ColdInvocation:
-    result = bench.invoke_in_fresh_environment(config or subject.config, [subject.next_event() for _ in range(invocations)])
+def cold_start(
+    bench: BenchStack, subject: Subject, config: FunctionConfig | None = None, invocations: int = 1
+) -> ColdInvocation:
+    result = bench.invoke_in_fresh_environment(
+        config or subject.config, [subject.next_event() for _ in range(invocations)]
+    )
     if result.status != subject.expected_status:
-        raise SystemExit(f"{subject.config.logical_id} answered {result.status}, expected {subject.expected_status}; "
-                         f"see {subject.config.log_file}")
+        raise SystemExit(
+            f"{subject.config.logical_id} answered {result.status}, expected {subject.expected_status}; "
+            f"see {subject.config.log_file}"
+        )
     return result
 
 
 def count_classes(bench: BenchStack, subject: Subject, out: Path) -> dict[str, Any]:
     """Runs one more cold start with -Xlog:class+load and sorts the loaded classes by where they came from."""
     log_file = out / f"classload-{subject.config.logical_id}.log"
-    config = dataclasses.replace(subject.config, jvm_options=[*subject.config.jvm_options,
-                                                              f"-Xlog:class+load=info:file={log_file}"])
+    config = dataclasses.replace(
+        subject.config, jvm_options=[*subject.config.jvm_options, f"-Xlog:class+load=info:file={log_file}"]
+    )
     started = time.perf_counter()
     cold_start(bench, subject, config, invocations=1)
     log.info("counted the classes of %s in %.1f s", subject.config.logical_id, time.perf_counter() - started)
@@ -203,15 +238,22 @@ def count_classes(bench: BenchStack, subject: Subject, out: Path) -> dict[str, A
         else:
             by_origin["generated"] += 1  # lambdas, method handles, proxies, reflection accessors
     counts = {origin: by_origin[origin] for origin in ("package", "jdkCds", "jdk", "runtimeClient", "generated")}
-    return {"total": sum(counts.values()), **counts, "packageByJar": dict(by_jar.most_common()),
-            "note": "JVM start to exit: init, one invocation and the shutdown that follows it"}
+    return {
+        "total": sum(counts.values()),
+        **counts,
+        "packageByJar": dict(by_jar.most_common()),
+        "note": "JVM start to exit: init, one invocation and the shutdown that follows it",
+    }
 
 
 def package_stats(package: Path) -> dict[str, Any]:
     with zipfile.ZipFile(package) as archive:
         entries = archive.infolist()
-    jars = sorted((e for e in entries if e.filename.startswith("lib/") and e.filename.endswith(".jar")),
-                  key=lambda e: e.file_size, reverse=True)
+    jars = sorted(
+        (e for e in entries if e.filename.startswith("lib/") and e.filename.endswith(".jar")),
+        key=lambda e: e.file_size,
+        reverse=True,
+    )
     own_classes = [e for e in entries if e.filename.endswith(".class") and not e.filename.startswith("lib/")]
     return {
         "zipKB": round(package.stat().st_size / 1024),
@@ -235,9 +277,12 @@ def life_cycle(runs: list[ColdInvocation], snap_start: bool) -> dict[str, Any]:
         "restoreHooksMs": timings([p["restoreHooksMs"] for p in phases]) if snap_start else None,
         "firstInvocationMs": timings(first),
         "warmInvocationMs": {**timings(warm), "note": "per run, the median of its warm invocations"},
-        "firstToWarm": {"perRun": round(statistics.median(ratios), 2),
-                        "ofMedians": round(statistics.median(first) / statistics.median(warm), 2),
-                        "runs": [round(r, 2) for r in ratios], "goal": FIRST_TO_WARM_GOAL},
+        "firstToWarm": {
+            "perRun": round(statistics.median(ratios), 2),
+            "ofMedians": round(statistics.median(first) / statistics.median(warm), 2),
+            "runs": [round(r, 2) for r in ratios],
+            "goal": FIRST_TO_WARM_GOAL,
+        },
     }
 
 
@@ -245,8 +290,13 @@ def timings(values: list[float]) -> dict[str, Any]:
     return {**rounded(summary(values)), "runs": [round(v, 1) for v in values]}
 
 
-def build_report(subjects: list[Subject], results: dict[str, list[ColdInvocation]], classes: dict[str, dict[str, Any]],
-                 args: argparse.Namespace, harness_cpus: list[int]) -> dict[str, Any]:
+def build_report(
+    subjects: list[Subject],
+    results: dict[str, list[ColdInvocation]],
+    classes: dict[str, dict[str, Any]],
+    args: argparse.Namespace,
+    harness_cpus: list[int],
+) -> dict[str, Any]:
     functions = {}
     first: dict[str, list[float]] = {}
     for subject in subjects:
@@ -262,20 +312,32 @@ def build_report(subjects: list[Subject], results: dict[str, list[ColdInvocation
             "package": package_stats(subject.package),
         }
     floor = functions[FLOOR_ID]
-    ratios = {lid: {"firstResponseMedians": round(f["firstResponseMs"]["median"] / floor["firstResponseMs"]["median"], 2),
-                    # Each round runs every function once, back to back: the ratio within a round cancels out
-                    # the machine's slow and fast spells, which the medians of the whole run do not.
-                    "firstResponsePerRound": round(statistics.median(
-                        own / base for own, base in zip(first[lid], first[FLOOR_ID])), 2),
-                    "classesLoaded": round(f["classesLoaded"]["total"] / floor["classesLoaded"]["total"], 2),
-                    "packageZip": round(f["package"]["zipKB"] / floor["package"]["zipKB"], 2)}
-              for lid, f in functions.items() if lid != FLOOR_ID}
+    ratios = {
+        lid: {
+            "firstResponseMedians": round(f["firstResponseMs"]["median"] / floor["firstResponseMs"]["median"], 2),
+            # Each round runs every function once, back to back: the ratio within a round cancels out
+            # the machine's slow and fast spells, which the medians of the whole run do not.
+            "firstResponsePerRound": round(
+                statistics.median(own / base for own, base in zip(first[lid], first[FLOOR_ID])), 2
+            ),
+            "classesLoaded": round(f["classesLoaded"]["total"] / floor["classesLoaded"]["total"], 2),
+            "packageZip": round(f["package"]["zipKB"] / floor["package"]["zipKB"], 2),
+        }
+        for lid, f in functions.items()
+        if lid != FLOOR_ID
+    }
     return {
         "benchmark": "coldstart",
-        "settings": {"runs": args.runs, "warmInvocations": args.warm, "jvmCpu": args.cpu, "harnessCpus": harness_cpus,
-                     "jvmCommandPrefix": subjects[0].config.command_prefix,
-                     "javaToolOptions": subjects[0].config.environment.get("JAVA_TOOL_OPTIONS"),
-                     "warmupRunsDiscarded": 1, "percentile": "nearest rank"},
+        "settings": {
+            "runs": args.runs,
+            "warmInvocations": args.warm,
+            "jvmCpu": args.cpu,
+            "harnessCpus": harness_cpus,
+            "jvmCommandPrefix": subjects[0].config.command_prefix,
+            "javaToolOptions": subjects[0].config.environment.get("JAVA_TOOL_OPTIONS"),
+            "warmupRunsDiscarded": 1,
+            "percentile": "nearest rank",
+        },
         "machine": machine(),
         "functions": functions,
         "ratioToFloor": ratios,
@@ -290,42 +352,99 @@ def render(report: dict[str, Any]) -> str:
     functions = report["functions"]
     settings = report["settings"]
     phases = markdown_table(
-        ["Function", "SnapStart", "Init ms (once per version)", "Restore hooks ms", "First invocation ms",
-         f"Warm invocation ms (median of {settings['warmInvocations']})", "First / warm"],
-        [[lid, "yes" if c["snapStart"] else "no", f"{c['initMs']['median']:.0f}",
-          f"{c['restoreHooksMs']['median']:.1f}" if c["restoreHooksMs"] else "-",
-          f"{c['firstInvocationMs']['median']:.0f}", f"{c['warmInvocationMs']['median']:.0f}",
-          f"x{c['firstToWarm']['perRun']}"]
-         for lid, c in ((lid, f["lifeCycle"]) for lid, f in functions.items())])
+        [
+            "Function",
+            "SnapStart",
+            "Init ms (once per version)",
+            "Restore hooks ms",
+            "First invocation ms",
+            f"Warm invocation ms (median of {settings['warmInvocations']})",
+            "First / warm",
+        ],
+        [
+            [
+                lid,
+                "yes" if c["snapStart"] else "no",
+                f"{c['initMs']['median']:.0f}",
+                f"{c['restoreHooksMs']['median']:.1f}" if c["restoreHooksMs"] else "-",
+                f"{c['firstInvocationMs']['median']:.0f}",
+                f"{c['warmInvocationMs']['median']:.0f}",
+                f"x{c['firstToWarm']['perRun']}",
+            ]
+            for lid, c in ((lid, f["lifeCycle"]) for lid, f in functions.items())
+        ],
+    )
     headline = "\n".join(
         f"- {lid}: first invocation{' after restore' if c['snapStart'] else ''} / warm invocation "
         f"**x{c['firstToWarm']['perRun']}** (median of the "
         f"per-run ratios; x{c['firstToWarm']['ofMedians']} by the medians); goal x{c['firstToWarm']['goal']}: "
         f"{'met' if c['firstToWarm']['perRun'] <= c['firstToWarm']['goal'] else 'not met'}"
-        for lid, c in ((lid, f["lifeCycle"]) for lid, f in functions.items()))
+        for lid, c in ((lid, f["lifeCycle"]) for lid, f in functions.items())
+    )
     timing = markdown_table(
         ["Function", "Runs", "Median ms", "Min ms", "P90 ms", "Max ms", "2nd invoke median ms"],
-        [[lid, len(f["firstResponseMs"]["runs"]), *(f"{f['firstResponseMs'][k]:.0f}" for k in ("median", "min", "p90", "max")),
-          f"{f['secondResponseMs']['median']:.0f}"] for lid, f in functions.items()])
+        [
+            [
+                lid,
+                len(f["firstResponseMs"]["runs"]),
+                *(f"{f['firstResponseMs'][k]:.0f}" for k in ("median", "min", "p90", "max")),
+                f"{f['secondResponseMs']['median']:.0f}",
+            ]
+            for lid, f in functions.items()
+        ],
+    )
     loading = markdown_table(
-        ["Function", "Classes loaded", "from the package", "JDK (CDS archive)", "JDK (other)", "runtime client", "generated"],
-        [[lid, c["total"], c["package"], c["jdkCds"], c["jdk"], c["runtimeClient"], c["generated"]]
-         for lid, c in ((lid, f["classesLoaded"]) for lid, f in functions.items())])
+        [
+            "Function",
+            "Classes loaded",
+            "from the package",
+            "JDK (CDS archive)",
+            "JDK (other)",
+            "runtime client",
+            "generated",
+        ],
+        [
+            [lid, c["total"], c["package"], c["jdkCds"], c["jdk"], c["runtimeClient"], c["generated"]]
+            for lid, c in ((lid, f["classesLoaded"]) for lid, f in functions.items())
+        ],
+    )
     packages = markdown_table(
         ["Function", "Zip KB", "Unzipped KB", "Jars in lib/", "Own class files", "Largest jars (KB)"],
-        [[lid, p["zipKB"], p["unzippedKB"], p["jars"], p["ownClassFiles"],
-          ", ".join(f"{name} {kb}" for name, kb in list(p["jarKB"].items())[:4])]
-         for lid, p in ((lid, f["package"]) for lid, f in functions.items())])
-    ratios = "\n".join(f"- {lid} / floor: first response x{r['firstResponseMedians']} (ratio of the medians; median of "
-                       f"the per-round ratios x{r['firstResponsePerRound']}), classes loaded x{r['classesLoaded']}, "
-                       f"package zip x{r['packageZip']}" for lid, r in report["ratioToFloor"].items())
+        [
+            [
+                lid,
+                p["zipKB"],
+                p["unzippedKB"],
+                p["jars"],
+                p["ownClassFiles"],
+                ", ".join(f"{name} {kb}" for name, kb in list(p["jarKB"].items())[:4]),
+            ]
+            for lid, p in ((lid, f["package"]) for lid, f in functions.items())
+        ],
+    )
+    ratios = "\n".join(
+        f"- {lid} / floor: first response x{r['firstResponseMedians']} (ratio of the medians; median of "
+        f"the per-round ratios x{r['firstResponsePerRound']}), classes loaded x{r['classesLoaded']}, "
+        f"package zip x{r['packageZip']}"
+        for lid, r in report["ratioToFloor"].items()
+    )
     java = report["machine"]["java"][0] if report["machine"]["java"] else "java"
-    return "\n\n".join([
-        f"### Life cycle of a fresh environment (medians of {settings['runs']} runs, JVM pinned to CPU "
-        f"{settings['jvmCpu']}, {java})", phases, headline,
-        "### Cold start to first response (as the invoker sees it)",
-        timing, "### Classes loaded (one extra run with -Xlog:class+load)", loading,
-        "### Deployment package", packages, "### Ratios", ratios])
+    return "\n\n".join(
+        [
+            f"### Life cycle of a fresh environment (medians of {settings['runs']} runs, JVM pinned to CPU "
+            f"{settings['jvmCpu']}, {java})",
+            phases,
+            headline,
+            "### Cold start to first response (as the invoker sees it)",
+            timing,
+            "### Classes loaded (one extra run with -Xlog:class+load)",
+            loading,
+            "### Deployment package",
+            packages,
+            "### Ratios",
+            ratios,
+        ]
+    )
 
 
 if __name__ == "__main__":

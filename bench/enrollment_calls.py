@@ -25,7 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchstack import RESULTS, BenchStack, configure_logging, enrollment_event, log, machine, markdown_table, write_results
+from benchstack import (
+    RESULTS,
+    BenchStack,
+    configure_logging,
+    enrollment_event,
+    log,
+    machine,
+    markdown_table,
+    write_results,
+)
 
 SHARED_FLEET = "sharedbench"
 # Failure counters: 20 per source and 5 wrong secrets per token in five minutes (template defaults). Staying
@@ -58,8 +67,12 @@ class Scenario:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--enrollments", type=int, default=5,
-                        help="enrollments per steady-state scenario; calls are reported per enrollment (default: 5)")
+    parser.add_argument(
+        "--enrollments",
+        type=int,
+        default=5,
+        help="enrollments per steady-state scenario; calls are reported per enrollment (default: 5)",
+    )
     parser.add_argument("--build", action="store_true", help="build functions/ as `sam build` does before deploying")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -115,14 +128,22 @@ def measure_scenarios(bench: BenchStack, n: int, single_use: str, shared: str) -
         log.info("%s: %s", name, dict(scenario.calls))
         scenarios.append(scenario)
 
-    run("single-use: new machine", 201, n,
-        lambda i: bench.enroll(single_use, retried_single if i == 0 else new_machine()))
+    run(
+        "single-use: new machine",
+        201,
+        n,
+        lambda i: bench.enroll(single_use, retried_single if i == 0 else new_machine()),
+    )
     run("single-use: retry, same machineId", 200, 1, lambda i: bench.enroll(single_use, retried_single))
     run("shared: first enrollment (creates the activation)", 201, 1, lambda i: bench.enroll(shared, retried_shared))
     run("shared: steady state", 201, n, lambda i: bench.enroll(shared, new_machine()))
     run("shared: retry, same machineId", 200, 1, lambda i: bench.enroll(shared, retried_shared))
-    run("shared: first request of a new execution environment", 201, 1,
-        lambda i: fresh_environment_enrollment(bench, shared))
+    run(
+        "shared: first request of a new execution environment",
+        201,
+        1,
+        lambda i: fresh_environment_enrollment(bench, shared),
+    )
     run("rejected: unknown token id", 401, REJECTED_ATTEMPTS, lambda i: bench.enroll(unknown_token, new_machine()))
     run("rejected: wrong secret", 401, REJECTED_ATTEMPTS, lambda i: bench.enroll(wrong_secret, new_machine()))
     run("rejected: malformed token", 401, REJECTED_ATTEMPTS, lambda i: bench.enroll("not-a-token", new_machine()))
@@ -161,7 +182,7 @@ def check_single_use_chain(bench: BenchStack, token: str) -> list[ChainStep]:
         calls = bench.calls()
         if not calls.get(target):
             raise SystemExit(f"{target} was never called: the single-use path changed; update SINGLE_USE_CHAIN")
-        skipped = [later for later in SINGLE_USE_CHAIN[index + 1:] if not calls.get(later)]
+        skipped = [later for later in SINGLE_USE_CHAIN[index + 1 :] if not calls.get(later)]
         steps.append(ChainStep(target, calls, status, skipped))
         log.info("with %s failing: %s, status %d", target, calls, status)
     return steps
@@ -180,19 +201,32 @@ def build_report(scenarios: list[Scenario], chain: list[ChainStep], args: argpar
     by_name = {s.name: s for s in scenarios}
     single = by_name["single-use: new machine"]
     if set(single.per_request()) != set(SINGLE_USE_CHAIN):
-        raise SystemExit(f"a single-use enrollment made {single.per_request()}, not the calls of SINGLE_USE_CHAIN; update it")
+        raise SystemExit(
+            f"a single-use enrollment made {single.per_request()}, not the calls of SINGLE_USE_CHAIN; update it"
+        )
     steady = by_name["shared: steady state"]
     sequential = sequential_round_trips(chain)
     return {
         "benchmark": "enrollment-calls",
         "settings": {"enrollmentsPerSteadyScenario": args.enrollments, "rejectedAttempts": REJECTED_ATTEMPTS},
         "machine": machine(),
-        "scenarios": [{"name": s.name, "requests": s.requests, "expectedStatus": s.expected_status,
-                       "statuses": dict(s.statuses), "errors": dict(s.errors), "callsPerRequest": s.per_request(),
-                       "totalPerRequest": s.total_per_request()} for s in scenarios],
+        "scenarios": [
+            {
+                "name": s.name,
+                "requests": s.requests,
+                "expectedStatus": s.expected_status,
+                "statuses": dict(s.statuses),
+                "errors": dict(s.errors),
+                "callsPerRequest": s.per_request(),
+                "totalPerRequest": s.total_per_request(),
+            }
+            for s in scenarios
+        ],
         "singleUseChain": {
             "order": SINGLE_USE_CHAIN,
-            "faultChecks": [{"failed": c.failed, "status": c.status, "calls": c.calls, "skipped": c.skipped} for c in chain],
+            "faultChecks": [
+                {"failed": c.failed, "status": c.status, "calls": c.calls, "skipped": c.skipped} for c in chain
+            ],
             "sequentialRoundTrips": sequential,
         },
         "goals": [
@@ -215,22 +249,57 @@ def render(report: dict[str, Any]) -> str:
         if s["errors"]:
             statuses += " (" + ", ".join(sorted(s["errors"])) + ")"
         calls = ", ".join(f"{call} {count:g}" for call, count in s["callsPerRequest"].items()) or "none"
-        rows.append([s["name"], s["requests"], statuses + ("" if ok else f" (expected {s['expectedStatus']})"),
-                     calls, f"{s['totalPerRequest']:g}"])
+        rows.append(
+            [
+                s["name"],
+                s["requests"],
+                statuses + ("" if ok else f" (expected {s['expectedStatus']})"),
+                calls,
+                f"{s['totalPerRequest']:g}",
+            ]
+        )
     scenarios = markdown_table(["Scenario", "Requests", "HTTP status", "Calls per request", "Total per request"], rows)
     chain = report["singleUseChain"]
     checks = markdown_table(
-        ["Call failed (HTTP 500 from the emulator, every attempt)", "Calls made", "HTTP status", "Later calls not made"],
-        [[c["failed"], ", ".join(f"{k} {v}" for k, v in sorted(c["calls"].items())), c["status"],
-          ", ".join(c["skipped"]) or "none"] for c in chain["faultChecks"]])
-    goals = markdown_table(["Goal", "At most", "Measured", "Met"],
-                           [[g["goal"], g["atMost"], f"{g['measured']:g}", "yes" if g["met"] else
-                             f"no, {g['measured'] - g['atMost']:g} over"] for g in report["goals"]])
-    return "\n\n".join([
-        "### AWS calls per enrollment", scenarios,
-        f"### Sequential round trips, single-use: {chain['sequentialRoundTrips']} "
-        f"({' -> '.join(chain['order'])})", checks,
-        "### Goals", goals])
+        [
+            "Call failed (HTTP 500 from the emulator, every attempt)",
+            "Calls made",
+            "HTTP status",
+            "Later calls not made",
+        ],
+        [
+            [
+                c["failed"],
+                ", ".join(f"{k} {v}" for k, v in sorted(c["calls"].items())),
+                c["status"],
+                ", ".join(c["skipped"]) or "none",
+            ]
+            for c in chain["faultChecks"]
+        ],
+    )
+    goals = markdown_table(
+        ["Goal", "At most", "Measured", "Met"],
+        [
+            [
+                g["goal"],
+                g["atMost"],
+                f"{g['measured']:g}",
+                "yes" if g["met"] else f"no, {g['measured'] - g['atMost']:g} over",
+            ]
+            for g in report["goals"]
+        ],
+    )
+    return "\n\n".join(
+        [
+            "### AWS calls per enrollment",
+            scenarios,
+            f"### Sequential round trips, single-use: {chain['sequentialRoundTrips']} "
+            f"({' -> '.join(chain['order'])})",
+            checks,
+            "### Goals",
+            goals,
+        ]
+    )
 
 
 if __name__ == "__main__":

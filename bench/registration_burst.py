@@ -248,8 +248,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"| AddTagsToResource calls throttled (emulator at {r['tagRateLimitPerSecond']:g}/s) | {r['throttledTagCalls']} |",
             f"| Messages sent | {r['messagesSent']} ({kinds}); sns.Publish calls {r['snsPublishCalls']} |",
             f"| Instances named in exactly one message / more than one (a digest lists 100 ids) | {r['instancesNamedOnce']} / "
-        f"{r['instancesNamedMoreThanOnce']} |",
-        f"| Instances accounted for by the messages (named, or counted by a digest) | {r['instancesAccountedFor']} |",
+            f"{r['instancesNamedMoreThanOnce']} |",
+            f"| Instances accounted for by the messages (named, or counted by a digest) | {r['instancesAccountedFor']} |",
             f"| Dead-letter queue | {r['deadLetters']} |",
             "",
         ]

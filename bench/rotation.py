@@ -44,8 +44,20 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from benchstack import (BENCH, CLI_JAR, PROJECT, RESULTS, BenchStack, configure_logging, enrollment_event, java_command, log,
-                        machine, markdown_table, write_results)
+from benchstack import (
+    BENCH,
+    CLI_JAR,
+    PROJECT,
+    RESULTS,
+    BenchStack,
+    configure_logging,
+    enrollment_event,
+    java_command,
+    log,
+    machine,
+    markdown_table,
+    write_results,
+)
 from hybrid_local.lambda_runtime import InvocationError
 
 ROTATION_FUNCTION = "RotationFunction"
@@ -74,24 +86,47 @@ GOAL_ENROLLMENT_CALLS = 2
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fleets", type=int, default=500, help="shared fleets (default: 500)")
-    parser.add_argument("--activations", type=int, default=10_000,
-                        help="activations in SSM after the first run: one per shared fleet, --single-use ones, the rest "
-                             "someone else's (default: 10000)")
-    parser.add_argument("--single-use", type=int, default=200,
-                        help="single-use activations made by real enrollments (default: 200)")
-    parser.add_argument("--single-use-fleets", type=int, default=10,
-                        help="single-use fleets the single-use activations are spread over (default: 10)")
-    parser.add_argument("--concurrency", type=int, default=2,
-                        help="concurrent enrollments while seeding, one execution environment each (default: 2; more "
-                             "overloads the emulator on 2 cores)")
-    parser.add_argument("--enrollment-interval", type=float, default=1.0,
-                        help="seconds between the enrollments of (d) (default: 1)")
-    parser.add_argument("--max-runs", type=int, default=15, help="runs per phase before giving up on convergence (default: 15)")
+    parser.add_argument(
+        "--activations",
+        type=int,
+        default=10_000,
+        help="activations in SSM after the first run: one per shared fleet, --single-use ones, the rest "
+        "someone else's (default: 10000)",
+    )
+    parser.add_argument(
+        "--single-use", type=int, default=200, help="single-use activations made by real enrollments (default: 200)"
+    )
+    parser.add_argument(
+        "--single-use-fleets",
+        type=int,
+        default=10,
+        help="single-use fleets the single-use activations are spread over (default: 10)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        help="concurrent enrollments while seeding, one execution environment each (default: 2; more "
+        "overloads the emulator on 2 cores)",
+    )
+    parser.add_argument(
+        "--enrollment-interval", type=float, default=1.0, help="seconds between the enrollments of (d) (default: 1)"
+    )
+    parser.add_argument(
+        "--max-runs", type=int, default=15, help="runs per phase before giving up on convergence (default: 15)"
+    )
     parser.add_argument("--build", action="store_true", help="build functions/ as `sam build` does before deploying")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
-    if args.fleets < 1 or args.single_use_fleets < 1 or args.single_use < 1 or args.activations < args.fleets + args.single_use:
-        parser.error("need at least one shared fleet, one single-use fleet and activation, and --activations >= --fleets + --single-use")
+    if (
+        args.fleets < 1
+        or args.single_use_fleets < 1
+        or args.single_use < 1
+        or args.activations < args.fleets + args.single_use
+    ):
+        parser.error(
+            "need at least one shared fleet, one single-use fleet and activation, and --activations >= --fleets + --single-use"
+        )
     configure_logging(args.verbose)
 
     out = RESULTS / "rotation"
@@ -127,10 +162,20 @@ class Run:
 
     def as_json(self, fleets: int) -> dict[str, Any]:
         total = sum(self.calls.values())
-        return {"phase": self.phase, "wallSeconds": round(self.wall_s, 1), "coldStart": self.cold_start, "error": self.error,
-                "summary": self.summary, "calls": self.calls,
-                "ssmCalls": self.count("ssm"), "dynamodbCalls": self.count("dynamodb"), "kmsCalls": self.count("kms"),
-                "snsCalls": self.count("sns"), "totalCalls": total, "callsPerFleet": round(total / fleets, 2)}
+        return {
+            "phase": self.phase,
+            "wallSeconds": round(self.wall_s, 1),
+            "coldStart": self.cold_start,
+            "error": self.error,
+            "summary": self.summary,
+            "calls": self.calls,
+            "ssmCalls": self.count("ssm"),
+            "dynamodbCalls": self.count("dynamodb"),
+            "kmsCalls": self.count("kms"),
+            "snsCalls": self.count("sns"),
+            "totalCalls": total,
+            "callsPerFleet": round(total / fleets, 2),
+        }
 
 
 @dataclass
@@ -144,7 +189,6 @@ class Enrollments:
 
 
 class RotationBench:
-
     def __init__(self, bench: BenchStack, args: argparse.Namespace):
         self.bench = bench
         self.args = args
@@ -176,10 +220,16 @@ class RotationBench:
         due_in = SHARED_LIFETIME * (1 - int(self.settings["ROTATE_WHEN_LIFE_LEFT_PERCENT"]) / 100)
         # Every shared activation was created before (a) ended; move past its due time by five minutes.
         advance = due_in.total_seconds() + 300 - (time.time() - first_run_ended)
-        if not SINGLE_USE_LIFETIME.total_seconds() < advance < (SHARED_LIFETIME - HANDOUT_MARGIN).total_seconds() - 3600:
+        if (
+            not SINGLE_USE_LIFETIME.total_seconds()
+            < advance
+            < (SHARED_LIFETIME - HANDOUT_MARGIN).total_seconds() - 3600
+        ):
             raise SystemExit(f"cannot make shared activations due without expiring them: advance {advance:.0f} s")
         offset = self.bench.advance_clock(advance)
-        log.info("clock moved %.2f days ahead: every shared activation due, every single-use one expired", offset / 86400)
+        log.info(
+            "clock moved %.2f days ahead: every shared activation due, every single-use one expired", offset / 86400
+        )
         enrollments = Enrollments()
         converged_c = self.until_converged("c: all due", enrollments=(tokens[self.measured], enrollments))
         complete &= converged_c is not None
@@ -192,14 +242,24 @@ class RotationBench:
         left = self.activations_left()
         return {
             "benchmark": "rotation",
-            "settings": {"sharedFleets": self.args.fleets, "singleUseFleets": self.args.single_use_fleets,
-                         "activations": self.args.activations, "singleUseActivations": seeded, "foreignActivations": foreign,
-                         "ssmCallsPerSecond": self.pace, "timeoutSeconds": TIMEOUT_S,
-                         "rotationSettings": self.settings, "sharedLifetime": str(SHARED_LIFETIME),
-                         "singleUseLifetime": str(SINGLE_USE_LIFETIME), "measuredFleet": self.measured,
-                         "measuredFleetRegistrationLimit": MEASURED_FLEET_LIMIT, "enrollmentInterval": self.args.enrollment_interval,
-                         "clockMoveDays": round(offset / 86400, 3), "schedule": self.schedule["Name"],
-                         "scheduleInput": self.schedule["Target"].get("Input")},
+            "settings": {
+                "sharedFleets": self.args.fleets,
+                "singleUseFleets": self.args.single_use_fleets,
+                "activations": self.args.activations,
+                "singleUseActivations": seeded,
+                "foreignActivations": foreign,
+                "ssmCallsPerSecond": self.pace,
+                "timeoutSeconds": TIMEOUT_S,
+                "rotationSettings": self.settings,
+                "sharedLifetime": str(SHARED_LIFETIME),
+                "singleUseLifetime": str(SINGLE_USE_LIFETIME),
+                "measuredFleet": self.measured,
+                "measuredFleetRegistrationLimit": MEASURED_FLEET_LIMIT,
+                "enrollmentInterval": self.args.enrollment_interval,
+                "clockMoveDays": round(offset / 86400, 3),
+                "schedule": self.schedule["Name"],
+                "scheduleInput": self.schedule["Target"].get("Input"),
+            },
             "machine": machine() | {"loadAverage": load_average()},
             "seedingSeconds": round(seeding_s),
             "runs": [r.as_json(self.args.fleets) for r in self.runs],
@@ -214,22 +274,40 @@ class RotationBench:
         """The fleets and tokens, through the product's admin services in one JVM. Answers the tokens by fleet."""
         per_fleet = -(-self.args.single_use // self.args.single_use_fleets)
         spec = {
-            "fleets": [{"name": name, "mode": "shared", "activationLifetime": iso(SHARED_LIFETIME),
-                        **({"registrationLimit": MEASURED_FLEET_LIMIT} if name == self.measured else {})}
-                       for name in self.shared]
-                      + [{"name": name, "mode": "single-use", "activationLifetime": iso(SINGLE_USE_LIFETIME)}
-                         for name in self.single_use],
+            "fleets": [
+                {
+                    "name": name,
+                    "mode": "shared",
+                    "activationLifetime": iso(SHARED_LIFETIME),
+                    **({"registrationLimit": MEASURED_FLEET_LIMIT} if name == self.measured else {}),
+                }
+                for name in self.shared
+            ]
+            + [
+                {"name": name, "mode": "single-use", "activationLifetime": iso(SINGLE_USE_LIFETIME)}
+                for name in self.single_use
+            ],
             "tokens": [{"fleet": name, "uses": per_fleet + 5} for name in self.single_use]
-                      + [{"fleet": self.measured, "uses": MEASURED_FLEET_LIMIT}],
+            + [{"fleet": self.measured, "uses": MEASURED_FLEET_LIMIT}],
             "tokenLifetime": TOKEN_LIFETIME,
         }
         started = time.perf_counter()
-        result = subprocess.run([java_command(), "-cp", str(CLI_JAR), str(BENCH / "RotationSeed.java"), str(self.bench.state_file)],
-                                input=json.dumps(spec), capture_output=True, text=True, timeout=1800, cwd=PROJECT)
+        result = subprocess.run(
+            [java_command(), "-cp", str(CLI_JAR), str(BENCH / "RotationSeed.java"), str(self.bench.state_file)],
+            input=json.dumps(spec),
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            cwd=PROJECT,
+        )
         if result.returncode != 0:
             raise SystemExit(f"RotationSeed failed: {result.stderr.strip()[-2000:]}")
-        log.info("%d fleets and %d tokens declared in %.0f s", len(spec["fleets"]), len(spec["tokens"]),
-                 time.perf_counter() - started)
+        log.info(
+            "%d fleets and %d tokens declared in %.0f s",
+            len(spec["fleets"]),
+            len(spec["tokens"]),
+            time.perf_counter() - started,
+        )
         return json.loads(result.stdout)["tokens"]
 
     def seed_single_use(self, tokens: dict[str, str], count: int) -> int:
@@ -248,7 +326,12 @@ class RotationBench:
                 statuses[status] += 1
                 done[0] += 1
                 if done[0] % 500 == 0:
-                    log.info("single-use enrollments: %d of %d, %.1f/s", done[0], count, done[0] / (time.perf_counter() - started))
+                    log.info(
+                        "single-use enrollments: %d of %d, %.1f/s",
+                        done[0],
+                        count,
+                        done[0] / (time.perf_counter() - started),
+                    )
 
         with ThreadPoolExecutor(max_workers=self.args.concurrency) as pool:
             list(pool.map(enroll, range(count)))
@@ -267,9 +350,13 @@ class RotationBench:
         started = time.perf_counter()
 
         def create(_: int) -> None:
-            ssm.create_activation(IamRole=role, RegistrationLimit=1, Description="made by hand, not by this deployment",
-                                  ExpirationDate=self.emulator_now() + timedelta(days=29),
-                                  Tags=[{"Key": "team", "Value": "someone-else"}])
+            ssm.create_activation(
+                IamRole=role,
+                RegistrationLimit=1,
+                Description="made by hand, not by this deployment",
+                ExpirationDate=self.emulator_now() + timedelta(days=29),
+                Tags=[{"Key": "team", "Value": "someone-else"}],
+            )
             made["created"] += 1
 
         with ThreadPoolExecutor(max_workers=self.args.concurrency) as pool:
@@ -280,8 +367,14 @@ class RotationBench:
     def ssm_client(self) -> Any:
         """SSM with the emulator's test credentials: not a function's key, so not counted against any function."""
         import boto3
-        return boto3.client("ssm", endpoint_url=self.bench.stack.aws.endpoint_url, region_name=self.bench.stack.state()["region"],
-                            aws_access_key_id="test", aws_secret_access_key="test")
+
+        return boto3.client(
+            "ssm",
+            endpoint_url=self.bench.stack.aws.endpoint_url,
+            region_name=self.bench.stack.state()["region"],
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     def emulator_now(self) -> datetime:
         return datetime.fromtimestamp(self.bench._control("GET", "clock")["now"], timezone.utc)
@@ -291,7 +384,9 @@ class RotationBench:
         activation id it was handed; the code in the same answer is dropped unread."""
         for attempt in range(6):
             try:
-                response = self.bench.stack.lambdas.invoke(self.names[ENROLLMENT_FUNCTION], enrollment_event(token, machine_id))
+                response = self.bench.stack.lambdas.invoke(
+                    self.names[ENROLLMENT_FUNCTION], enrollment_event(token, machine_id)
+                )
             except InvocationError as timed_out:
                 if timed_out.error_type != "Sandbox.Timedout":
                     raise
@@ -300,7 +395,7 @@ class RotationBench:
             status = response.get("statusCode")
             if status not in (429, 503, 504):
                 break
-            time.sleep(0.5 * 2 ** attempt)
+            time.sleep(0.5 * 2**attempt)
         activation_id = None
         if status in (200, 201):
             activation_id = json.loads(response.get("body") or "{}").get("activationId")
@@ -311,8 +406,11 @@ class RotationBench:
     def _rotation_schedule(self) -> dict[str, Any]:
         """The deployed schedule that targets the rotation function; a tick sends its Input, as the scheduler does."""
         name = self.bench.stack.state()["functions"][ROTATION_FUNCTION]["name"]
-        found = [s for s in self.bench.stack.schedules.schedules.values() if f":function:{name}" in s["Target"]["Arn"]
-                 or s["Target"]["Arn"].endswith(f":{name}")]
+        found = [
+            s
+            for s in self.bench.stack.schedules.schedules.values()
+            if f":function:{name}" in s["Target"]["Arn"] or s["Target"]["Arn"].endswith(f":{name}")
+        ]
         if len(found) != 1:
             raise SystemExit(f"expected one schedule for {name}, found {len(found)}")
         return found[0]
@@ -326,7 +424,8 @@ class RotationBench:
             log.info("%s: %.0f s, %s", run.phase, run.wall_s, run.summary or run.error)
             # A run of the full benchmark takes most of an hour: keep what is measured so far.
             (RESULTS / "rotation.partial.json").write_text(
-                json.dumps([r.as_json(self.args.fleets) for r in self.runs], indent=2) + "\n")
+                json.dumps([r.as_json(self.args.fleets) for r in self.runs], indent=2) + "\n"
+            )
             if not run.error and run.deferred == 0:
                 return run
         return None
@@ -347,7 +446,9 @@ class RotationBench:
         stop = threading.Event()
         thread = None
         if enrollments:
-            thread = threading.Thread(target=self._enroll_during, args=(enrollments[0], enrollments[1], stop), daemon=True)
+            thread = threading.Thread(
+                target=self._enroll_during, args=(enrollments[0], enrollments[1], stop), daemon=True
+            )
             thread.start()
         started = time.perf_counter()
         error = None
@@ -362,8 +463,14 @@ class RotationBench:
         after = self.bench.calls_by_access_key()
         if enrollments:
             enrollments[1].calls = diff(before, after, self.keys[ENROLLMENT_FUNCTION])
-        return Run(phase, wall, pool.cold_starts > cold_starts, error, run_summary(log_file, log_offset),
-                   diff(before, after, self.keys[ROTATION_FUNCTION]))
+        return Run(
+            phase,
+            wall,
+            pool.cold_starts > cold_starts,
+            error,
+            run_summary(log_file, log_offset),
+            diff(before, after, self.keys[ROTATION_FUNCTION]),
+        )
 
     def _enroll_during(self, token: str, enrollments: Enrollments, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -414,12 +521,18 @@ def enrollments_json(e: Enrollments) -> dict[str, Any]:
     total = sum(e.calls.values())
     decrypts = e.calls.get("kms.Decrypt", 0)
     switches = sum(1 for a, b in zip(e.activations, e.activations[1:]) if a != b)
-    return {"enrollments": count, "statuses": dict(e.statuses), "calls": e.calls,
-            "callsPerEnrollment": round(total / count, 3) if count else None,
-            "callsPerEnrollmentWithoutDecrypt": round((total - decrypts) / count, 3) if count else None,
-            "kmsDecrypt": decrypts, "createActivation": e.calls.get("ssm.CreateActivation", 0),
-            "activationsHandedOut": len(dict.fromkeys(e.activations)), "activationSwitches": switches,
-            "goal": {"atMost": GOAL_ENROLLMENT_CALLS, "noCreateActivation": True}}
+    return {
+        "enrollments": count,
+        "statuses": dict(e.statuses),
+        "calls": e.calls,
+        "callsPerEnrollment": round(total / count, 3) if count else None,
+        "callsPerEnrollmentWithoutDecrypt": round((total - decrypts) / count, 3) if count else None,
+        "kmsDecrypt": decrypts,
+        "createActivation": e.calls.get("ssm.CreateActivation", 0),
+        "activationsHandedOut": len(dict.fromkeys(e.activations)),
+        "activationSwitches": switches,
+        "goal": {"atMost": GOAL_ENROLLMENT_CALLS, "noCreateActivation": True},
+    }
 
 
 def parse_iso_duration(text: str) -> timedelta:
@@ -447,6 +560,7 @@ def load_average() -> list[float]:
 
 # --- report -----------------------------------------------------------------------------------------------------
 
+
 def render(report: dict[str, Any]) -> str:
     s = report["settings"]
     fleets = s["sharedFleets"]
@@ -454,45 +568,90 @@ def render(report: dict[str, Any]) -> str:
     for r in report["runs"]:
         summary = r["summary"]
         ssm_paced = summary.get("ssmCalls")
-        ssm_actions = ", ".join(f"{c.split('.', 1)[1]} {n}" for c, n in r["calls"].items() if c.startswith("ssm.")) or "none"
+        ssm_actions = (
+            ", ".join(f"{c.split('.', 1)[1]} {n}" for c, n in r["calls"].items() if c.startswith("ssm.")) or "none"
+        )
         deleted = "/".join(str(summary.get(k, "?")) for k in ("deletedSpent", "deletedReplaced", "deletedOrphans"))
-        rows.append([
-            r["phase"] + (" (cold start)" if r["coldStart"] else ""),
-            f"{r['wallSeconds']:.0f}", f"{summary.get('tookMs', 0) / 1000:.0f}" if summary else "-",
-            f"{r['ssmCalls']} ({ssm_actions})",
-            f"{ssm_paced / s['ssmCallsPerSecond']:.0f}" if ssm_paced is not None else "-",
-            r["dynamodbCalls"], r["kmsCalls"], r["snsCalls"], f"{r['callsPerFleet']:g}",
-            summary.get("rotated", "-"), deleted, summary.get("deferred", "-"),
-            r["error"] or "",
-        ])
-    runs = markdown_table(["Run", "Wall s", "Run's own s", "SSM calls", "Pace-bound s", "DynamoDB calls", "KMS", "SNS",
-                           "Calls per fleet", "Rotated", "Deleted spent/replaced/orphans", "Deferred", "Error"], rows)
+        rows.append(
+            [
+                r["phase"] + (" (cold start)" if r["coldStart"] else ""),
+                f"{r['wallSeconds']:.0f}",
+                f"{summary.get('tookMs', 0) / 1000:.0f}" if summary else "-",
+                f"{r['ssmCalls']} ({ssm_actions})",
+                f"{ssm_paced / s['ssmCallsPerSecond']:.0f}" if ssm_paced is not None else "-",
+                r["dynamodbCalls"],
+                r["kmsCalls"],
+                r["snsCalls"],
+                f"{r['callsPerFleet']:g}",
+                summary.get("rotated", "-"),
+                deleted,
+                summary.get("deferred", "-"),
+                r["error"] or "",
+            ]
+        )
+    runs = markdown_table(
+        [
+            "Run",
+            "Wall s",
+            "Run's own s",
+            "SSM calls",
+            "Pace-bound s",
+            "DynamoDB calls",
+            "KMS",
+            "SNS",
+            "Calls per fleet",
+            "Rotated",
+            "Deleted spent/replaced/orphans",
+            "Deferred",
+            "Error",
+        ],
+        rows,
+    )
     e = report["enrollmentsDuringRotation"]
     calls = ", ".join(f"{c} {n}" for c, n in e["calls"].items()) or "none"
     enrollments = markdown_table(
-        ["Enrollments", "Statuses", "Calls (EnrollmentFunction's key)", "Per enrollment", "Without kms.Decrypt",
-         "ssm.CreateActivation", "Activations handed out"],
-        [[e["enrollments"], ", ".join(f"{k} x{v}" for k, v in e["statuses"].items()), calls, e["callsPerEnrollment"],
-          e["callsPerEnrollmentWithoutDecrypt"], e["createActivation"], e["activationsHandedOut"]]])
+        [
+            "Enrollments",
+            "Statuses",
+            "Calls (EnrollmentFunction's key)",
+            "Per enrollment",
+            "Without kms.Decrypt",
+            "ssm.CreateActivation",
+            "Activations handed out",
+        ],
+        [
+            [
+                e["enrollments"],
+                ", ".join(f"{k} x{v}" for k, v in e["statuses"].items()),
+                calls,
+                e["callsPerEnrollment"],
+                e["callsPerEnrollmentWithoutDecrypt"],
+                e["createActivation"],
+                e["activationsHandedOut"],
+            ]
+        ],
+    )
     by_phase: dict[str, int] = Counter(r["phase"].split(" #")[0] for r in report["runs"])
     converged = ", ".join(f"{p}: {n}" for p, n in by_phase.items())
     left = report["activationsLeft"]
     longest = max(report["runs"], key=lambda r: r["wallSeconds"])
-    return "\n\n".join([
-        f"### Rotation runs: {fleets} shared fleets, {s['activations']} activations "
-        f"({fleets} shared, {s['singleUseActivations']} single-use over {s['singleUseFleets']} fleets, "
-        f"{s['foreignActivations']} someone else's), {s['ssmCallsPerSecond']:g} SSM calls/s, timeout {s['timeoutSeconds']} s",
-        runs,
-        f"Runs per phase (the last one deferred nothing unless the run log says otherwise): {converged}. "
-        f"Clock moved {s['clockMoveDays']} days for (c). Seeding took {report['seedingSeconds']} s. "
-        f"Longest run: {longest['wallSeconds']:.0f} s ({longest['phase']}) of the {s['timeoutSeconds']} s timeout. "
-        f"Activations left in SSM at the end: {left['total']} ({left['ours']} of ours, {left['foreign']} someone else's, "
-        f"{left['expired']} expired). "
-        f"Load average at the end: {report['machine'].get('loadAverage')}.",
-        f"### Enrollments on shared fleet {s['measuredFleet']} during the first run of (c), one every "
-        f"{s['enrollmentInterval']:g} s",
-        enrollments,
-    ])
+    return "\n\n".join(
+        [
+            f"### Rotation runs: {fleets} shared fleets, {s['activations']} activations "
+            f"({fleets} shared, {s['singleUseActivations']} single-use over {s['singleUseFleets']} fleets, "
+            f"{s['foreignActivations']} someone else's), {s['ssmCallsPerSecond']:g} SSM calls/s, timeout {s['timeoutSeconds']} s",
+            runs,
+            f"Runs per phase (the last one deferred nothing unless the run log says otherwise): {converged}. "
+            f"Clock moved {s['clockMoveDays']} days for (c). Seeding took {report['seedingSeconds']} s. "
+            f"Longest run: {longest['wallSeconds']:.0f} s ({longest['phase']}) of the {s['timeoutSeconds']} s timeout. "
+            f"Activations left in SSM at the end: {left['total']} ({left['ours']} of ours, {left['foreign']} someone else's, "
+            f"{left['expired']} expired). "
+            f"Load average at the end: {report['machine'].get('loadAverage')}.",
+            f"### Enrollments on shared fleet {s['measuredFleet']} during the first run of (c), one every "
+            f"{s['enrollmentInterval']:g} s",
+            enrollments,
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,21 @@ def main(argv: list[str] | None = None) -> int:
     raw, console = out / "jmh.json", out / "jmh.log"
     # Pinned to one CPU like the cold-start JVMs; JMH's forks inherit the affinity. The GC profiler adds the
     # bytes allocated per enrollment and the collections during measurement, which explain the far tail.
-    command = ["taskset", "-c", str(args.cpu), "java", "-jar", str(JAR), "-prof", "gc", "-rf", "json", "-rff", str(raw),
-               *args.jmh_options]
+    command = [
+        "taskset",
+        "-c",
+        str(args.cpu),
+        "java",
+        "-jar",
+        str(JAR),
+        "-prof",
+        "gc",
+        "-rf",
+        "json",
+        "-rff",
+        str(raw),
+        *args.jmh_options,
+    ]
     with console.open("w") as log:
         result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
     if result.returncode != 0 or not raw.exists():
@@ -113,16 +126,38 @@ def _gcs(benchmark: dict[str, Any]) -> str:
 def render(report: dict[str, Any]) -> str:
     settings = report["settings"]
     table = markdown_table(
-        ["Benchmark", "Samples", "p50 us", "p90 us", "p99 us", "p99.9 us", "max us", f"p99 < {report['goal']['p99Us']:.0f} us",
-         "Allocated per op", "GCs (time)"],
-        [[name, b["samples"], *(f"{b[k]:.1f}" for k in ("p50", "p90", "p99", "p99.9", "max")),
-          "met" if b["goalP99Met"] else "missed", _kb(b["allocatedBytesPerOp"]), _gcs(b)]
-         for name, b in report["benchmarks"].items()])
-    return "\n\n".join([
-        f"### Warm handler overhead, AWS round trips excluded ({settings['mode']}, {settings['forks']} forks, "
-        f"warmup {settings['warmup']}, measurement {settings['measurement']}, JDK {settings['jdkVersion']})",
-        table,
-        "JVM flags of the forks: `" + " ".join(settings["jvmArgs"]) + "`"])
+        [
+            "Benchmark",
+            "Samples",
+            "p50 us",
+            "p90 us",
+            "p99 us",
+            "p99.9 us",
+            "max us",
+            f"p99 < {report['goal']['p99Us']:.0f} us",
+            "Allocated per op",
+            "GCs (time)",
+        ],
+        [
+            [
+                name,
+                b["samples"],
+                *(f"{b[k]:.1f}" for k in ("p50", "p90", "p99", "p99.9", "max")),
+                "met" if b["goalP99Met"] else "missed",
+                _kb(b["allocatedBytesPerOp"]),
+                _gcs(b),
+            ]
+            for name, b in report["benchmarks"].items()
+        ],
+    )
+    return "\n\n".join(
+        [
+            f"### Warm handler overhead, AWS round trips excluded ({settings['mode']}, {settings['forks']} forks, "
+            f"warmup {settings['warmup']}, measurement {settings['measurement']}, JDK {settings['jdkVersion']})",
+            table,
+            "JVM flags of the forks: `" + " ".join(settings["jvmArgs"]) + "`",
+        ]
+    )
 
 
 if __name__ == "__main__":

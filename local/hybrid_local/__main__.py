@@ -28,9 +28,28 @@ def create_demo_token(state_file: Path, fleet: str) -> str:
     if not cli.exists():
         raise DeployError(f"{cli} is missing: build it with `mvn -q -B package -DskipTests -pl functions,cli`")
     result = subprocess.run(
-        ["java", "-jar", str(cli), "--local-state", str(state_file), "--json", "token", "create", "--fleet", fleet,
-         "--uses", "10", "--lifetime", "24h", "--description", "demo token of the local stack"],
-        capture_output=True, text=True, timeout=120)
+        [
+            "java",
+            "-jar",
+            str(cli),
+            "--local-state",
+            str(state_file),
+            "--json",
+            "token",
+            "create",
+            "--fleet",
+            fleet,
+            "--uses",
+            "10",
+            "--lifetime",
+            "24h",
+            "--description",
+            "demo token of the local stack",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if result.returncode != 0:
         raise DeployError(f"creating the demo token failed: {result.stderr.strip()}")
     return json.loads(result.stdout)["token"]
@@ -47,28 +66,32 @@ def write_state(path: Path, state: dict) -> None:
 def banner(state: dict) -> str:
     api, token = state["apiUrl"], state.get("demoToken", "")
     agent = PROJECT / "local" / "fake-ssm-agent"
-    curl = (f"curl -sS -X POST {api}/v1/activations -H 'Content-Type: application/json' "
-            f"-H {shlex.quote('Authorization: Bearer ' + token)} "
-            "-d '{\"hostname\":\"demo-host\",\"platform\":\"linux\",\"machineId\":\"demo-machine-1\"}'")
-    return "\n".join([
-        "",
-        "Hybrid Onboarding is running on the local AWS stack.",
-        f"  API             {api}",
-        f"  AWS endpoint    {state['endpointUrl']}   (region {state['region']}, any credentials)",
-        f"  State file      {state['stateFile']}",
-        f"  Demo token      {token}",
-        "",
-        "Ask for an activation:",
-        f"  {curl}",
-        "",
-        "Register a (fake) machine with what it returned:",
-        f"  AWS_ENDPOINT_URL={state['endpointUrl']} FAKE_SSM_AGENT_DIR=/tmp/demo-agent \\",
-        f"    {agent} -register -code CODE -id ID -region {state['region']} -y",
-        "",
-        f"Admin CLI:   bin/hob status      Logs: {Path(state['stateFile']).parent / 'local' / 'logs'}",
-        "Press Ctrl-C to stop.",
-        "",
-    ])
+    curl = (
+        f"curl -sS -X POST {api}/v1/activations -H 'Content-Type: application/json' "
+        f"-H {shlex.quote('Authorization: Bearer ' + token)} "
+        '-d \'{"hostname":"demo-host","platform":"linux","machineId":"demo-machine-1"}\''
+    )
+    return "\n".join(
+        [
+            "",
+            "Hybrid Onboarding is running on the local AWS stack.",
+            f"  API             {api}",
+            f"  AWS endpoint    {state['endpointUrl']}   (region {state['region']}, any credentials)",
+            f"  State file      {state['stateFile']}",
+            f"  Demo token      {token}",
+            "",
+            "Ask for an activation:",
+            f"  {curl}",
+            "",
+            "Register a (fake) machine with what it returned:",
+            f"  AWS_ENDPOINT_URL={state['endpointUrl']} FAKE_SSM_AGENT_DIR=/tmp/demo-agent \\",
+            f"    {agent} -register -code CODE -id ID -region {state['region']} -y",
+            "",
+            f"Admin CLI:   bin/hob status      Logs: {Path(state['stateFile']).parent / 'local' / 'logs'}",
+            "Press Ctrl-C to stop.",
+            "",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,8 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--concurrency", type=int, default=4, help="execution environments per function")
     up.add_argument("--build", action="store_true", help="build functions/ as `sam build` does before deploying")
     up.add_argument("--no-demo-token", action="store_true")
-    up.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
-                    help="template parameter override, like sam deploy --parameter-overrides")
+    up.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameter override, like sam deploy --parameter-overrides",
+    )
     up.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
@@ -94,8 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
 
-    stack = LocalStack(PROJECT, state_file.parent / "local", parameters=parameters, api_port=args.api_port,
-                       aws_port=args.aws_port, concurrency=args.concurrency, build=args.build)
+    stack = LocalStack(
+        PROJECT,
+        state_file.parent / "local",
+        parameters=parameters,
+        api_port=args.api_port,
+        aws_port=args.aws_port,
+        concurrency=args.concurrency,
+        build=args.build,
+    )
     try:
         stack.start()
         state = {**stack.state(), "stateFile": str(state_file)}

@@ -60,8 +60,9 @@ class RestApiFromDefinition(CloudFormationModel):
         raise KeyError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "RestApiFromDefinition":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "RestApiFromDefinition":
         properties = cloudformation_json["Properties"]
         body = properties.get("Body") or {}
         backend = apigateway_backends[account_id][region_name]
@@ -77,14 +78,19 @@ class RestApiFromDefinition(CloudFormationModel):
             backend.put_rest_api(api.id, body, fail_on_warnings=False)
             api.binaryMediaTypes = list(body.get("x-amazon-apigateway-binary-media-types", []))
             for response_type, response in body.get("x-amazon-apigateway-gateway-responses", {}).items():
-                backend.put_gateway_response(api.id, response_type, status_code=response.get("statusCode"),
-                                             response_parameters=response.get("responseParameters"),
-                                             response_templates=response.get("responseTemplates"))
+                backend.put_gateway_response(
+                    api.id,
+                    response_type,
+                    status_code=response.get("statusCode"),
+                    response_parameters=response.get("responseParameters"),
+                    response_templates=response.get("responseTemplates"),
+                )
         return cls(api)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -117,16 +123,19 @@ class RestApiDeployment(CloudFormationModel):
         raise KeyError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "RestApiDeployment":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "RestApiDeployment":
         properties = cloudformation_json["Properties"]
         deployment = apigateway_backends[account_id][region_name].create_deployment(
-            properties["RestApiId"], properties.get("StageName"), properties.get("Description", ""))
+            properties["RestApiId"], properties.get("StageName"), properties.get("Description", "")
+        )
         return cls(deployment)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -153,20 +162,29 @@ class RestApiStage(CloudFormationModel):
         return False
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "RestApiStage":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "RestApiStage":
         properties = cloudformation_json["Properties"]
         backend = apigateway_backends[account_id][region_name]
         api_id, name = properties["RestApiId"], properties.get("StageName", resource_name)
-        stage = backend.create_stage(api_id, name, properties["DeploymentId"], variables=properties.get("Variables"),
-                                     description=properties.get("Description", ""),
-                                     tags={t["Key"]: t["Value"] for t in _tags(properties.get("Tags"))} or None,
-                                     tracing_enabled=properties.get("TracingEnabled"))
+        stage = backend.create_stage(
+            api_id,
+            name,
+            properties["DeploymentId"],
+            variables=properties.get("Variables"),
+            description=properties.get("Description", ""),
+            tags={t["Key"]: t["Value"] for t in _tags(properties.get("Tags"))} or None,
+            tracing_enabled=properties.get("TracingEnabled"),
+        )
         operations = []
         for setting in properties.get("MethodSettings", []):
             # A method setting's key is its resource path without the leading slash, and its method: */* for all.
             key = f"{setting.get('ResourcePath', '/*')[1:]}/{setting.get('HttpMethod', '*')}"
-            for prop, path in (("ThrottlingRateLimit", "throttling/rateLimit"), ("ThrottlingBurstLimit", "throttling/burstLimit")):
+            for prop, path in (
+                ("ThrottlingRateLimit", "throttling/rateLimit"),
+                ("ThrottlingBurstLimit", "throttling/burstLimit"),
+            ):
                 if setting.get(prop) is not None:
                     operations.append({"op": "replace", "path": f"/{key}/{path}", "value": str(setting[prop])})
         access_logs = properties.get("AccessLogSetting") or {}
@@ -178,8 +196,9 @@ class RestApiStage(CloudFormationModel):
         return cls(stage)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -206,17 +225,20 @@ class ApiGatewayAccount(CloudFormationModel):
         return False
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "ApiGatewayAccount":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "ApiGatewayAccount":
         role = cloudformation_json["Properties"].get("CloudWatchRoleArn")
         if role:
             apigateway_backends[account_id][region_name].update_account(
-                [{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}])
+                [{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}]
+            )
         return cls(account_id)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -241,12 +263,17 @@ class WebAcl(CloudFormationModel):
         return attr in ("Arn", "Id", "Capacity", "LabelNamespace")
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
-        return {"Arn": self.acl.arn, "Id": self.acl.id, "Capacity": self.acl.capacity,
-                "LabelNamespace": self.acl.label_namespace}[attribute_name]
+        return {
+            "Arn": self.acl.arn,
+            "Id": self.acl.id,
+            "Capacity": self.acl.capacity,
+            "LabelNamespace": self.acl.label_namespace,
+        }[attribute_name]
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "WebAcl":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "WebAcl":
         properties = cloudformation_json["Properties"]
         if properties["Scope"] != "REGIONAL":
             raise ValueError(f"web ACL {resource_name}: only REGIONAL web ACLs are modelled, not {properties['Scope']}")
@@ -267,8 +294,9 @@ class WebAcl(CloudFormationModel):
         return cls(acl)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -296,8 +324,9 @@ class IpSet(CloudFormationModel):
         return {"Arn": self.ip_set.arn, "Id": self.ip_set.ip_set_id}[attribute_name]
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "IpSet":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "IpSet":
         properties = cloudformation_json["Properties"]
         ip_set = wafv2_backends[account_id][region_name].create_ip_set(
             name=properties.get("Name") or resource_name,
@@ -310,8 +339,9 @@ class IpSet(CloudFormationModel):
         return cls(ip_set)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -338,8 +368,9 @@ class WebAclAssociation(CloudFormationModel):
         return False
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "WebAclAssociation":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "WebAclAssociation":
         properties = cloudformation_json["Properties"]
         resource_arn = properties["ResourceArn"]
         # arn:aws:apigateway:REGION::/restapis/API_ID/stages/STAGE: the stage must exist, as in AWS.
@@ -350,6 +381,7 @@ class WebAclAssociation(CloudFormationModel):
         return cls(resource_arn)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None

@@ -22,8 +22,10 @@ from moto.sqs.models import sqs_backends
 
 def _camel(properties: dict[str, Any]) -> dict[str, Any]:
     """CloudFormation's PascalCase property names to the API's camelCase ones."""
-    return {key[:1].lower() + key[1:]: _camel(value) if isinstance(value, dict) else value
-            for key, value in properties.items()}
+    return {
+        key[:1].lower() + key[1:]: _camel(value) if isinstance(value, dict) else value
+        for key, value in properties.items()
+    }
 
 
 class HttpApi(CloudFormationModel):
@@ -55,8 +57,9 @@ class HttpApi(CloudFormationModel):
         raise KeyError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "HttpApi":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "HttpApi":
         properties = cloudformation_json["Properties"]
         backend = apigatewayv2_backends[account_id][region_name]
         body = properties.get("Body") or {}
@@ -80,8 +83,9 @@ class HttpApi(CloudFormationModel):
         return cls(api, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -107,8 +111,9 @@ class HttpApiStage(CloudFormationModel):
         return False
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "HttpApiStage":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "HttpApiStage":
         properties = dict(cloudformation_json["Properties"])
         api_id = properties.pop("ApiId")
         config = _camel(properties)
@@ -117,8 +122,9 @@ class HttpApiStage(CloudFormationModel):
         return cls(api_id, stage)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -148,8 +154,9 @@ class Schedule(CloudFormationModel):
         raise KeyError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "Schedule":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "Schedule":
         properties = cloudformation_json["Properties"]
         schedule = scheduler_backends[account_id][region_name].create_schedule(
             description=properties.get("Description"),
@@ -168,8 +175,9 @@ class Schedule(CloudFormationModel):
         return cls(schedule)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -204,14 +212,16 @@ class FunctionVersion(CloudFormationModel):
         raise KeyError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "FunctionVersion":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "FunctionVersion":
         function = str(cloudformation_json["Properties"]["FunctionName"]).split(":function:")[-1].split(":")[0]
         return cls(lambda_backends[account_id][region_name].publish_version(function))
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -243,8 +253,9 @@ class FunctionAlias(CloudFormationModel):
         raise KeyError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "FunctionAlias":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "FunctionAlias":
         properties = cloudformation_json["Properties"]
         function = str(properties["FunctionName"]).split(":function:")[-1].split(":")[0]
         alias = lambda_backends[account_id][region_name].create_alias(
@@ -257,8 +268,9 @@ class FunctionAlias(CloudFormationModel):
         return cls(alias)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -290,8 +302,9 @@ class MetricAlarm(CloudFormationModel):
         raise KeyError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "MetricAlarm":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "MetricAlarm":
         properties = cloudformation_json["Properties"]
         alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
             name=properties.get("AlarmName") or resource_name,
@@ -311,8 +324,9 @@ class MetricAlarm(CloudFormationModel):
         return cls(alarm)
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -339,8 +353,9 @@ class QueuePolicy(CloudFormationModel):
         return False
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "QueuePolicy":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> "QueuePolicy":
         properties = cloudformation_json["Properties"]
         document = properties["PolicyDocument"]
         policy = document if isinstance(document, str) else json.dumps(document)
@@ -350,8 +365,9 @@ class QueuePolicy(CloudFormationModel):
         return cls(list(properties["Queues"]))
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         return None
 
 
@@ -370,15 +386,27 @@ def _role_policies_as_json() -> None:
     condition removed (AWS::NoValue)."""
     original = Role.create_from_cloudformation_json.__func__
 
-    def create(cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-               **kwargs: Any) -> Any:
+    def create(
+        cls: type,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
         properties = dict(cloudformation_json.get("Properties", {}))
         properties["Policies"] = [
-            {**policy, "PolicyDocument": policy["PolicyDocument"] if isinstance(policy["PolicyDocument"], str)
-             else json.dumps(_without_no_value(policy["PolicyDocument"]))}
+            {
+                **policy,
+                "PolicyDocument": policy["PolicyDocument"]
+                if isinstance(policy["PolicyDocument"], str)
+                else json.dumps(_without_no_value(policy["PolicyDocument"])),
+            }
             for policy in properties.get("Policies", [])
         ]
-        return original(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
+        return original(
+            cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs
+        )
 
     Role.create_from_cloudformation_json = classmethod(create)
 

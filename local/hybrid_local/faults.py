@@ -191,7 +191,11 @@ class FaultInjector:
         access_key = spec.get("accessKeyId")
         if access_key is not None and (not isinstance(access_key, str) or not access_key):
             raise FaultSpecError("'accessKeyId' must be an access key id")
-        spec = {"error": "FunctionStopped", "status": 500, "message": "the caller was stopped", **spec} if spec.get("stopCaller") else spec
+        spec = (
+            {"error": "FunctionStopped", "status": 500, "message": "the caller was stopped", **spec}
+            if spec.get("stopCaller")
+            else spec
+        )
         return _FailNextCalls(target, self._fault_from(spec), count, passes, access_key)
 
     def _rate_limit_from(self, target: str, spec: dict[str, Any]) -> _RateLimit:

@@ -24,8 +24,13 @@ from .loopback import BurstServer, serve
 
 log = logging.getLogger("hybrid_local.http_api")
 
-TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded",
-              "application/javascript")
+TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+    "application/javascript",
+)
 
 
 @dataclass
@@ -93,8 +98,17 @@ class TokenBucket:
 
 
 class HttpApi:
-    def __init__(self, api_id: str, account_id: str, region: str, routes: list[Route], lambdas: LambdaService,
-                 throttle: TokenBucket | None, clock: EmulatorClock, port: int = 0):
+    def __init__(
+        self,
+        api_id: str,
+        account_id: str,
+        region: str,
+        routes: list[Route],
+        lambdas: LambdaService,
+        throttle: TokenBucket | None,
+        clock: EmulatorClock,
+        port: int = 0,
+    ):
         self.api_id = api_id
         self.throttle = throttle
         api = self
@@ -165,8 +179,15 @@ class HttpApi:
             self.server.shutdown()
             self.server.server_close()
 
-    def event(self, request: BaseHTTPRequestHandler, route: Route, params: dict[str, str], url: Any, body: bytes,
-              started: float) -> dict[str, Any]:
+    def event(
+        self,
+        request: BaseHTTPRequestHandler,
+        route: Route,
+        params: dict[str, str],
+        url: Any,
+        body: bytes,
+        started: float,
+    ) -> dict[str, Any]:
         headers: dict[str, str] = {}
         cookies = []
         for name, value in request.headers.items():

@@ -37,8 +37,10 @@ def shifted_environment(offset_seconds: float, library: str | None) -> dict[str,
     if offset_seconds == 0:
         return {}
     if library is None:
-        raise FaketimeMissing(f"the emulator clock is {offset_seconds:+.0f} s off real time, and functions follow it "
-                              "only through libfaketime: install the faketime package (see bin/check-prerequisites)")
+        raise FaketimeMissing(
+            f"the emulator clock is {offset_seconds:+.0f} s off real time, and functions follow it "
+            "only through libfaketime: install the faketime package (see bin/check-prerequisites)"
+        )
     return {
         "LD_PRELOAD": library,
         "FAKETIME": f"{offset_seconds:+.3f}s",

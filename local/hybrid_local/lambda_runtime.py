@@ -72,7 +72,9 @@ class RuntimeInterfaceClient:
 
     @staticmethod
     def unpack(jar: Path, classpath: str, directory: Path) -> "RuntimeInterfaceClient":
-        machine = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch_64", "arm64": "aarch_64"}[platform.machine().lower()]
+        machine = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch_64", "arm64": "aarch_64"}[
+            platform.machine().lower()
+        ]
         name = f"libaws-lambda-jni.linux-{machine}.so"
         directory.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(jar) as archive:
@@ -204,8 +206,16 @@ class _Spawner:
 class _Environment:
     """One warm JVM and the Runtime API it polls, on the clock offset it started with."""
 
-    def __init__(self, function: FunctionConfig, aws_env: dict[str, str], ric: RuntimeInterfaceClient, log_sink: IO[str],
-                 spawner: _Spawner, offset_seconds: float, faketime: str | None):
+    def __init__(
+        self,
+        function: FunctionConfig,
+        aws_env: dict[str, str],
+        ric: RuntimeInterfaceClient,
+        log_sink: IO[str],
+        spawner: _Spawner,
+        offset_seconds: float,
+        faketime: str | None,
+    ):
         self.function = function
         self.offset_seconds = offset_seconds
         shifted = shifted_environment(offset_seconds, faketime)
@@ -256,7 +266,7 @@ class _Environment:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                parts = self.path[len(RUNTIME_API):].strip("/").split("/")
+                parts = self.path[len(RUNTIME_API) :].strip("/").split("/")
                 if parts[:2] in (["init", "error"], ["restore", "error"]):
                     failure = _init_failure(parts[0], self.headers.get("Lambda-Runtime-Function-Error-Type"), body)
                     # Before the answer: the runtime exits right after it, and the exit must not be taken for the
@@ -264,8 +274,12 @@ class _Environment:
                     environment._fail_all(failure)
                     self.reply(202, {})
                     return
-                if len(parts) == 3 and parts[0] == "invocation" and environment.current \
-                        and parts[1] == environment.current.request_id:
+                if (
+                    len(parts) == 3
+                    and parts[0] == "invocation"
+                    and environment.current
+                    and parts[1] == environment.current.request_id
+                ):
                     if parts[2] == "response":
                         environment._finish(result=body)
                     elif parts[2] == "error":
@@ -277,8 +291,9 @@ class _Environment:
         self.server = serve(RuntimeApi, f"runtime-api-{function.logical_id}")
         port = self.server.server_address[1]
         # SnapStart functions get their role's credentials from an endpoint, which each Lambda sandbox has.
-        self.credentials = CredentialsEndpoint(*function_credentials(function), offset_seconds) \
-            if function.snap_start else None
+        self.credentials = (
+            CredentialsEndpoint(*function_credentials(function), offset_seconds) if function.snap_start else None
+        )
 
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -307,16 +322,29 @@ class _Environment:
             *function.command_prefix,
             java,
             # The flags Lambda's java21 runtime starts the JVM with (tiered compilation stops at C1).
-            "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto",
-            f"-Xmx{heap_mb}m", f"-XX:MaxMetaspaceSize={max(64, function.memory_mb // 4)}m",
+            "-XX:+TieredCompilation",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:-UsePerfData",
+            "-Xshare:auto",
+            f"-Xmx{heap_mb}m",
+            f"-XX:MaxMetaspaceSize={max(64, function.memory_mb // 4)}m",
             f"-D{CRAC_COMPAT_PROPERTY}={RIC_CRAC_PACKAGE}",
             f"-D{NATIVE_CLIENT_PROPERTY}={ric.native_library}",
             *function.jvm_options,
-            "-cp", ric.classpath, RIC_MAIN, function.handler,
+            "-cp",
+            ric.classpath,
+            RIC_MAIN,
+            function.handler,
         ]
         self.phases = Phases(function.snap_start, started=time.perf_counter())
-        self.process = spawner.popen(args=command, cwd=function.code_dir, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=log_sink, stderr=subprocess.STDOUT)
+        self.process = spawner.popen(
+            args=command,
+            cwd=function.code_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_sink,
+            stderr=subprocess.STDOUT,
+        )
 
     def now(self) -> float:
         """The time this environment's JVM reads, in epoch seconds."""
@@ -334,7 +362,9 @@ class _Environment:
         if not invocation.taken.wait(INIT_TIMEOUT_S):
             self.broken = True
             self.stop()
-            raise InvocationError("Runtime.InitTimeout", f"the runtime did not take the invocation within {INIT_TIMEOUT_S} seconds")
+            raise InvocationError(
+                "Runtime.InitTimeout", f"the runtime did not take the invocation within {INIT_TIMEOUT_S} seconds"
+            )
         if not invocation.done.wait(timeout_s + 1):
             self.broken = True
             self.stop()
@@ -411,10 +441,13 @@ def _init_failure(phase: str, runtime_error_type: str | None, body: bytes) -> In
     # The client's CheckpointException and RestoreException carry the hooks' own exceptions as suppressed ones,
     # which only the function's log shows.
     if phase == "restore":
-        return InvocationError(AFTER_RESTORE_FAILED, f"an afterRestore hook failed ({error_type}); see the log", payload)
+        return InvocationError(
+            AFTER_RESTORE_FAILED, f"an afterRestore hook failed ({error_type}); see the log", payload
+        )
     if runtime_error_type == BEFORE_CHECKPOINT_ERROR:
-        return InvocationError(BEFORE_CHECKPOINT_ERROR, f"a beforeCheckpoint hook failed ({error_type}); see the log",
-                               payload)
+        return InvocationError(
+            BEFORE_CHECKPOINT_ERROR, f"a beforeCheckpoint hook failed ({error_type}); see the log", payload
+        )
     return InvocationError(error_type, message, payload)
 
 
@@ -444,8 +477,15 @@ class CredentialsEndpoint:
                     self.reply(403)
                     return
                 expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset_seconds + 3600))
-                self.reply(200, {"AccessKeyId": access_key, "SecretAccessKey": secret_key, "Token": session_token,
-                                 "Expiration": expiration})
+                self.reply(
+                    200,
+                    {
+                        "AccessKeyId": access_key,
+                        "SecretAccessKey": secret_key,
+                        "Token": session_token,
+                        "Expiration": expiration,
+                    },
+                )
 
         self.server = serve(Handler, "credentials")
 
@@ -474,8 +514,16 @@ def function_credentials(function: FunctionConfig) -> tuple[str, str, str]:
 class FunctionPool:
     """The execution environments of one function."""
 
-    def __init__(self, function: FunctionConfig, aws_env: dict[str, str], ric: RuntimeInterfaceClient, max_concurrency: int,
-                 spawner: _Spawner, clock: EmulatorClock, faketime: str | None):
+    def __init__(
+        self,
+        function: FunctionConfig,
+        aws_env: dict[str, str],
+        ric: RuntimeInterfaceClient,
+        max_concurrency: int,
+        spawner: _Spawner,
+        clock: EmulatorClock,
+        faketime: str | None,
+    ):
         self.function = function
         self.spawner = spawner
         self.clock = clock
@@ -512,8 +560,9 @@ class FunctionPool:
                 environment = self._start_environment()
         _stop_all(retired)
         if environment is None:
-            raise InvocationError("TooManyRequestsException",
-                                  f"{self.function.name} already has its {self.max_concurrency} environments")
+            raise InvocationError(
+                "TooManyRequestsException", f"{self.function.name} already has its {self.max_concurrency} environments"
+            )
         try:
             environment.wait_until_ready(timeout_s)
         finally:
@@ -552,14 +601,25 @@ class FunctionPool:
 
     def _retire(self, environment: _Environment, offset: float) -> None:
         environment.broken = True
-        log.info("retiring an environment of %s: it started on clock offset %+.0f s, the clock is at %+.0f s",
-                 self.function.logical_id, environment.offset_seconds, offset)
+        log.info(
+            "retiring an environment of %s: it started on clock offset %+.0f s, the clock is at %+.0f s",
+            self.function.logical_id,
+            environment.offset_seconds,
+            offset,
+        )
 
     def _start_environment(self) -> _Environment:
         """Called with the lock held."""
         try:
-            environment = _Environment(self.function, self.aws_env, self.ric, self.log_sink, self.spawner,
-                                       self.clock.offset_seconds, self.faketime)
+            environment = _Environment(
+                self.function,
+                self.aws_env,
+                self.ric,
+                self.log_sink,
+                self.spawner,
+                self.clock.offset_seconds,
+                self.faketime,
+            )
         except FaketimeMissing as error:
             raise InvocationError("ServiceException", str(error)) from error
         threading.Thread(target=environment.watch, name=f"watch-{self.function.logical_id}", daemon=True).start()
@@ -607,15 +667,22 @@ class FunctionPool:
 class LambdaService:
     """All deployed functions, invocable by name or ARN, running on the given clock (real time if none)."""
 
-    def __init__(self, functions: list[FunctionConfig], aws_env: dict[str, str], ric: RuntimeInterfaceClient,
-                 max_concurrency: int, clock: EmulatorClock | None = None):
+    def __init__(
+        self,
+        functions: list[FunctionConfig],
+        aws_env: dict[str, str],
+        ric: RuntimeInterfaceClient,
+        max_concurrency: int,
+        clock: EmulatorClock | None = None,
+    ):
         self.aws_env = aws_env
         self.spawner = _Spawner()
         clock = clock or EmulatorClock()
         faketime = faketime_library()
-        self.pools = {f.name: FunctionPool(f, self._environment(f, aws_env), ric, max_concurrency, self.spawner, clock,
-                                           faketime)
-                      for f in functions}
+        self.pools = {
+            f.name: FunctionPool(f, self._environment(f, aws_env), ric, max_concurrency, self.spawner, clock, faketime)
+            for f in functions
+        }
         self.by_arn = {f.arn: f.name for f in functions}
 
     @staticmethod

@@ -26,16 +26,27 @@ def runtime_interface_client(project: Path, work_dir: Path) -> RuntimeInterfaceC
     jars = project / "local" / "runtime" / "target" / "ric"
     found = sorted(jars.glob("aws-lambda-java-runtime-interface-client-*.jar"))
     if not found:
-        raise DeployError(f"the Lambda runtime interface client is missing from {jars}: "
-                          "run `mvn -q -B package -pl local/runtime` first")
+        raise DeployError(
+            f"the Lambda runtime interface client is missing from {jars}: "
+            "run `mvn -q -B package -pl local/runtime` first"
+        )
     return RuntimeInterfaceClient.unpack(found[-1], f"{jars}/*", work_dir / "ric")
 
 
 class LocalStack:
-    def __init__(self, project: Path, work_dir: Path, stack_name: str = "hybrid-onboarding",
-                 template: Path | None = None, parameters: dict[str, str] | None = None, api_port: int = 0,
-                 aws_port: int = 0, concurrency: int = 4, build: bool = False,
-                 waf_check_interval_s: float = DEFAULT_CHECK_INTERVAL_S):
+    def __init__(
+        self,
+        project: Path,
+        work_dir: Path,
+        stack_name: str = "hybrid-onboarding",
+        template: Path | None = None,
+        parameters: dict[str, str] | None = None,
+        api_port: int = 0,
+        aws_port: int = 0,
+        concurrency: int = 4,
+        build: bool = False,
+        waf_check_interval_s: float = DEFAULT_CHECK_INTERVAL_S,
+    ):
         self.project = project
         self.work_dir = work_dir
         self.stack_name = stack_name
@@ -68,8 +79,9 @@ class LocalStack:
         self.aws = LocalAws(port=self.aws_port)
         self.aws.start()
         deployer = StackDeployer(self.aws.endpoint_url, REGION)
-        self.stack = deployer.deploy(self.template, self.stack_name, self.parameters, self.work_dir / "build",
-                                     skip_build=not self.build)
+        self.stack = deployer.deploy(
+            self.template, self.stack_name, self.parameters, self.work_dir / "build", skip_build=not self.build
+        )
         functions = deployer.functions(self.stack, self.work_dir / "build", self.work_dir / "logs")
         aws_env = {
             "AWS_REGION": REGION,
@@ -80,8 +92,13 @@ class LocalStack:
             "AWS_ENDPOINT_URL": self.aws.endpoint_url,
         }
         # The functions, and what the stack tells them about time, follow the emulator clock, as SSM does.
-        self.lambdas = LambdaService(functions, aws_env, runtime_interface_client(self.project, self.work_dir),
-                                     self.concurrency, clock=self.aws.clock)
+        self.lambdas = LambdaService(
+            functions,
+            aws_env,
+            runtime_interface_client(self.project, self.work_dir),
+            self.concurrency,
+            clock=self.aws.clock,
+        )
         # A stopCaller fault stops the function that made the call, as a timeout or a crash would on Lambda.
         self.aws.app.caller_stopper = self.lambdas.stop_caller
         for api in deployer.rest_apis(self.stack):
@@ -92,15 +109,26 @@ class LocalStack:
             throttling = api["throttling"]
             bucket = None
             if throttling.get("ThrottlingRateLimit") is not None:
-                bucket = TokenBucket(float(throttling["ThrottlingRateLimit"]), int(throttling.get("ThrottlingBurstLimit", 1)))
-            http_api = HttpApi(api["apiId"], ACCOUNT_ID, REGION, [route_of(k, uri) for k, uri in api["routes"]],
-                               self.lambdas, bucket, self.aws.clock, port=self._next_api_port())
+                bucket = TokenBucket(
+                    float(throttling["ThrottlingRateLimit"]), int(throttling.get("ThrottlingBurstLimit", 1))
+                )
+            http_api = HttpApi(
+                api["apiId"],
+                ACCOUNT_ID,
+                REGION,
+                [route_of(k, uri) for k, uri in api["routes"]],
+                self.lambdas,
+                bucket,
+                self.aws.clock,
+                port=self._next_api_port(),
+            )
             http_api.start()
             self.apis.append(http_api)
         self.schedules = Schedules(deployer.schedules(), self.lambdas)
         self.schedules.start()
-        self.pollers = QueuePollers(deployer.event_source_mappings(), self.lambdas, self.aws.endpoint_url, REGION,
-                                    ACCOUNT_ID, self.aws.clock)
+        self.pollers = QueuePollers(
+            deployer.event_source_mappings(), self.lambdas, self.aws.endpoint_url, REGION, ACCOUNT_ID, self.aws.clock
+        )
         self.pollers.start()
         self.control = self._control_server()
 
@@ -112,12 +140,23 @@ class LocalStack:
         """A REST API as the deployer read it back; what the local stack cannot serve as deployed fails the start."""
         try:
             return RestApi(
-                api["apiId"], ACCOUNT_ID, REGION,
-                [RestMethod(m["resourceId"], m["path"], m["httpMethod"], function_arn_of(m["uri"])) for m in api["methods"]],
-                [RestStage(stage["name"], stage["methodSettings"], stage["variables"], self._web_acl(stage))
-                 for stage in api["stages"]],
-                GatewayResponses(api["gatewayResponses"]), api["binaryMediaTypes"], self.lambdas, self.aws.clock,
-                port=self._next_api_port())
+                api["apiId"],
+                ACCOUNT_ID,
+                REGION,
+                [
+                    RestMethod(m["resourceId"], m["path"], m["httpMethod"], function_arn_of(m["uri"]))
+                    for m in api["methods"]
+                ],
+                [
+                    RestStage(stage["name"], stage["methodSettings"], stage["variables"], self._web_acl(stage))
+                    for stage in api["stages"]
+                ],
+                GatewayResponses(api["gatewayResponses"]),
+                api["binaryMediaTypes"],
+                self.lambdas,
+                self.aws.clock,
+                port=self._next_api_port(),
+            )
         except (UnsupportedRule, ValueError) as unsupported:
             raise DeployError(f"REST API {api['logicalId']}: {unsupported}") from unsupported
 
@@ -161,9 +200,14 @@ class LocalStack:
             "apiUrl": self.api_url,
             "controlUrl": self.control_url,
             "outputs": self.stack.outputs,
-            "functions": {pool.function.logical_id: {"name": pool.function.name, "logFile": str(pool.function.log_file),
-                                                     "accessKeyId": function_credentials(pool.function)[0]}
-                          for pool in self.lambdas.pools.values()},
+            "functions": {
+                pool.function.logical_id: {
+                    "name": pool.function.name,
+                    "logFile": str(pool.function.log_file),
+                    "accessKeyId": function_credentials(pool.function)[0],
+                }
+                for pool in self.lambdas.pools.values()
+            },
             "pid": os.getpid(),
         }
 
@@ -182,10 +226,18 @@ class LocalStack:
                 elif self.path == "/waf/ip-reputation":
                     self.reply(200, {"addresses": stack.ip_reputation.addresses})
                 elif self.path == "/functions":
-                    self.reply(200, {p.function.logical_id: {"name": p.function.name, "coldStarts": p.cold_starts,
-                                                             "snapStart": p.function.snap_start,
-                                                             "environments": p.phases()}
-                                     for p in stack.lambdas.pools.values()})
+                    self.reply(
+                        200,
+                        {
+                            p.function.logical_id: {
+                                "name": p.function.name,
+                                "coldStarts": p.cold_starts,
+                                "snapStart": p.function.snap_start,
+                                "environments": p.phases(),
+                            }
+                            for p in stack.lambdas.pools.values()
+                        },
+                    )
                 else:
                     self.reply(404, {"message": "Not Found"})
 
@@ -195,8 +247,13 @@ class LocalStack:
                     self.prepare_environment(parts[1])
                 elif parts == ["apis", "throttle", "refill"]:
                     stack.refill_api_throttles()
-                    self.reply(200, {"refilled": [api.api_id for api in stack.rest_apis]
-                                     + [api.api_id for api in stack.apis if api.throttle]})
+                    self.reply(
+                        200,
+                        {
+                            "refilled": [api.api_id for api in stack.rest_apis]
+                            + [api.api_id for api in stack.apis if api.throttle]
+                        },
+                    )
                 elif parts == ["waf", "reset"]:
                     for acl in stack.web_acls:
                         acl.reset()
@@ -220,7 +277,7 @@ class LocalStack:
                     body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                     stack.ip_reputation.replace([str(a) for a in body["addresses"]])
                 except (ValueError, KeyError, TypeError) as error:
-                    self.reply(400, {"message": f"send {{\"addresses\": [address or CIDR, ...]}}: {error}"})
+                    self.reply(400, {"message": f'send {{"addresses": [address or CIDR, ...]}}: {error}'})
                     return
                 self.reply(200, {"addresses": stack.ip_reputation.addresses})
 

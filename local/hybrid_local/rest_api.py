@@ -106,8 +106,9 @@ class RestStage:
         for method in methods:
             settings = self.method_settings.get(method.setting_key) or self.method_settings.get("*/*") or {}
             if settings.get("throttlingRateLimit") is not None:
-                self.buckets[method.setting_key] = TokenBucket(float(settings["throttlingRateLimit"]),
-                                                               int(settings.get("throttlingBurstLimit", 1)))
+                self.buckets[method.setting_key] = TokenBucket(
+                    float(settings["throttlingRateLimit"]), int(settings.get("throttlingBurstLimit", 1))
+                )
 
 
 class GatewayResponses:
@@ -118,7 +119,9 @@ class GatewayResponses:
         for response_type, response in self.responses.items():
             for name, value in (response.get("responseParameters") or {}).items():
                 if name.startswith("gatewayresponse.header.") and not (value.startswith("'") and value.endswith("'")):
-                    raise ValueError(f"gateway response {response_type}: only static header values are modelled, not {value}")
+                    raise ValueError(
+                        f"gateway response {response_type}: only static header values are modelled, not {value}"
+                    )
 
     def render(self, response_type: str, request_id: str) -> tuple[int, dict[str, str], bytes]:
         status, message = GATEWAY_RESPONSES[response_type]
@@ -131,17 +134,29 @@ class GatewayResponses:
             if name.startswith("gatewayresponse.header."):
                 headers[name.removeprefix("gatewayresponse.header.")] = value[1:-1]
         template = (spec.get("responseTemplates") or {}).get("application/json") or DEFAULT_TEMPLATE
-        body = (template.replace("$context.error.messageString", json.dumps(message))
-                .replace("$context.error.message", message)
-                .replace("$context.error.responseType", response_type)
-                .replace("$context.requestId", request_id))
+        body = (
+            template.replace("$context.error.messageString", json.dumps(message))
+            .replace("$context.error.message", message)
+            .replace("$context.error.responseType", response_type)
+            .replace("$context.requestId", request_id)
+        )
         return status, headers, body.encode()
 
 
 class RestApi:
-    def __init__(self, api_id: str, account_id: str, region: str, methods: list[RestMethod], stages: list[RestStage],
-                 gateway_responses: GatewayResponses, binary_media_types: list[str], lambdas: LambdaService,
-                 clock: EmulatorClock, port: int = 0):
+    def __init__(
+        self,
+        api_id: str,
+        account_id: str,
+        region: str,
+        methods: list[RestMethod],
+        stages: list[RestStage],
+        gateway_responses: GatewayResponses,
+        binary_media_types: list[str],
+        lambdas: LambdaService,
+        clock: EmulatorClock,
+        port: int = 0,
+    ):
         self.api_id, self.account_id, self.region = api_id, account_id, region
         self.methods = sorted(methods, key=lambda m: m.precedence)
         self.stages = {stage.name: stage for stage in stages}
@@ -197,7 +212,9 @@ class RestApi:
                     result = lambdas.invoke(method.function_arn, event)
                 except InvocationError as error:
                     # A function that failed or timed out within the integration's time is a Lambda error: 502.
-                    log.warning("integration %s %s failed: %s", method.http_method, method.resource_path, error.error_type)
+                    log.warning(
+                        "integration %s %s failed: %s", method.http_method, method.resource_path, error.error_type
+                    )
                     self._gateway("DEFAULT_5XX", request_id)
                     return
                 except Exception:
@@ -209,7 +226,9 @@ class RestApi:
                     return
                 response = _proxy_response(result)
                 if response is None:
-                    log.warning("integration %s %s: malformed Lambda proxy response", method.http_method, method.resource_path)
+                    log.warning(
+                        "integration %s %s: malformed Lambda proxy response", method.http_method, method.resource_path
+                    )
                     self._gateway("DEFAULT_5XX", request_id)
                     return
                 status, headers, payload = response
@@ -219,7 +238,9 @@ class RestApi:
 
             def _blocked(self, block: Block, request_id: str) -> None:
                 if block.custom:
-                    self._send(block.status, {"Content-Type": block.content_type, **block.headers}, block.body, request_id)
+                    self._send(
+                        block.status, {"Content-Type": block.content_type, **block.headers}, block.body, request_id
+                    )
                 else:
                     self._gateway("WAF_FILTERED", request_id)
 
@@ -263,8 +284,18 @@ class RestApi:
             for bucket in stage.buckets.values():
                 bucket.refill()
 
-    def event(self, request: BaseHTTPRequestHandler, stage: RestStage, method: RestMethod, params: dict[str, str],
-              path: str, query_string: str, body: bytes, started: float, request_id: str) -> dict[str, Any]:
+    def event(
+        self,
+        request: BaseHTTPRequestHandler,
+        stage: RestStage,
+        method: RestMethod,
+        params: dict[str, str],
+        path: str,
+        query_string: str,
+        body: bytes,
+        started: float,
+        request_id: str,
+    ) -> dict[str, Any]:
         """The Lambda proxy integration's event, payload format 1.0: headers as sent, each also with all its values."""
         headers: dict[str, str] = {}
         multi_headers: dict[str, list[str]] = {}
@@ -296,9 +327,17 @@ class RestApi:
                 "domainPrefix": self.api_id,
                 "extendedRequestId": request_id[:16],
                 "httpMethod": request.command,
-                "identity": {"sourceIp": request.client_address[0], "userAgent": user_agent, "accessKey": None,
-                             "accountId": None, "caller": None, "user": None, "userArn": None,
-                             "cognitoIdentityId": None, "cognitoIdentityPoolId": None},
+                "identity": {
+                    "sourceIp": request.client_address[0],
+                    "userAgent": user_agent,
+                    "accessKey": None,
+                    "accountId": None,
+                    "caller": None,
+                    "user": None,
+                    "userArn": None,
+                    "cognitoIdentityId": None,
+                    "cognitoIdentityPoolId": None,
+                },
                 "path": f"/{stage.name}{path}",
                 "protocol": request.request_version,
                 "requestId": request_id,
@@ -308,7 +347,9 @@ class RestApi:
                 "resourcePath": method.resource_path,
                 "stage": stage.name,
             },
-            "body": (base64.b64encode(body).decode() if binary else body.decode("utf-8", errors="replace")) if body else None,
+            "body": (base64.b64encode(body).decode() if binary else body.decode("utf-8", errors="replace"))
+            if body
+            else None,
             "isBase64Encoded": binary,
         }
 

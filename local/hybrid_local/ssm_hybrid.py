@@ -115,7 +115,8 @@ class CallContext:
 
 
 class Clock(Protocol):
-    def now(self) -> float: ...
+    def now(self) -> float:
+        ...
 
 
 # ---------------------------------------------------------------------------
@@ -615,8 +616,13 @@ class SsmHybridBackend:
         now = self._clock.now()
         with self._lock:
             return [
-                {"Account": account, "Region": region, **instance.describe(now), "Tags": _tag_list(instance.tags),
-                 "TagUpdates": instance.tag_updates}
+                {
+                    "Account": account,
+                    "Region": region,
+                    **instance.describe(now),
+                    "Tags": _tag_list(instance.tags),
+                    "TagUpdates": instance.tag_updates,
+                }
                 for (account, region), state in self._regions.items()
                 for instance in state.instances.values()
             ]
@@ -862,7 +868,7 @@ class SsmHybridBackend:
                 if key == "tag-key":
                     found = any(tag_key in values for tag_key in instance.tags)
                 elif key.startswith("tag:"):
-                    found = instance.tags.get(key[len("tag:"):]) in values
+                    found = instance.tags.get(key[len("tag:") :]) in values
                 else:
                     found = described.get(_INSTANCE_FILTER_FIELDS[key]) in values
                 if not found:

@@ -49,8 +49,10 @@ def build_code(template_dir: Path, code_uri: str, out_dir: Path, skip_build: boo
     if not skip_build:
         # sam build: `mvn clean install` then `mvn dependency:copy-dependencies -DincludeScope=runtime`;
         # the tests run separately, so they are skipped here.
-        for goals in (["install", "-DskipTests"],
-                      ["dependency:copy-dependencies", "-DincludeScope=runtime", "-Dmdep.prependGroupId=true"]):
+        for goals in (
+            ["install", "-DskipTests"],
+            ["dependency:copy-dependencies", "-DincludeScope=runtime", "-Dmdep.prependGroupId=true"],
+        ):
             result = subprocess.run(["mvn", "-q", "-B", *goals], cwd=source, capture_output=True, text=True)
             if result.returncode != 0:
                 raise DeployError(f"building {code_uri} failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}")
@@ -80,8 +82,9 @@ def code_uris(template: dict[str, Any]) -> set[str]:
     return uris
 
 
-def transformed(template: dict[str, Any], packages: dict[str, str], parameters: dict[str, str],
-                region: str) -> dict[str, Any]:
+def transformed(
+    template: dict[str, Any], packages: dict[str, str], parameters: dict[str, str], region: str
+) -> dict[str, Any]:
     """The template as CloudFormation receives it from `sam deploy`: local CodeUris replaced by S3 locations."""
     template = copy.deepcopy(template)
     globals_function = template.get("Globals", {}).get("Function", {})
@@ -120,8 +123,9 @@ class StackDeployer:
         session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
         self.client = lambda service: session.client(service, endpoint_url=endpoint_url)
 
-    def deploy(self, template_file: Path, stack_name: str, parameters: dict[str, str], work_dir: Path,
-               skip_build: bool) -> DeployedStack:
+    def deploy(
+        self, template_file: Path, stack_name: str, parameters: dict[str, str], work_dir: Path, skip_build: bool
+    ) -> DeployedStack:
         template = yaml_parse(template_file.read_text())
         s3 = self.client("s3")
         s3.create_bucket(Bucket=ARTIFACT_BUCKET)
@@ -139,11 +143,16 @@ class StackDeployer:
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
         )
-        cfn.get_waiter("stack_create_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        cfn.get_waiter("stack_create_complete").wait(
+            StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+        )
         stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
-        resources = {r["LogicalResourceId"]: r
-                     for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name)
-                     for r in page["StackResourceSummaries"] if r.get("LogicalResourceId")}
+        resources = {
+            r["LogicalResourceId"]: r
+            for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+            for r in page["StackResourceSummaries"]
+            if r.get("LogicalResourceId")
+        }
         self._require_all_created(processed, resources, self._conditions(stack_name), stack_name)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         return DeployedStack(stack_name, outputs, resources, processed)
@@ -151,18 +160,25 @@ class StackDeployer:
     def _conditions(self, stack_name: str) -> dict[str, bool]:
         """Which of the template's conditions held, as the emulator's CloudFormation evaluated them (it runs in this
         process; its API does not say)."""
-        conditions = cloudformation_backends[ACCOUNT_ID][self.region].get_stack(stack_name).resource_map.lazy_condition_map
+        conditions = (
+            cloudformation_backends[ACCOUNT_ID][self.region].get_stack(stack_name).resource_map.lazy_condition_map
+        )
         return {name: bool(conditions[name]) for name in conditions}
 
     @staticmethod
-    def _require_all_created(processed: dict[str, Any], resources: dict[str, dict[str, str]], conditions: dict[str, bool],
-                             stack_name: str) -> None:
+    def _require_all_created(
+        processed: dict[str, Any], resources: dict[str, dict[str, str]], conditions: dict[str, bool], stack_name: str
+    ) -> None:
         """moto reports CREATE_COMPLETE for types it cannot create; the local stack must not hide that. A resource
         whose condition is false is absent on purpose, and one of a type that creates nothing in CloudFormation
         either (a wait condition handle) is never listed."""
-        missing = [lid for lid, r in processed["Resources"].items()
-                   if lid not in resources and r["Type"] not in NULL_MODELS
-                   and (not r.get("Condition") or conditions[r["Condition"]])]
+        missing = [
+            lid
+            for lid, r in processed["Resources"].items()
+            if lid not in resources
+            and r["Type"] not in NULL_MODELS
+            and (not r.get("Condition") or conditions[r["Condition"]])
+        ]
         if missing:
             raise DeployError(f"stack {stack_name}: the emulator did not create {', '.join(sorted(missing))}")
 
@@ -182,20 +198,22 @@ class StackDeployer:
             s3.download_file(code["S3Bucket"], code["S3Key"], str(archive))
             with zipfile.ZipFile(archive) as package:
                 package.extractall(code_dir)
-            functions.append(FunctionConfig(
-                logical_id=logical_id,
-                name=name,
-                arn=config["FunctionArn"],
-                handler=config["Handler"],
-                code_dir=code_dir,
-                # Lambda hands every variable to the function as a string, whatever type the template gave.
-                environment={k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()},
-                memory_mb=config.get("MemorySize", 128),
-                timeout_s=config.get("Timeout", 3),
-                log_file=log_dir / f"{logical_id}.log",
-                # moto keeps no SnapStart setting; the template CloudFormation received has it.
-                snap_start=properties.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions",
-            ))
+            functions.append(
+                FunctionConfig(
+                    logical_id=logical_id,
+                    name=name,
+                    arn=config["FunctionArn"],
+                    handler=config["Handler"],
+                    code_dir=code_dir,
+                    # Lambda hands every variable to the function as a string, whatever type the template gave.
+                    environment={k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()},
+                    memory_mb=config.get("MemorySize", 128),
+                    timeout_s=config.get("Timeout", 3),
+                    log_file=log_dir / f"{logical_id}.log",
+                    # moto keeps no SnapStart setting; the template CloudFormation received has it.
+                    snap_start=properties.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions",
+                )
+            )
         return functions
 
     def http_apis(self, stack: DeployedStack) -> list[dict[str, Any]]:
@@ -227,24 +245,46 @@ class StackDeployer:
             for page in apigw.get_paginator("get_resources").paginate(restApiId=api_id):
                 for resource in page["items"]:
                     for http_method in resource.get("resourceMethods") or {}:
-                        integration = apigw.get_integration(restApiId=api_id, resourceId=resource["id"],
-                                                            httpMethod=http_method)
+                        integration = apigw.get_integration(
+                            restApiId=api_id, resourceId=resource["id"], httpMethod=http_method
+                        )
                         if integration.get("type", "").upper() != "AWS_PROXY":
-                            raise DeployError(f"{logical_id} {http_method} {resource['path']}: only Lambda proxy "
-                                              f"integrations are served locally, not {integration.get('type')}")
-                        methods.append({"resourceId": resource["id"], "path": resource["path"], "httpMethod": http_method,
-                                        "uri": integration["uri"]})
+                            raise DeployError(
+                                f"{logical_id} {http_method} {resource['path']}: only Lambda proxy "
+                                f"integrations are served locally, not {integration.get('type')}"
+                            )
+                        methods.append(
+                            {
+                                "resourceId": resource["id"],
+                                "path": resource["path"],
+                                "httpMethod": http_method,
+                                "uri": integration["uri"],
+                            }
+                        )
             stages = []
             for stage in apigw.get_stages(restApiId=api_id)["item"]:
                 stage_arn = f"arn:aws:apigateway:{self.region}::/restapis/{api_id}/stages/{stage['stageName']}"
                 acl = waf.get_web_acl_for_resource(ResourceArn=stage_arn).get("WebACL")
-                stages.append({"name": stage["stageName"], "methodSettings": stage.get("methodSettings") or {},
-                               "variables": stage.get("variables") or {}, "webAcl": acl,
-                               "ipSets": self._ip_sets_of(waf, acl) if acl else {}})
+                stages.append(
+                    {
+                        "name": stage["stageName"],
+                        "methodSettings": stage.get("methodSettings") or {},
+                        "variables": stage.get("variables") or {},
+                        "webAcl": acl,
+                        "ipSets": self._ip_sets_of(waf, acl) if acl else {},
+                    }
+                )
             api = apigw.get_rest_api(restApiId=api_id)
-            apis.append({"logicalId": logical_id, "apiId": api_id, "methods": methods, "stages": stages,
-                         "gatewayResponses": apigw.get_gateway_responses(restApiId=api_id).get("items", []),
-                         "binaryMediaTypes": api.get("binaryMediaTypes") or []})
+            apis.append(
+                {
+                    "logicalId": logical_id,
+                    "apiId": api_id,
+                    "methods": methods,
+                    "stages": stages,
+                    "gatewayResponses": apigw.get_gateway_responses(restApiId=api_id).get("items", []),
+                    "binaryMediaTypes": api.get("binaryMediaTypes") or [],
+                }
+            )
         return apis
 
     @staticmethod
@@ -276,10 +316,15 @@ class StackDeployer:
         found = []
         for page in scheduler.get_paginator("list_schedules").paginate():
             for summary in page["Schedules"]:
-                found.append(scheduler.get_schedule(Name=summary["Name"], GroupName=summary.get("GroupName", "default")))
+                found.append(
+                    scheduler.get_schedule(Name=summary["Name"], GroupName=summary.get("GroupName", "default"))
+                )
         return found
 
     def event_source_mappings(self) -> list[dict[str, Any]]:
         lam = self.client("lambda")
-        return [m for page in lam.get_paginator("list_event_source_mappings").paginate()
-                for m in page["EventSourceMappings"]]
+        return [
+            m
+            for page in lam.get_paginator("list_event_source_mappings").paginate()
+            for m in page["EventSourceMappings"]
+        ]

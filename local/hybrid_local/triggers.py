@@ -38,15 +38,18 @@ class Schedules:
 
     def __init__(self, schedules: list[dict[str, Any]], lambdas: LambdaService):
         self.lambdas = lambdas
-        self.schedules = {s["Name"]: s for s in schedules if ":lambda:" in s["Target"]["Arn"] or ":function:" in s["Target"]["Arn"]}
+        self.schedules = {
+            s["Name"]: s for s in schedules if ":lambda:" in s["Target"]["Arn"] or ":function:" in s["Target"]["Arn"]
+        }
         self.stopping = threading.Event()
 
     def start(self) -> None:
         for schedule in self.schedules.values():
             seconds = rate_seconds(schedule["ScheduleExpression"])
             if seconds and schedule.get("State", "ENABLED") == "ENABLED":
-                threading.Thread(target=self._run, args=(schedule, seconds), name=f"schedule-{schedule['Name']}",
-                                 daemon=True).start()
+                threading.Thread(
+                    target=self._run, args=(schedule, seconds), name=f"schedule-{schedule['Name']}", daemon=True
+                ).start()
             elif not seconds:
                 log.warning("schedule %s: only rate() expressions tick by themselves; use tick()", schedule["Name"])
 
@@ -72,12 +75,22 @@ class Schedules:
 class QueuePollers:
     """The stack's SQS event source mappings."""
 
-    def __init__(self, mappings: list[dict[str, Any]], lambdas: LambdaService, endpoint_url: str, region: str,
-                 account_id: str, clock: EmulatorClock):
-        self.mappings = [m for m in mappings if m["EventSourceArn"].startswith("arn:aws:sqs:") and m.get("State") != "Disabled"]
+    def __init__(
+        self,
+        mappings: list[dict[str, Any]],
+        lambdas: LambdaService,
+        endpoint_url: str,
+        region: str,
+        account_id: str,
+        clock: EmulatorClock,
+    ):
+        self.mappings = [
+            m for m in mappings if m["EventSourceArn"].startswith("arn:aws:sqs:") and m.get("State") != "Disabled"
+        ]
         self.lambdas = lambdas
-        self.sqs = boto3.client("sqs", endpoint_url=endpoint_url, region_name=region,
-                                aws_access_key_id="test", aws_secret_access_key="test")
+        self.sqs = boto3.client(
+            "sqs", endpoint_url=endpoint_url, region_name=region, aws_access_key_id="test", aws_secret_access_key="test"
+        )
         self.region, self.account_id = region, account_id
         self.clock = clock
         self.stopping = threading.Event()
@@ -86,8 +99,9 @@ class QueuePollers:
         for mapping in self.mappings:
             self._detach_moto_trigger(mapping)
             for poller in range(self.concurrency(mapping)):
-                threading.Thread(target=self._poll, args=(mapping,), name=f"sqs-{mapping['UUID'][:8]}-{poller}",
-                                 daemon=True).start()
+                threading.Thread(
+                    target=self._poll, args=(mapping,), name=f"sqs-{mapping['UUID'][:8]}-{poller}", daemon=True
+                ).start()
 
     @staticmethod
     def concurrency(mapping: dict[str, Any]) -> int:
@@ -111,8 +125,13 @@ class QueuePollers:
         reports_failures = "ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", [])
         while not self.stopping.is_set():
             try:
-                received = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=1,
-                                                    MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"])
+                received = self.sqs.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=batch_size,
+                    WaitTimeSeconds=1,
+                    MessageSystemAttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
             except Exception as error:  # the emulator is going away
                 if not self.stopping.is_set():
                     log.warning("polling %s: %s", queue_name, error)
@@ -121,8 +140,14 @@ class QueuePollers:
             if messages:
                 self._deliver(mapping, queue_arn, queue_url, messages, reports_failures)
 
-    def _deliver(self, mapping: dict[str, Any], queue_arn: str, queue_url: str, messages: list[dict[str, Any]],
-                 reports_failures: bool) -> None:
+    def _deliver(
+        self,
+        mapping: dict[str, Any],
+        queue_arn: str,
+        queue_url: str,
+        messages: list[dict[str, Any]],
+        reports_failures: bool,
+    ) -> None:
         event = {"Records": [self._record(m, queue_arn) for m in messages]}
         try:
             result = self.lambdas.invoke(mapping["FunctionArn"], event)
@@ -134,8 +159,10 @@ class QueuePollers:
             failed = {f.get("itemIdentifier") for f in result.get("batchItemFailures") or []}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
-            self.sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            self.sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
 
     def _record(self, message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         attributes = message.get("Attributes", {})
@@ -157,8 +184,10 @@ class QueuePollers:
                 "SenderId": attributes.get("SenderId", self.account_id),
                 "ApproximateFirstReceiveTimestamp": timestamp("ApproximateFirstReceiveTimestamp"),
             },
-            "messageAttributes": {k: {"stringValue": v.get("StringValue"), "dataType": v.get("DataType")}
-                                  for k, v in message.get("MessageAttributes", {}).items()},
+            "messageAttributes": {
+                k: {"stringValue": v.get("StringValue"), "dataType": v.get("DataType")}
+                for k, v in message.get("MessageAttributes", {}).items()
+            },
             "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),
             "eventSource": "aws:sqs",
             "eventSourceARN": queue_arn,

@@ -148,8 +148,14 @@ class Rule:
 class WebAcl:
     """One web ACL as WAF applies it to the requests of the resources it is associated with."""
 
-    def __init__(self, description: dict[str, Any], ip_sets: dict[str, list[str]], reputation: IpReputation,
-                 check_interval_s: float = DEFAULT_CHECK_INTERVAL_S, now: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        description: dict[str, Any],
+        ip_sets: dict[str, list[str]],
+        reputation: IpReputation,
+        check_interval_s: float = DEFAULT_CHECK_INTERVAL_S,
+        now: Callable[[], float] = time.monotonic,
+    ):
         self.name = description["Name"]
         self.arn = description.get("ARN", "")
         self._ip_sets = {arn: networks(addresses) for arn, addresses in ip_sets.items()}
@@ -186,20 +192,37 @@ class WebAcl:
         if "ManagedRuleGroupStatement" in statement:
             group = statement["ManagedRuleGroupStatement"]
             if (group.get("VendorName"), group.get("Name")) != IP_REPUTATION_GROUP:
-                raise UnsupportedRule(f"rule {name}: only the managed group {'/'.join(IP_REPUTATION_GROUP)} is modelled")
+                raise UnsupportedRule(
+                    f"rule {name}: only the managed group {'/'.join(IP_REPUTATION_GROUP)} is modelled"
+                )
             counts_only = "Count" in (rule.get("OverrideAction") or {})
-            return Rule(name, int(rule["Priority"]), self._reputation.lists, "Count" if counts_only else "Block",
-                        block=Block(name))
+            return Rule(
+                name,
+                int(rule["Priority"]),
+                self._reputation.lists,
+                "Count" if counts_only else "Block",
+                block=Block(name),
+            )
         action, block = self._action_of(rule.get("Action") or {}, f"rule {name}")
         if "RateBasedStatement" in statement:
             rate = statement["RateBasedStatement"]
             if rate.get("AggregateKeyType", "IP") != "IP":
                 raise UnsupportedRule(f"rule {name}: only rate-based rules aggregated by IP are modelled")
             scope = rate.get("ScopeDownStatement")
-            rates = SourceRates(int(rate["Limit"]), int(rate.get("EvaluationWindowSec", DEFAULT_EVALUATION_WINDOW_S)),
-                                self._check_interval_s, self._now)
-            return Rule(name, int(rule["Priority"]), self._matcher(scope, name) if scope else lambda _: True, action,
-                        block=block, rates=rates)
+            rates = SourceRates(
+                int(rate["Limit"]),
+                int(rate.get("EvaluationWindowSec", DEFAULT_EVALUATION_WINDOW_S)),
+                self._check_interval_s,
+                self._now,
+            )
+            return Rule(
+                name,
+                int(rule["Priority"]),
+                self._matcher(scope, name) if scope else lambda _: True,
+                action,
+                block=block,
+                rates=rates,
+            )
         return Rule(name, int(rule["Priority"]), self._matcher(statement, name), action, block=block)
 
     def _matcher(self, statement: dict[str, Any], rule: str) -> Callable[[str], bool]:
@@ -230,7 +253,10 @@ class WebAcl:
             if key not in self._bodies:
                 raise UnsupportedRule(f"{what}: no custom response body {key}")
             body = self._bodies[key]["Content"].encode()
-            content_type = {"APPLICATION_JSON": "application/json", "TEXT_PLAIN": "text/plain",
-                            "TEXT_HTML": "text/html"}[self._bodies[key]["ContentType"]]
+            content_type = {
+                "APPLICATION_JSON": "application/json",
+                "TEXT_PLAIN": "text/plain",
+                "TEXT_HTML": "text/html",
+            }[self._bodies[key]["ContentType"]]
         headers = {h["Name"]: h["Value"] for h in custom.get("ResponseHeaders") or []}
         return "Block", Block(what, int(custom["ResponseCode"]), headers, body, content_type)

@@ -63,11 +63,14 @@ def test_the_registered_key_gets_role_credentials(agent_api: Any, instance_id: s
     expires = datetime.datetime.fromtimestamp(token["TokenExpirationDate"], UTC)
     assert abs((expires - datetime.datetime.now(UTC)).total_seconds() - ROLE_TOKEN_LIFETIME) < 10
     # They are the instance role's credentials, in a session named after the instance.
-    identity = client("sts", **{
-        "aws_access_key_id": token["AccessKeyId"],
-        "aws_secret_access_key": token["SecretAccessKey"],
-        "aws_session_token": token["SessionToken"],
-    }).get_caller_identity()
+    identity = client(
+        "sts",
+        **{
+            "aws_access_key_id": token["AccessKeyId"],
+            "aws_secret_access_key": token["SecretAccessKey"],
+            "aws_session_token": token["SessionToken"],
+        },
+    ).get_caller_identity()
     assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/HybridOnboardingInstanceRole/{instance_id}"
 
 
@@ -77,15 +80,22 @@ def test_a_chunked_body_is_verified_as_the_agent_sends_it(agent_api: Any, instan
         method="POST",
         url=agent_api.endpoint_url,
         data=body,
-        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.RequestManagedInstanceRoleToken"},
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AmazonSSM.RequestManagedInstanceRoleToken",
+        },
     )
     RsaSigV4Auth(instance_id, agent_key(), REGION).add_auth(request)
-    response = requests.post(agent_api.endpoint_url, data=iter([body]), headers=dict(request.headers.items()), timeout=10)
+    response = requests.post(
+        agent_api.endpoint_url, data=iter([body]), headers=dict(request.headers.items()), timeout=10
+    )
     assert response.status_code == 200, response.text
 
 
 def test_another_key_is_refused(agent_api: Any, instance_id: str, other_key: rsa.RSAPrivateKey) -> None:
-    response = agent_api.post_rsa("RequestManagedInstanceRoleToken", {"Fingerprint": "test-fingerprint"}, instance_id, other_key)
+    response = agent_api.post_rsa(
+        "RequestManagedInstanceRoleToken", {"Fingerprint": "test-fingerprint"}, instance_id, other_key
+    )
     assert error(response) == (400, "InvalidSignatureException")
 
 
@@ -94,7 +104,10 @@ def test_a_tampered_body_is_refused(agent_api: Any, instance_id: str) -> None:
         method="POST",
         url=agent_api.endpoint_url,
         data=json.dumps({"Fingerprint": "test-fingerprint"}),
-        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.RequestManagedInstanceRoleToken"},
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AmazonSSM.RequestManagedInstanceRoleToken",
+        },
     )
     RsaSigV4Auth(instance_id, agent_key(), REGION).add_auth(request)
     tampered = json.dumps({"Fingerprint": "other-fingerprint"})
@@ -103,8 +116,9 @@ def test_a_tampered_body_is_refused(agent_api: Any, instance_id: str) -> None:
 
 
 def test_an_ordinary_sigv4_signature_is_not_the_instances(agent_api: Any, instance_id: str) -> None:
-    response = agent_api.post("RequestManagedInstanceRoleToken", {"Fingerprint": "test-fingerprint"},
-                              Credentials(instance_id, "a-secret"))
+    response = agent_api.post(
+        "RequestManagedInstanceRoleToken", {"Fingerprint": "test-fingerprint"}, Credentials(instance_id, "a-secret")
+    )
     assert error(response) == (400, "InvalidSignatureException")
 
 
@@ -119,8 +133,11 @@ def test_unknown_instances_and_missing_signatures(agent_api: Any, instance_id: s
     garbled = requests.post(
         agent_api.endpoint_url,
         data="{}",
-        headers={"X-Amz-Target": "AmazonSSM.RequestManagedInstanceRoleToken", "Authorization": "AWS4-HMAC-SHA256 nonsense",
-                 "Content-Type": "application/x-amz-json-1.1"},
+        headers={
+            "X-Amz-Target": "AmazonSSM.RequestManagedInstanceRoleToken",
+            "Authorization": "AWS4-HMAC-SHA256 nonsense",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
         timeout=10,
     )
     assert error(garbled) == (400, "IncompleteSignatureException")
@@ -145,10 +162,11 @@ def test_a_deregistered_instance_gets_no_credentials(agent_api: Any, instance_id
 # UpdateManagedInstancePublicKey
 
 
-def test_key_rotation_when_asked(
-    agent_api: Any, instance_id: str, control: Any, other_key: rsa.RSAPrivateKey
-) -> None:
-    assert control.post("key-rotation", {"instanceId": instance_id}) == {"instanceId": instance_id, "updateKeyPair": True}
+def test_key_rotation_when_asked(agent_api: Any, instance_id: str, control: Any, other_key: rsa.RSAPrivateKey) -> None:
+    assert control.post("key-rotation", {"instanceId": instance_id}) == {
+        "instanceId": instance_id,
+        "updateKeyPair": True,
+    }
     assert agent_api.role_token(instance_id).json()["UpdateKeyPair"] is True
 
     rotated = agent_api.post_rsa(
@@ -159,17 +177,21 @@ def test_key_rotation_when_asked(
     assert (rotated.status_code, rotated.json()) == (200, {})
 
     assert error(agent_api.role_token(instance_id)) == (400, "InvalidSignatureException")
-    renewed = agent_api.post_rsa("RequestManagedInstanceRoleToken", {"Fingerprint": "test-fingerprint"}, instance_id, other_key)
+    renewed = agent_api.post_rsa(
+        "RequestManagedInstanceRoleToken", {"Fingerprint": "test-fingerprint"}, instance_id, other_key
+    )
     assert renewed.status_code == 200, renewed.text
     assert renewed.json()["UpdateKeyPair"] is False
 
 
 def test_a_new_key_must_be_an_rsa_key(agent_api: Any, instance_id: str, control: Any) -> None:
-    short = agent_api.post_rsa("UpdateManagedInstancePublicKey", {"NewPublicKey": "c2hvcnQ=", "NewPublicKeyType": "Rsa"},
-                               instance_id)
+    short = agent_api.post_rsa(
+        "UpdateManagedInstancePublicKey", {"NewPublicKey": "c2hvcnQ=", "NewPublicKeyType": "Rsa"}, instance_id
+    )
     assert error(short) == (400, "ValidationException")
-    garbage = agent_api.post_rsa("UpdateManagedInstancePublicKey", {"NewPublicKey": "A" * 392, "NewPublicKeyType": "Rsa"},
-                                 instance_id)
+    garbage = agent_api.post_rsa(
+        "UpdateManagedInstancePublicKey", {"NewPublicKey": "A" * 392, "NewPublicKeyType": "Rsa"}, instance_id
+    )
     assert error(garbage) == (400, "InvalidPublicKey")
     assert agent_api.role_token(instance_id).status_code == 200
     assert control.request("POST", "key-rotation", {"instanceId": "mi-0123456789abcdef0"}).status_code == 400
@@ -193,22 +215,39 @@ def ping(agent_api: Any, credentials: Credentials, instance_id: str, **reported:
     return agent_api.post("UpdateInstanceInformation", {"InstanceId": instance_id, **reported}, credentials)
 
 
-def test_the_first_ping_brings_what_the_machine_reports(agent_api: Any, instance_id: str, ssm: Any, control: Any) -> None:
+def test_the_first_ping_brings_what_the_machine_reports(
+    agent_api: Any, instance_id: str, ssm: Any, control: Any
+) -> None:
     credentials = role_credentials(agent_api, instance_id)
     control.delete("calls")
 
-    first = ping(agent_api, credentials, instance_id, AgentName="amazon-ssm-agent", AgentVersion="3.3.0.0",
-                 PlatformType="Linux")
+    first = ping(
+        agent_api, credentials, instance_id, AgentName="amazon-ssm-agent", AgentVersion="3.3.0.0", PlatformType="Linux"
+    )
     assert (first.status_code, first.json()) == (200, {})
-    second = ping(agent_api, credentials, instance_id, AgentStatus="Active", ComputerName="edge-17",
-                  IPAddress="192.0.2.17", PlatformName="Debian GNU/Linux", PlatformType="Linux", PlatformVersion="12",
-                  AvailabilityZone="", AvailabilityZoneId="", SSMConnectionChannel="")
+    second = ping(
+        agent_api,
+        credentials,
+        instance_id,
+        AgentStatus="Active",
+        ComputerName="edge-17",
+        IPAddress="192.0.2.17",
+        PlatformName="Debian GNU/Linux",
+        PlatformType="Linux",
+        PlatformVersion="12",
+        AvailabilityZone="",
+        AvailabilityZoneId="",
+        SSMConnectionChannel="",
+    )
     assert second.status_code == 200, second.text
 
     [instance] = ssm.describe_instance_information()["InstanceInformationList"]
     assert instance["PingStatus"] == "Online"
     assert (instance["ComputerName"], instance["IPAddress"], instance["PlatformName"]) == (
-        "edge-17", "192.0.2.17", "Debian GNU/Linux")
+        "edge-17",
+        "192.0.2.17",
+        "Debian GNU/Linux",
+    )
     # The calls are attributed to the instance's credentials.
     assert control.get("calls-by-access-key")[credentials.access_key] == {"ssm.UpdateInstanceInformation": 2}
 
@@ -246,12 +285,15 @@ def test_ping_status_follows_the_pings(agent_api: Any, instance_id: str, ssm: An
 
 def test_association_lookups_answer_json(agent_api: Any, instance_id: str) -> None:
     credentials = role_credentials(agent_api, instance_id)
-    instance_associations = agent_api.post("ListInstanceAssociations", {"InstanceId": instance_id, "MaxResults": 20},
-                                           credentials)
+    instance_associations = agent_api.post(
+        "ListInstanceAssociations", {"InstanceId": instance_id, "MaxResults": 20}, credentials
+    )
     assert (instance_associations.status_code, instance_associations.json()) == (200, {"Associations": []})
     associations = agent_api.post(
-        "ListAssociations", {"AssociationFilterList": [{"key": "InstanceId", "value": instance_id}], "MaxResults": 1},
-        credentials)
+        "ListAssociations",
+        {"AssociationFilterList": [{"key": "InstanceId", "value": instance_id}], "MaxResults": 1},
+        credentials,
+    )
     assert (associations.status_code, associations.json()) == (200, {"Associations": []})
 
 
@@ -288,17 +330,21 @@ def test_an_unsigned_registration_joins_the_activations_region(
     response = agent_api.post_unsigned("RegisterManagedInstance", params)
     assert response.status_code == 200, response.text
     instance_id = response.json()["InstanceId"]
-    assert [i["InstanceId"] for i in ireland.describe_instance_information()["InstanceInformationList"]] == [instance_id]
+    assert [i["InstanceId"] for i in ireland.describe_instance_information()["InstanceInformationList"]] == [
+        instance_id
+    ]
     assert ssm.describe_instance_information()["InstanceInformationList"] == []
     assert AgentApi(local_aws.endpoint_url, region="eu-west-1").role_token(instance_id).status_code == 200
 
 
 def test_an_unsigned_registration_of_an_unknown_activation(agent_api: Any) -> None:
-    response = agent_api.post_unsigned("RegisterManagedInstance", {
-        "ActivationId": "0c3a2b1e-9f4d-4a7e-8b6c-5d4e3f2a1b0c",
-        "ActivationCode": "A" * 20,
-        "Fingerprint": "test-fingerprint",
-        "PublicKey": public_key_of(agent_key()),
-    })
+    response = agent_api.post_unsigned(
+        "RegisterManagedInstance",
+        {
+            "ActivationId": "0c3a2b1e-9f4d-4a7e-8b6c-5d4e3f2a1b0c",
+            "ActivationCode": "A" * 20,
+            "Fingerprint": "test-fingerprint",
+            "PublicKey": public_key_of(agent_key()),
+        },
+    )
     assert error(response) == (400, "InvalidActivation")
-

@@ -191,16 +191,14 @@ def test_role_path_must_match(ssm: Any, roles: dict[str, str]) -> None:
     assert error_of(excinfo)[0] == "ValidationException"
 
 
-def test_state_is_per_region_and_account(
-    ssm: Any, client: Any, roles: dict[str, str], local_aws: Any
-) -> None:
+def test_state_is_per_region_and_account(ssm: Any, client: Any, roles: dict[str, str], local_aws: Any) -> None:
     ssm.create_activation(IamRole=roles["plain"])
     assert client("ssm", region="eu-west-1").describe_activations()["ActivationList"] == []
 
     other_account = "111122223333"
-    assumed = client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{other_account}:role/Admin", RoleSessionName="test"
-    )["Credentials"]
+    assumed = client("sts").assume_role(RoleArn=f"arn:aws:iam::{other_account}:role/Admin", RoleSessionName="test")[
+        "Credentials"
+    ]
     credentials = {
         "aws_access_key_id": assumed["AccessKeyId"],
         "aws_secret_access_key": assumed["SecretAccessKey"],
@@ -573,7 +571,8 @@ def test_tags_of_a_managed_instance(ssm: Any, activation: dict[str, str], agent_
 
 
 def test_the_debug_listing_counts_the_tag_calls_that_went_through_for_each_instance(
-        ssm: Any, activation: dict[str, str], agent_api: Any, local_aws: Any) -> None:
+    ssm: Any, activation: dict[str, str], agent_api: Any, local_aws: Any
+) -> None:
     instance_id = agent_api.register_ok(activation["ActivationId"], activation["ActivationCode"])
     local_aws.faults.add({"target": "ssm.AddTagsToResource", "error": "ThrottlingException", "count": 1})
     tags = [{"Key": "Name", "Value": "pi-18"}]
@@ -582,8 +581,11 @@ def test_the_debug_listing_counts_the_tag_calls_that_went_through_for_each_insta
     ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=instance_id, Tags=tags)
     ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=instance_id, Tags=tags)
 
-    [listed] = [i for i in requests.get(f"{local_aws.endpoint_url}/_hybrid/instances", timeout=10).json()["instances"]
-                if i["InstanceId"] == instance_id]
+    [listed] = [
+        i
+        for i in requests.get(f"{local_aws.endpoint_url}/_hybrid/instances", timeout=10).json()["instances"]
+        if i["InstanceId"] == instance_id
+    ]
     assert listed["TagUpdates"] == 2
 
 
@@ -852,15 +854,22 @@ def test_faults_in_each_protocol(
     assert control.get("calls")[target] == 2
 
 
-def test_a_lost_answer_is_an_error_for_a_call_that_went_through(client: Any, ssm: Any, control: Any,
-                                                                roles: dict[str, str]) -> None:
+def test_a_lost_answer_is_an_error_for_a_call_that_went_through(
+    client: Any, ssm: Any, control: Any, roles: dict[str, str]
+) -> None:
     dynamodb = client("dynamodb")
-    dynamodb.create_table(TableName="lost-answers", BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-    control.post("faults", {"target": "dynamodb.PutItem", "error": "InternalServerError", "status": 500, "answerLost": True})
-    control.post("faults", {"target": "ssm.CreateActivation", "error": "InternalServerError", "status": 500,
-                            "answerLost": True})
+    dynamodb.create_table(
+        TableName="lost-answers",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    control.post(
+        "faults", {"target": "dynamodb.PutItem", "error": "InternalServerError", "status": 500, "answerLost": True}
+    )
+    control.post(
+        "faults", {"target": "ssm.CreateActivation", "error": "InternalServerError", "status": 500, "answerLost": True}
+    )
 
     with pytest.raises(ClientError) as put:
         dynamodb.put_item(TableName="lost-answers", Item={"pk": {"S": "written"}})
@@ -876,8 +885,16 @@ def test_a_lost_answer_is_an_error_for_a_call_that_went_through(client: Any, ssm
 def test_a_fault_can_wait_for_the_kth_call_of_one_access_key(client: Any, control: Any) -> None:
     mine = client("ssm", aws_access_key_id="ASIAFUNCTIONKEY00001")
     theirs = client("ssm", aws_access_key_id="ASIAFUNCTIONKEY00002")
-    control.post("faults", {"target": "ssm.*", "accessKeyId": "ASIAFUNCTIONKEY00001", "after": 2,
-                            "error": "InternalServerError", "status": 500})
+    control.post(
+        "faults",
+        {
+            "target": "ssm.*",
+            "accessKeyId": "ASIAFUNCTIONKEY00001",
+            "after": 2,
+            "error": "InternalServerError",
+            "status": 500,
+        },
+    )
 
     mine.describe_activations()
     theirs.describe_activations()
@@ -890,8 +907,9 @@ def test_a_fault_can_wait_for_the_kth_call_of_one_access_key(client: Any, contro
     assert control.get("faults") == {"faults": []}
 
 
-def test_a_stopped_caller_gets_no_answer_but_its_call_went_through(client: Any, ssm: Any, control: Any,
-                                                                    roles: dict[str, str]) -> None:
+def test_a_stopped_caller_gets_no_answer_but_its_call_went_through(
+    client: Any, ssm: Any, control: Any, roles: dict[str, str]
+) -> None:
     control.post("faults", {"target": "ssm.CreateActivation", "stopCaller": True})
     assert control.get("faults")["faults"][0]["stopCaller"] is True
 

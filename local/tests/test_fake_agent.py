@@ -48,7 +48,12 @@ def run_agent(env: dict[str, str], *args: str, answer: str | None = None) -> sub
     """Run the agent to its end; ``answer`` is what it reads on stdin (nothing to read when None)."""
     stdin = subprocess.DEVNULL if answer is None else None
     return subprocess.run(
-        [sys.executable, str(AGENT), *args], env=env, stdin=stdin, input=answer, capture_output=True, text=True,
+        [sys.executable, str(AGENT), *args],
+        env=env,
+        stdin=stdin,
+        input=answer,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
 
@@ -83,7 +88,9 @@ def test_register_only_registers(
     assert_code_not_printed(result, activation)
     instance_id = registered_id(agent_dir)
     assert re.fullmatch(r"mi-[0-9a-f]{17}", instance_id)
-    assert f"Successfully registered the instance with AWS SSM using Managed instance-id: {instance_id}" in result.stdout
+    assert (
+        f"Successfully registered the instance with AWS SSM using Managed instance-id: {instance_id}" in result.stdout
+    )
     assert control.get("calls") == {"ssm.CreateActivation": 1, "ssm.RegisterManagedInstance": 1}
     # SSM knows the registration, and nothing about the machine until the service pings.
     [instance] = described(ssm)
@@ -99,7 +106,11 @@ def test_register_writes_the_vault_and_the_registration_file_as_the_agent(
 
     files = [agent_dir / "registration", *(agent_dir / "Vault").rglob("*")]
     assert sorted(str(path.relative_to(agent_dir)) for path in files if path.is_file()) == [
-        "Vault/Manifest", "Vault/Store/InstanceFingerprint", "Vault/Store/RegistrationKey", "registration"]
+        "Vault/Manifest",
+        "Vault/Store/InstanceFingerprint",
+        "Vault/Store/RegistrationKey",
+        "registration",
+    ]
     for path in files:
         if path.is_file():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
@@ -109,8 +120,16 @@ def test_register_writes_the_vault_and_the_registration_file_as_the_agent(
         "RegistrationKey": str(agent_dir / "Vault" / "Store" / "RegistrationKey"),
     }
     key = vault(agent_dir, "RegistrationKey")
-    assert list(key) == ["instanceID", "region", "instanceType", "availabilityZone", "privateKey", "publicKey",
-                         "privateKeyType", "privateKeyCreatedDate"]
+    assert list(key) == [
+        "instanceID",
+        "region",
+        "instanceType",
+        "availabilityZone",
+        "privateKey",
+        "publicKey",
+        "privateKeyType",
+        "privateKeyCreatedDate",
+    ]
     assert (key["region"], key["privateKeyType"]) == (REGION, "Rsa")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} \+0000 UTC", key["privateKeyCreatedDate"])
     fingerprint = vault(agent_dir, "InstanceFingerprint")
@@ -140,7 +159,8 @@ def test_the_service_takes_the_role_token_and_pings(
     # The worker's calls are made with the role credentials, not the registration key.
     by_key = control.get("calls-by-access-key")
     assert [calls for key, calls in by_key.items() if key.startswith("ASIA")] == [
-        {"ssm.ListInstanceAssociations": 1, "ssm.UpdateInstanceInformation": 2}]
+        {"ssm.ListInstanceAssociations": 1, "ssm.UpdateInstanceInformation": 2}
+    ]
 
 
 def test_the_service_pings_until_stopped(
@@ -198,8 +218,9 @@ def test_a_deregistered_service_fails_to_start(
 def test_the_script_runs_by_its_shebang(agent_env: dict[str, str], agent_dir: Path) -> None:
     assert os.access(AGENT, os.X_OK)
     assert AGENT.read_text().startswith("#!/usr/bin/env python3\n")
-    result = subprocess.run([str(AGENT), "-register", "-clear"], env=agent_env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [str(AGENT), "-register", "-clear"], env=agent_env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -257,7 +278,11 @@ def test_register_clear_empties_the_vault_and_keeps_the_registration_file(
     assert "Registration information has been removed from the instance." in result.stdout
     key = vault(agent_dir, "RegistrationKey")
     assert (key["instanceID"], key["privateKey"]) == ("", "")
-    assert vault(agent_dir, "InstanceFingerprint") == {"fingerprint": "", "hardwareHash": None, "similarityThreshold": 0}
+    assert vault(agent_dir, "InstanceFingerprint") == {
+        "fingerprint": "",
+        "hardwareHash": None,
+        "similarityThreshold": 0,
+    }
     assert (agent_dir / "registration").read_text() == registration_file
     # A cleared image registers as a new machine without being asked to confirm.
     again = run_agent(agent_env, *register_args(activation))
@@ -265,7 +290,9 @@ def test_register_clear_empties_the_vault_and_keeps_the_registration_file(
     assert registered_id(agent_dir) != json.loads(registration_file)["ManagedInstanceID"]
 
 
-def test_clear_next_to_a_code_is_ignored(agent_env: dict[str, str], agent_dir: Path, activation: dict[str, str]) -> None:
+def test_clear_next_to_a_code_is_ignored(
+    agent_env: dict[str, str], agent_dir: Path, activation: dict[str, str]
+) -> None:
     assert run_agent(agent_env, *register_args(activation)).returncode == 0
     first = registered_id(agent_dir)
     result = run_agent(agent_env, *register_args(activation, "-clear", "-y"))
@@ -318,8 +345,9 @@ def test_throttling_and_server_errors_are_tried_four_times(
     agent_env: dict[str, str], agent_dir: Path, activation: dict[str, str], control: Any
 ) -> None:
     control.post("faults", {"target": "ssm.RegisterManagedInstance", "error": "ThrottlingException", "count": 2})
-    control.post("faults", {"target": "ssm.RegisterManagedInstance", "error": "InternalServerError", "status": 500,
-                            "count": 1})
+    control.post(
+        "faults", {"target": "ssm.RegisterManagedInstance", "error": "InternalServerError", "status": 500, "count": 1}
+    )
     recovered = run_agent(agent_env, *register_args(activation))
     assert recovered.returncode == 0, recovered.stdout
     assert control.get("calls")["ssm.RegisterManagedInstance"] == 4

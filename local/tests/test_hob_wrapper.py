@@ -15,7 +15,12 @@ def _project(tmp_path: Path) -> tuple[Path, Path]:
     root = tmp_path / "project"
     (root / "bin").mkdir(parents=True)
     shutil.copy(PROJECT / "bin" / "hob", root / "bin" / "hob")
-    for source in ("cli/src/main/java/Cli.java", "functions/src/main/java/Core.java", "cli/pom.xml", "functions/pom.xml"):
+    for source in (
+        "cli/src/main/java/Cli.java",
+        "functions/src/main/java/Core.java",
+        "cli/pom.xml",
+        "functions/pom.xml",
+    ):
         (root / source).parent.mkdir(parents=True, exist_ok=True)
         (root / source).write_text("source")
     jar = root / "cli" / "target" / "hob.jar"

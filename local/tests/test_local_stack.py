@@ -328,8 +328,9 @@ def echo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     classes.mkdir(parents=True)
     source = project / "Echo.java"
     source.write_text(ECHO_SOURCE)
-    subprocess.run(["javac", "--release", "17", "-cp", f"{RIC_JARS}/*:{crac[-1]}", "-d", str(classes), str(source)],
-                   check=True)
+    subprocess.run(
+        ["javac", "--release", "17", "-cp", f"{RIC_JARS}/*:{crac[-1]}", "-d", str(classes), str(source)], check=True
+    )
     # Where `sam build` leaves the runtime dependencies, which the package carries in lib/.
     dependencies = project / "echo" / "target" / "dependency"
     dependencies.mkdir()
@@ -343,8 +344,14 @@ def echo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def stack(echo_project: Path) -> Any:
     # The web ACL decides on every request, so that its tests need not wait for WAF's periodic checks.
-    local = LocalStack(PROJECT, echo_project / "work", stack_name="echo-stack", template=echo_project / "template.yaml",
-                       concurrency=3, waf_check_interval_s=0)
+    local = LocalStack(
+        PROJECT,
+        echo_project / "work",
+        stack_name="echo-stack",
+        template=echo_project / "template.yaml",
+        concurrency=3,
+        waf_check_interval_s=0,
+    )
     local.start()
     yield local
     local.stop()
@@ -367,8 +374,13 @@ def phases_of_jvms(project: Path, function_name: str) -> dict[str, list[str]]:
 
 
 def aws_client(stack: LocalStack, service: str) -> Any:
-    return boto3.client(service, endpoint_url=stack.aws.endpoint_url, region_name=REGION,
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    return boto3.client(
+        service,
+        endpoint_url=stack.aws.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
 
 
 DAY = 86400
@@ -379,6 +391,7 @@ CLOCK_TOLERANCE_S = 60
 @pytest.fixture
 def emulator_clock(stack: LocalStack) -> Iterator[Callable[..., None]]:
     """Moves the stack's emulator clock as tests do, through its control endpoint; back to real time afterwards."""
+
     def move(**body: float) -> None:
         requests.post(f"{stack.aws.endpoint_url}/_hybrid/clock", json=body, timeout=10).raise_for_status()
 
@@ -414,8 +427,9 @@ def http_api_url(stack: LocalStack) -> str:
     return stack.apis[0].url
 
 
-def send_from(source: str, url: str, method: str = "GET", body: bytes | None = None,
-              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def send_from(
+    source: str, url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """One request from another loopback address (all of 127.0.0.0/8 is loopback), as another machine sends it."""
     parts = requests.utils.urlparse(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30, source_address=(source, 0))
@@ -430,7 +444,9 @@ def send_from(source: str, url: str, method: str = "GET", body: bytes | None = N
 def test_rest_requests_become_payload_v1_events_and_responses_come_back(stack: LocalStack) -> None:
     stack.refill_api_throttles()
     assert stack.api_url.endswith("/test"), "the REST API's stage is part of its URL"
-    response = requests.get(f"{stack.api_url}/things/lamp?colour=red&colour=blue", headers={"X-Trace": "t1"}, timeout=30)
+    response = requests.get(
+        f"{stack.api_url}/things/lamp?colour=red&colour=blue", headers={"X-Trace": "t1"}, timeout=30
+    )
 
     assert response.status_code == 207
     assert response.headers["X-Echo"] == "yes"
@@ -443,16 +459,25 @@ def test_rest_requests_become_payload_v1_events_and_responses_come_back(stack: L
     assert event["multiValueHeaders"]["X-Trace"] == ["t1"]
     context = event["requestContext"]
     assert context["identity"]["sourceIp"] == "127.0.0.1"
-    assert (context["stage"], context["path"], context["resourcePath"]) == ("test", "/test/things/lamp", "/things/{name}")
+    assert (context["stage"], context["path"], context["resourcePath"]) == (
+        "test",
+        "/test/things/lamp",
+        "/things/{name}",
+    )
     assert event["body"] is None and event["isBase64Encoded"] is False
 
 
 def test_rest_bodies_are_text_unless_their_type_is_a_binary_media_type(stack: LocalStack) -> None:
     stack.refill_api_throttles()
-    binary = requests.post(f"{stack.api_url}/things", data=b"\x00\x01binary",
-                           headers={"Content-Type": "application/octet-stream"}, timeout=30).json()
-    text = requests.post(f"{stack.api_url}/things", data=b"plain words", headers={"Content-Type": "text/plain"},
-                         timeout=30).json()
+    binary = requests.post(
+        f"{stack.api_url}/things",
+        data=b"\x00\x01binary",
+        headers={"Content-Type": "application/octet-stream"},
+        timeout=30,
+    ).json()
+    text = requests.post(
+        f"{stack.api_url}/things", data=b"plain words", headers={"Content-Type": "text/plain"}, timeout=30
+    ).json()
 
     assert (binary["isBase64Encoded"], binary["body"]) == (True, "AAFiaW5hcnk=")
     assert (text["isBase64Encoded"], text["body"]) == (False, "plain words")
@@ -467,7 +492,10 @@ def test_rest_api_gateway_answers_with_its_gateway_responses(stack: LocalStack) 
     unknown_stage = requests.get(f"{base}/prod/things/lamp", timeout=30)
     failed = requests.post(f"{stack.api_url}/things", json={"please": "crash-me"}, timeout=30)
 
-    assert (unknown_route.status_code, unknown_route.json()) == (404, {"error": "no route", "type": "MISSING_AUTHENTICATION_TOKEN"})
+    assert (unknown_route.status_code, unknown_route.json()) == (
+        404,
+        {"error": "no route", "type": "MISSING_AUTHENTICATION_TOKEN"},
+    )
     assert unknown_method.status_code == 404
     assert (unknown_stage.status_code, unknown_stage.json()) == (403, {"message": "Forbidden"})
     assert (failed.status_code, failed.json()) == (502, {"message": "Internal server error"})
@@ -476,8 +504,10 @@ def test_rest_api_gateway_answers_with_its_gateway_responses(stack: LocalStack) 
 def test_rest_api_refuses_a_body_over_its_payload_limit_without_reading_it(stack: LocalStack) -> None:
     parts = requests.utils.urlparse(stack.api_url)
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as connection:
-        connection.sendall(f"POST {parts.path}/things HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                           f"Content-Type: text/plain\r\nContent-Length: {10 * 1024 * 1024 + 1}\r\n\r\n".encode())
+        connection.sendall(
+            f"POST {parts.path}/things HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Content-Type: text/plain\r\nContent-Length: {10 * 1024 * 1024 + 1}\r\n\r\n".encode()
+        )
         answer = connection.makefile("rb").read()
 
     head, _, body = answer.partition(b"\r\n\r\n")
@@ -488,7 +518,9 @@ def test_rest_api_refuses_a_body_over_its_payload_limit_without_reading_it(stack
 def test_rest_stage_throttles_each_method_on_its_own(stack: LocalStack) -> None:
     stack.refill_api_throttles()
     answers = [requests.get(f"{stack.api_url}/things/lamp", timeout=30) for _ in range(12)]
-    other_method = requests.post(f"{stack.api_url}/things", data=b"x", headers={"Content-Type": "text/plain"}, timeout=30)
+    other_method = requests.post(
+        f"{stack.api_url}/things", data=b"x", headers={"Content-Type": "text/plain"}, timeout=30
+    )
     stack.refill_api_throttles()
 
     statuses = [a.status_code for a in answers]
@@ -541,7 +573,9 @@ def test_the_ip_reputation_model_is_set_through_the_control_api(stack: LocalStac
 
 def test_http_requests_become_payload_v2_events_and_responses_come_back(stack: LocalStack) -> None:
     stack.refill_api_throttles()
-    response = requests.get(f"{http_api_url(stack)}/things/lamp?colour=red&colour=blue", headers={"X-Trace": "t1"}, timeout=30)
+    response = requests.get(
+        f"{http_api_url(stack)}/things/lamp?colour=red&colour=blue", headers={"X-Trace": "t1"}, timeout=30
+    )
 
     assert response.status_code == 207
     assert response.headers["X-Echo"] == "yes"
@@ -560,8 +594,12 @@ def test_http_requests_become_payload_v2_events_and_responses_come_back(stack: L
 
 def test_binary_bodies_are_base64_encoded(stack: LocalStack) -> None:
     stack.refill_api_throttles()
-    response = requests.post(f"{http_api_url(stack)}/things", data=b"\x00\x01binary",
-                             headers={"Content-Type": "application/octet-stream"}, timeout=30)
+    response = requests.post(
+        f"{http_api_url(stack)}/things",
+        data=b"\x00\x01binary",
+        headers={"Content-Type": "application/octet-stream"},
+        timeout=30,
+    )
 
     event = response.json()
     assert event["isBase64Encoded"] is True
@@ -578,7 +616,8 @@ def test_unknown_routes_are_404_and_a_failing_function_is_500(stack: LocalStack)
 
 def test_the_stage_throttles_beyond_its_burst(stack: LocalStack) -> None:
     assert requests.post(f"{stack.control_url}/apis/throttle/refill", timeout=10).json() == {
-        "refilled": [stack.rest_apis[0].api_id, stack.apis[0].api_id]}
+        "refilled": [stack.rest_apis[0].api_id, stack.apis[0].api_id]
+    }
     statuses = [requests.get(f"{http_api_url(stack)}/nothing/here", timeout=30).status_code for _ in range(12)]
     stack.refill_api_throttles()
 
@@ -597,20 +636,27 @@ def test_snapstart_functions_get_credentials_from_an_endpoint_as_on_lambda(stack
     snap = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"])
 
     assert snap.function.snap_start
-    assert stack.lambdas.invoke(snap.function.arn + ":live", {"plain": True}) == {"env": "snap", "keys": False, "container": True}
+    assert stack.lambdas.invoke(snap.function.arn + ":live", {"plain": True}) == {
+        "env": "snap",
+        "keys": False,
+        "container": True,
+    }
     assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" not in snap.aws_env
     # Each environment has an endpoint of its own, as each Lambda sandbox has.
     credentials = next(e for e in snap.all if not e.broken).credentials.environment()
     endpoint = credentials["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
     assert requests.get(endpoint, timeout=10).status_code == 403
-    served = requests.get(endpoint, headers={"Authorization": credentials["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}, timeout=10).json()
+    served = requests.get(
+        endpoint, headers={"Authorization": credentials["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}, timeout=10
+    ).json()
     assert served["AccessKeyId"].startswith("ASIA") and len(served["AccessKeyId"]) == 20
     assert set(served) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
     assert_close(epoch_seconds(served["Expiration"]), time.time() + 3600)
 
 
 def test_snapstart_runs_the_checkpoint_then_the_restore_hooks_before_the_first_invocation(
-        stack: LocalStack, echo_project: Path) -> None:
+    stack: LocalStack, echo_project: Path
+) -> None:
     snap = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"])
     for _ in range(2):
         assert stack.lambdas.invoke(snap.function.arn + ":live", {"plain": True})["env"] == "snap"
@@ -624,7 +670,8 @@ def test_snapstart_runs_the_checkpoint_then_the_restore_hooks_before_the_first_i
 
 
 def test_an_environment_can_be_prepared_through_its_hooks_before_any_invocation(
-        stack: LocalStack, echo_project: Path) -> None:
+    stack: LocalStack, echo_project: Path
+) -> None:
     snap = stack.lambdas.pool(stack.state()["functions"]["SnapEcho"]["name"])
     before = phases_of_jvms(echo_project, snap.function.name)
 
@@ -635,7 +682,9 @@ def test_an_environment_can_be_prepared_through_its_hooks_before_any_invocation(
     assert prepared["initMs"] > 0 and prepared["restoreHooksMs"] >= 0
     assert prepared["firstInvocationMs"] is None
     after = phases_of_jvms(echo_project, snap.function.name)
-    assert [phases for jvm, phases in after.items() if jvm not in before] == [["init", "beforeCheckpoint", "afterRestore"]]
+    assert [phases for jvm, phases in after.items() if jvm not in before] == [
+        ["init", "beforeCheckpoint", "afterRestore"]
+    ]
     assert requests.post(f"{stack.control_url}/functions/Nothing/environments", timeout=10).status_code == 404
 
 
@@ -673,12 +722,16 @@ def test_each_environment_reports_the_timings_of_its_phases(stack: LocalStack) -
     assert all(e["initMs"] > 0 and e["restoreHooksMs"] is None for e in plain)
 
 
-@pytest.mark.parametrize(("logical_id", "hook", "error_type"), [
-    ("SnapEchoFailingCheckpoint", "beforeCheckpoint", "Runtime.BeforeCheckpointError"),
-    ("SnapEchoFailingRestore", "afterRestore", "SnapStartException"),
-])
+@pytest.mark.parametrize(
+    ("logical_id", "hook", "error_type"),
+    [
+        ("SnapEchoFailingCheckpoint", "beforeCheckpoint", "Runtime.BeforeCheckpointError"),
+        ("SnapEchoFailingRestore", "afterRestore", "SnapStartException"),
+    ],
+)
 def test_a_failing_hook_fails_the_invocation_with_the_error_lambda_reports(
-        stack: LocalStack, echo_project: Path, logical_id: str, hook: str, error_type: str) -> None:
+    stack: LocalStack, echo_project: Path, logical_id: str, hook: str, error_type: str
+) -> None:
     pool = stack.lambdas.pool(stack.state()["functions"][logical_id]["name"])
 
     # Each invocation gets a new environment, which fails the same way.
@@ -694,8 +747,13 @@ def test_a_failing_hook_fails_the_invocation_with_the_error_lambda_reports(
 
 def test_the_emulator_tells_calls_apart_by_access_key(stack: LocalStack) -> None:
     requests.delete(f"{stack.aws.endpoint_url}/_hybrid/calls", timeout=10)
-    sqs = boto3.client("sqs", endpoint_url=stack.aws.endpoint_url, region_name=REGION,
-                       aws_access_key_id="ASIATESTKEY000000001", aws_secret_access_key="secret")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=stack.aws.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="ASIATESTKEY000000001",
+        aws_secret_access_key="secret",
+    )
     sqs.list_queues()
 
     by_key = requests.get(f"{stack.aws.endpoint_url}/_hybrid/calls-by-access-key", timeout=10).json()
@@ -708,8 +766,11 @@ def test_a_stop_caller_fault_stops_the_function_after_its_call_went_through(stac
     echo = stack.state()["functions"]["Echo"]
     key, name = echo["accessKeyId"], echo["name"]
     requests.delete(f"{endpoint}/_hybrid/calls", timeout=10)
-    requests.post(f"{endpoint}/_hybrid/faults", json={"target": "sqs.ListQueues", "accessKeyId": key, "after": 1,
-                                                      "stopCaller": True}, timeout=10).raise_for_status()
+    requests.post(
+        f"{endpoint}/_hybrid/faults",
+        json={"target": "sqs.ListQueues", "accessKeyId": key, "after": 1, "stopCaller": True},
+        timeout=10,
+    ).raise_for_status()
     try:
         assert stack.lambdas.invoke(name, {"callAws": True}) == {"status": 200}, "the first call is let through"
         with pytest.raises(InvocationError) as stopped:
@@ -731,7 +792,9 @@ def test_schedule_ticks_reach_the_function_with_the_schedules_input(stack: Local
 
 
 def test_events_on_the_bus_reach_the_rule_target_queue_and_the_function(stack: LocalStack, echo_project: Path) -> None:
-    aws_client(stack, "events").put_events(Entries=[{"Source": "echo.test", "DetailType": "Ping", "Detail": '{"ping": "bus-1"}'}])
+    aws_client(stack, "events").put_events(
+        Entries=[{"Source": "echo.test", "DetailType": "Ping", "Detail": '{"ping": "bus-1"}'}]
+    )
 
     batch = received(echo_project, "bus-1")[0]
     record = batch["Records"][0]
@@ -810,14 +873,16 @@ def test_concurrent_invocations_start_more_environments_up_to_the_limit(stack: L
 
 def test_a_resource_the_emulator_cannot_create_fails_the_deploy(echo_project: Path, tmp_path: Path) -> None:
     template = tmp_path / "template.yaml"
-    template.write_text("""
+    template.write_text(
+        """
 AWSTemplateFormatVersion: '2010-09-09'
 Resources:
   Service:
     Type: AWS::AppRunner::Service
     Properties:
       SourceConfiguration: {ImageRepository: {ImageIdentifier: public.ecr.aws/x/y:latest, ImageRepositoryType: ECR_PUBLIC}}
-""")
+"""
+    )
     local = LocalStack(PROJECT, tmp_path / "work", stack_name="unsupported", template=template)
     with pytest.raises(DeployError, match="did not create Service"):
         local.start()
@@ -825,9 +890,11 @@ Resources:
 
 @pytest.mark.parametrize("deploy_it, fails", [("yes", True), ("no", False)])
 def test_a_conditional_resource_the_emulator_cannot_create_fails_the_deploy_when_its_condition_holds(
-        tmp_path: Path, deploy_it: str, fails: bool) -> None:
+    tmp_path: Path, deploy_it: str, fails: bool
+) -> None:
     template = tmp_path / "template.yaml"
-    template.write_text("""
+    template.write_text(
+        """
 AWSTemplateFormatVersion: '2010-09-09'
 Parameters:
   DeployIt: {Type: String}
@@ -841,9 +908,15 @@ Resources:
     Condition: Deployed
     Properties:
       SourceConfiguration: {ImageRepository: {ImageIdentifier: public.ecr.aws/x/y:latest, ImageRepositoryType: ECR_PUBLIC}}
-""")
-    local = LocalStack(PROJECT, tmp_path / "work", stack_name=f"conditional-{deploy_it}", template=template,
-                       parameters={"DeployIt": deploy_it})
+"""
+    )
+    local = LocalStack(
+        PROJECT,
+        tmp_path / "work",
+        stack_name=f"conditional-{deploy_it}",
+        template=template,
+        parameters={"DeployIt": deploy_it},
+    )
     try:
         if fails:
             with pytest.raises(DeployError, match="did not create Service"):
@@ -856,7 +929,8 @@ Resources:
 
 def test_stopping_leaves_no_jvm_behind(echo_project: Path) -> None:
     template = echo_project / "plain.yaml"
-    template.write_text(f"""
+    template.write_text(
+        f"""
 AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
 Resources:
@@ -869,7 +943,8 @@ Resources:
       Environment:
         Variables:
           ECHO_DIR: {echo_project / "received"}
-""")
+"""
+    )
     local = LocalStack(PROJECT, echo_project / "short-lived", stack_name="short-lived", template=template)
     local.start()
     pool = local.lambdas.pool(local.state()["functions"]["Echo"]["name"])
@@ -884,13 +959,43 @@ Resources:
 
 def test_a_roles_inline_policies_read_back_as_iam_answers_them(stack: LocalStack) -> None:
     iam, cfn = aws_client(stack, "iam"), aws_client(stack, "cloudformation")
-    template = {"Conditions": {"Never": {"Fn::Equals": ["a", "b"]}}, "Resources": {"Reader": {"Type": "AWS::IAM::Role", "Properties": {
-        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
-        "Policies": [{"PolicyName": "reads", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Deny", "Action": ["ssm:GetParameter"], "NotResource": ["arn:aws:ssm:*:*:parameter/mine/*"]},
-            {"Fn::If": ["Never", {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}, {"Ref": "AWS::NoValue"}]}]}}]}}}}
+    template = {
+        "Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+        "Resources": {
+            "Reader": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                    "Policies": [
+                        {
+                            "PolicyName": "reads",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {
+                                        "Effect": "Deny",
+                                        "Action": ["ssm:GetParameter"],
+                                        "NotResource": ["arn:aws:ssm:*:*:parameter/mine/*"],
+                                    },
+                                    {
+                                        "Fn::If": [
+                                            "Never",
+                                            {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"},
+                                            {"Ref": "AWS::NoValue"},
+                                        ]
+                                    },
+                                ],
+                            },
+                        }
+                    ],
+                },
+            }
+        },
+    }
     cfn.create_stack(StackName="role-policies", TemplateBody=json.dumps(template))
-    role = cfn.describe_stack_resource(StackName="role-policies", LogicalResourceId="Reader")["StackResourceDetail"]["PhysicalResourceId"]
+    role = cfn.describe_stack_resource(StackName="role-policies", LogicalResourceId="Reader")["StackResourceDetail"][
+        "PhysicalResourceId"
+    ]
 
     document = iam.get_role_policy(RoleName=role, PolicyName="reads")["PolicyDocument"]
 
@@ -899,7 +1004,8 @@ def test_a_roles_inline_policies_read_back_as_iam_answers_them(stack: LocalStack
 
 
 def test_advancing_the_emulator_clock_by_days_moves_the_functions_clock_as_much(
-        stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
+    stack: LocalStack, emulator_clock: Callable[..., None]
+) -> None:
     before = function_clock(stack, "Echo")
     emulator_clock(advanceSeconds=5 * DAY)
     after = function_clock(stack, "Echo")
@@ -914,7 +1020,8 @@ def test_advancing_the_emulator_clock_by_days_moves_the_functions_clock_as_much(
 
 
 def test_setting_the_clock_back_retires_the_environments_that_ran_ahead(
-        stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
+    stack: LocalStack, emulator_clock: Callable[..., None]
+) -> None:
     emulator_clock(advanceSeconds=3 * DAY)
     ahead = function_clock(stack, "Echo")
     emulator_clock(offsetSeconds=0)
@@ -928,7 +1035,8 @@ def test_setting_the_clock_back_retires_the_environments_that_ran_ahead(
 
 
 def test_a_snapstart_function_on_a_clock_days_ahead_gets_credentials_valid_for_an_hour_of_its_time(
-        stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
+    stack: LocalStack, emulator_clock: Callable[..., None]
+) -> None:
     emulator_clock(advanceSeconds=2 * DAY)
     answer = function_clock(stack, "SnapEcho", ":live")
 
@@ -940,21 +1048,27 @@ def test_a_snapstart_function_on_a_clock_days_ahead_gets_credentials_valid_for_a
 
 
 def test_api_events_carry_the_request_time_of_the_emulator_clock(
-        stack: LocalStack, emulator_clock: Callable[..., None]) -> None:
+    stack: LocalStack, emulator_clock: Callable[..., None]
+) -> None:
     stack.refill_api_throttles()
     emulator_clock(advanceSeconds=4 * DAY)
     http_context = requests.get(f"{http_api_url(stack)}/things/lamp", timeout=180).json()["requestContext"]
     rest_context = requests.get(f"{stack.api_url}/things/lamp", timeout=180).json()["requestContext"]
 
     assert_close(http_context["timeEpoch"] / 1000, time.time() + 4 * DAY)
-    assert datetime.strptime(http_context["time"], "%d/%b/%Y:%H:%M:%S %z").timestamp() == http_context["timeEpoch"] // 1000
+    assert (
+        datetime.strptime(http_context["time"], "%d/%b/%Y:%H:%M:%S %z").timestamp() == http_context["timeEpoch"] // 1000
+    )
     assert_close(rest_context["requestTimeEpoch"] / 1000, time.time() + 4 * DAY)
-    assert (datetime.strptime(rest_context["requestTime"], "%d/%b/%Y:%H:%M:%S %z").timestamp()
-            == rest_context["requestTimeEpoch"] // 1000)
+    assert (
+        datetime.strptime(rest_context["requestTime"], "%d/%b/%Y:%H:%M:%S %z").timestamp()
+        == rest_context["requestTimeEpoch"] // 1000
+    )
 
 
 def test_queue_records_carry_message_times_on_the_emulator_clock(
-        stack: LocalStack, echo_project: Path, emulator_clock: Callable[..., None]) -> None:
+    stack: LocalStack, echo_project: Path, emulator_clock: Callable[..., None]
+) -> None:
     sqs = aws_client(stack, "sqs")
     inbox = next(u for u in sqs.list_queues()["QueueUrls"] if "Inbox" in u)
     emulator_clock(advanceSeconds=6 * DAY)

@@ -42,8 +42,17 @@ def function() -> Function:
 
 @pytest.fixture
 def api_url(function: Function) -> Iterator[str]:
-    api = RestApi("api1", "123456789012", "us-east-1", [RestMethod("r1", "/v1/things", "POST", FUNCTION)],
-                  [RestStage("prod", {}, {}, None)], GatewayResponses([]), [], function, Clock())
+    api = RestApi(
+        "api1",
+        "123456789012",
+        "us-east-1",
+        [RestMethod("r1", "/v1/things", "POST", FUNCTION)],
+        [RestStage("prod", {}, {}, None)],
+        GatewayResponses([]),
+        [],
+        function,
+        Clock(),
+    )
     api.start()
     try:
         yield api.url("prod")
@@ -51,9 +60,14 @@ def api_url(function: Function) -> Iterator[str]:
         api.stop()
 
 
-@pytest.mark.parametrize("error", [InvocationError("Sandbox.Timedout", "Task timed out after 28 seconds"),
-                                   InvocationError("Runtime.ExitError", "the runtime exited"),
-                                   InvocationError("java.lang.IllegalStateException", "asked to fail")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        InvocationError("Sandbox.Timedout", "Task timed out after 28 seconds"),
+        InvocationError("Runtime.ExitError", "the runtime exited"),
+        InvocationError("java.lang.IllegalStateException", "asked to fail"),
+    ],
+)
 def test_a_function_that_fails_or_times_out_is_a_502(function: Function, api_url: str, error: InvocationError) -> None:
     function.next = error
 
@@ -70,8 +84,9 @@ def test_an_answer_that_is_not_a_proxy_response_is_a_502(function: Function, api
     assert answer.status_code == 502
 
 
-def test_only_an_answer_past_the_integration_timeout_is_a_504(function: Function, api_url: str,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_an_answer_past_the_integration_timeout_is_a_504(
+    function: Function, api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(rest_api, "INTEGRATION_TIMEOUT_S", -1)
     function.next = {"statusCode": 201, "body": "{}"}
 

@@ -21,31 +21,56 @@ class FakeClock:
         return self.now
 
 
-def rate_rule(limit: int = 10, window: int = 60, scope: dict[str, Any] | None = None,
-              action: dict[str, Any] | None = None) -> dict[str, Any]:
+def rate_rule(
+    limit: int = 10, window: int = 60, scope: dict[str, Any] | None = None, action: dict[str, Any] | None = None
+) -> dict[str, Any]:
     statement: dict[str, Any] = {"Limit": limit, "EvaluationWindowSec": window, "AggregateKeyType": "IP"}
     if scope:
         statement["ScopeDownStatement"] = scope
-    return {"Name": "RequestsPerSource", "Priority": 1, "Statement": {"RateBasedStatement": statement},
-            "Action": action or {"Block": {"CustomResponse": {
-                "ResponseCode": 429, "CustomResponseBodyKey": "limited",
-                "ResponseHeaders": [{"Name": "Retry-After", "Value": "60"}]}}}}
+    return {
+        "Name": "RequestsPerSource",
+        "Priority": 1,
+        "Statement": {"RateBasedStatement": statement},
+        "Action": action
+        or {
+            "Block": {
+                "CustomResponse": {
+                    "ResponseCode": 429,
+                    "CustomResponseBodyKey": "limited",
+                    "ResponseHeaders": [{"Name": "Retry-After", "Value": "60"}],
+                }
+            }
+        },
+    }
 
 
-REPUTATION_RULE = {"Name": "KnownBadSources", "Priority": 0, "OverrideAction": {"None": {}},
-                   "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS",
-                                                               "Name": "AWSManagedRulesAmazonIpReputationList"}}}
+REPUTATION_RULE = {
+    "Name": "KnownBadSources",
+    "Priority": 0,
+    "OverrideAction": {"None": {}},
+    "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesAmazonIpReputationList"}},
+}
 
 
 def acl(*rules: dict[str, Any], default: str = "Allow") -> dict[str, Any]:
-    return {"Name": "edge", "ARN": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/edge/1",
-            "DefaultAction": {default: {}}, "Rules": list(rules),
-            "CustomResponseBodies": {"limited": {"ContentType": "APPLICATION_JSON",
-                                                 "Content": '{"error":{"code":"source_rate_limited"}}'}}}
+    return {
+        "Name": "edge",
+        "ARN": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/edge/1",
+        "DefaultAction": {default: {}},
+        "Rules": list(rules),
+        "CustomResponseBodies": {
+            "limited": {"ContentType": "APPLICATION_JSON", "Content": '{"error":{"code":"source_rate_limited"}}'}
+        },
+    }
 
 
-def web_acl(description: dict[str, Any], clock: FakeClock, reputation: IpReputation | None = None,
-            check_interval: float = 0, ip_sets: dict[str, list[str]] | None = None) -> WebAcl:
+def web_acl(
+    description: dict[str, Any],
+    clock: FakeClock,
+    reputation: IpReputation | None = None,
+    check_interval: float = 0,
+    ip_sets: dict[str, list[str]] | None = None,
+) -> WebAcl:
     return WebAcl(description, ip_sets or {}, reputation or IpReputation(), check_interval, clock)
 
 
@@ -154,14 +179,24 @@ def test_reset_forgets_every_count() -> None:
     assert edge.evaluate("198.51.100.1") is None
 
 
-@pytest.mark.parametrize("rule", [
-    {"Name": "Geo", "Priority": 2, "Action": {"Block": {}}, "Statement": {"GeoMatchStatement": {"CountryCodes": ["XX"]}}},
-    {**REPUTATION_RULE, "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS",
-                                                                    "Name": "AWSManagedRulesCommonRuleSet"}}},
-    {**rate_rule(), "Statement": {"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "FORWARDED_IP"}}},
-    {**rate_rule(), "Action": {"Challenge": {}}},
-    rate_rule(scope={"IPSetReferenceStatement": {"ARN": EXEMPT_SET}}),
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {
+            "Name": "Geo",
+            "Priority": 2,
+            "Action": {"Block": {}},
+            "Statement": {"GeoMatchStatement": {"CountryCodes": ["XX"]}},
+        },
+        {
+            **REPUTATION_RULE,
+            "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}},
+        },
+        {**rate_rule(), "Statement": {"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "FORWARDED_IP"}}},
+        {**rate_rule(), "Action": {"Challenge": {}}},
+        rate_rule(scope={"IPSetReferenceStatement": {"ARN": EXEMPT_SET}}),
+    ],
+)
 def test_what_is_not_modelled_fails_instead_of_being_ignored(rule: dict[str, Any]) -> None:
     with pytest.raises(UnsupportedRule):
         web_acl(acl(rule), FakeClock())

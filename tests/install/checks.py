@@ -29,7 +29,8 @@ def expected_commands(machine: Machine, activation: str, *, download: bool = Tru
 
 def registered_instance(stack: Stack, instance_id: str) -> dict[str, Any]:
     found = stack.client("ssm").describe_instance_information(
-        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceInformationList"]
+        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]
+    )["InstanceInformationList"]
     assert len(found) == 1, f"{instance_id} is not registered in the emulator"
     return found[0]
 
@@ -37,8 +38,12 @@ def registered_instance(stack: Stack, instance_id: str) -> dict[str, Any]:
 def assert_tagged(stack: Stack, instance_id: str, record: dict[str, str]) -> None:
     """The tags the instance carries once registered: today those SSM copies from its activation. The
     registration-events issue adds the ones the registration function puts on; its test extends this check."""
-    tags = {tag["Key"]: tag["Value"] for tag in stack.client("ssm").list_tags_for_resource(
-        ResourceType="ManagedInstance", ResourceId=instance_id)["TagList"]}
+    tags = {
+        tag["Key"]: tag["Value"]
+        for tag in stack.client("ssm").list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=instance_id)[
+            "TagList"
+        ]
+    }
     assert tags.get("hybrid-onboarding:fleet") == "default"
     assert tags.get("hybrid-onboarding:enrollment-id") == record["enrollment_id"]
 

@@ -52,8 +52,13 @@ class Stack:
     def client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = boto3.client(
-                service, endpoint_url=self.endpoint_url, region_name=self.region, aws_access_key_id="test",
-                aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}))
+                service,
+                endpoint_url=self.endpoint_url,
+                region_name=self.region,
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
+                config=Config(retries={"total_max_attempts": 1}),
+            )
         return self._clients[service]
 
     def emulator(self, method: str, path: str, body: Any = None) -> Any:
@@ -65,8 +70,13 @@ class Stack:
         return int(self.emulator("GET", "calls").get("ssm.CreateActivation", 0))
 
     def hob(self, *args: str) -> dict[str, Any]:
-        completed = subprocess.run([str(PROJECT / "bin/hob"), "--local-state", str(self.state_file), "--json", *args],
-                                   capture_output=True, text=True, timeout=120, check=False)
+        completed = subprocess.run(
+            [str(PROJECT / "bin/hob"), "--local-state", str(self.state_file), "--json", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if completed.returncode != 0:
             raise RuntimeError(f"hob {' '.join(args)} failed: {completed.stderr}")
         return json.loads(completed.stdout)
@@ -76,8 +86,10 @@ class Stack:
         dynamodb = self.client("dynamodb")
         table = self.outputs["TableName"]
         for page in dynamodb.get_paginator("scan").paginate(
-                TableName=table, FilterExpression="begins_with(pk, :failures)",
-                ExpressionAttributeValues={":failures": {"S": "FAILURES#"}}):
+            TableName=table,
+            FilterExpression="begins_with(pk, :failures)",
+            ExpressionAttributeValues={":failures": {"S": "FAILURES#"}},
+        ):
             for item in page["Items"]:
                 dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
 
@@ -85,10 +97,24 @@ class Stack:
 def _start_stack(state_file: Path) -> subprocess.Popen[bytes]:
     log = open(state_file.with_suffix(".log"), "wb")  # noqa: SIM115 - the stack writes to it until it stops
     # As bin/test starts it: the machines here all come from 127.0.0.1, which WAF's per-source limit then leaves out.
-    process = subprocess.Popen([sys.executable, "-m", "hybrid_local", "up", "--state-file", str(state_file),
-                                "--no-demo-token", "--quiet", "--parameter", "WafRateLimitExemptCidrs=127.0.0.1/32"],
-                               cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONPATH": str(PROJECT / "local")})
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hybrid_local",
+            "up",
+            "--state-file",
+            str(state_file),
+            "--no-demo-token",
+            "--quiet",
+            "--parameter",
+            "WafRateLimitExemptCidrs=127.0.0.1/32",
+        ],
+        cwd=PROJECT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT / "local")},
+    )
     deadline = time.monotonic() + 180
     while not state_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -111,7 +137,9 @@ def stack() -> Iterator[Stack]:
         process = _start_stack(state_file)
     state = json.loads(state_file.read_text())
     try:
-        yield Stack(state["apiUrl"], state["endpointUrl"], state["region"], state_file, state["outputs"], state["functions"])
+        yield Stack(
+            state["apiUrl"], state["endpointUrl"], state["region"], state_file, state["outputs"], state["functions"]
+        )
     finally:
         if process is not None:
             process.terminate()
@@ -133,21 +161,54 @@ class SigningKey:
         with tempfile.TemporaryDirectory() as work:
             data = Path(work) / "data"
             data.write_bytes(content)
-            subprocess.run(["gpg", "--batch", "--homedir", str(self.home), "--local-user", self.fingerprint,
-                            "--detach-sign", "--output", f"{data}.sig", str(data)], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    "gpg",
+                    "--batch",
+                    "--homedir",
+                    str(self.home),
+                    "--local-user",
+                    self.fingerprint,
+                    "--detach-sign",
+                    "--output",
+                    f"{data}.sig",
+                    str(data),
+                ],
+                check=True,
+                capture_output=True,
+            )
             return Path(f"{data}.sig").read_bytes()
 
 
 def _signing_key(home: Path, name: str) -> SigningKey:
     home.mkdir(mode=0o700)
-    subprocess.run(["gpg", "--batch", "--homedir", str(home), "--passphrase", "", "--quick-gen-key",
-                    f"{name} <{name.lower().replace(' ', '-')}@example.invalid>", "rsa2048", "sign", "never"],
-                   check=True, capture_output=True)
-    listing = subprocess.run(["gpg", "--batch", "--homedir", str(home), "--with-colons", "--list-keys"], check=True,
-                             capture_output=True, text=True).stdout
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--homedir",
+            str(home),
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            f"{name} <{name.lower().replace(' ', '-')}@example.invalid>",
+            "rsa2048",
+            "sign",
+            "never",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    listing = subprocess.run(
+        ["gpg", "--batch", "--homedir", str(home), "--with-colons", "--list-keys"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
-    public_key = subprocess.run(["gpg", "--batch", "--homedir", str(home), "--export", fingerprint], check=True,
-                                capture_output=True).stdout
+    public_key = subprocess.run(
+        ["gpg", "--batch", "--homedir", str(home), "--export", fingerprint], check=True, capture_output=True
+    ).stdout
     return SigningKey(fingerprint, public_key, home)
 
 
@@ -155,7 +216,10 @@ def _signing_key(home: Path, name: str) -> SigningKey:
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SigningKey]:
     """The key the S3 stand-in signs packages with (the script trusts it in AWS's stead), and a stranger's."""
     base = tmp_path_factory.mktemp("gnupg")
-    return {"agent": _signing_key(base / "agent", "SSM Agent stand-in"), "stranger": _signing_key(base / "stranger", "Stranger")}
+    return {
+        "agent": _signing_key(base / "agent", "SSM Agent stand-in"),
+        "stranger": _signing_key(base / "stranger", "Stranger"),
+    }
 
 
 @dataclass
@@ -183,8 +247,11 @@ def linux_script(served_linux_script: str, keys: dict[str, SigningKey]) -> str:
     assert f"AGENT_SIGNING_KEY_FINGERPRINT='{AWS_SIGNING_KEY_FINGERPRINT}'" in served_linux_script
     stand_in = keys["agent"]
     encoded = base64.encodebytes(stand_in.public_key).decode()
-    script, replaced = re.subn(r"AGENT_SIGNING_KEY_FINGERPRINT='[0-9A-F]{40}'",
-                               f"AGENT_SIGNING_KEY_FINGERPRINT='{stand_in.fingerprint}'", served_linux_script)
+    script, replaced = re.subn(
+        r"AGENT_SIGNING_KEY_FINGERPRINT='[0-9A-F]{40}'",
+        f"AGENT_SIGNING_KEY_FINGERPRINT='{stand_in.fingerprint}'",
+        served_linux_script,
+    )
     assert replaced == 1
     script, replaced = re.subn(r"AGENT_SIGNING_KEY='[^']*'", lambda _: f"AGENT_SIGNING_KEY='\n{encoded}'", script)
     assert replaced == 1
@@ -194,7 +261,9 @@ def linux_script(served_linux_script: str, keys: dict[str, SigningKey]) -> str:
 @pytest.fixture(scope="session")
 def token(stack: Stack) -> str:
     """A token with uses enough for the session; each test's machine has its own machine id."""
-    return stack.hob("token", "create", "--uses", "1000", "--lifetime", "24h", "--description", "install script tests")["token"]
+    return stack.hob("token", "create", "--uses", "1000", "--lifetime", "24h", "--description", "install script tests")[
+        "token"
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -222,8 +291,14 @@ def new_machine(tmp_path: Path, agent: Agent, stack: Stack, package: Package) ->
     def make(distribution: str = "ubuntu-22.04", architecture: str = "x86_64") -> Machine:
         nonlocal count
         count += 1
-        machine = Machine(tmp_path / f"machine-{count}", DISTRIBUTIONS[distribution], architecture, agent,
-                          stack.endpoint_url, stack.region)
+        machine = Machine(
+            tmp_path / f"machine-{count}",
+            DISTRIBUTIONS[distribution],
+            architecture,
+            agent,
+            stack.endpoint_url,
+            stack.region,
+        )
         machine.serve_agent(package.content, package.signature)
         return machine
 

@@ -149,7 +149,7 @@ class Result:
                 fetched = next((argument for argument in call.split() if "/v1/install/" in argument), None)
                 if fetched:
                     # The API's own path: the base URL before it holds the stage.
-                    summary.append("GET " + fetched[fetched.index("/v1/install/"):])
+                    summary.append("GET " + fetched[fetched.index("/v1/install/") :])
                 elif summary[-1:] != ["POST /v1/activations"]:
                     summary.append("POST /v1/activations")
             else:
@@ -169,7 +169,9 @@ class Result:
         return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
     def __str__(self) -> str:
-        return f"exit {self.status}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}\n--- calls\n" + "\n".join(self.calls)
+        return f"exit {self.status}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}\n--- calls\n" + "\n".join(
+            self.calls
+        )
 
 
 @dataclass
@@ -192,8 +194,21 @@ class Machine:
         self.hidden_commands: list[str] = []
         for directory in (self.upper, self.work):
             directory.mkdir(parents=True)
-        for directory in ("etc/amazon/ssm", "var/lib", "var/log", "tmp", "run", "root", "proc", "dev", "sys", "usr",
-                          "opt/ssm-agent", "stub/bin", "harness/s3"):
+        for directory in (
+            "etc/amazon/ssm",
+            "var/lib",
+            "var/log",
+            "tmp",
+            "run",
+            "root",
+            "proc",
+            "dev",
+            "sys",
+            "usr",
+            "opt/ssm-agent",
+            "stub/bin",
+            "harness/s3",
+        ):
             (self.root / directory).mkdir(parents=True, exist_ok=True)
         (self.root / "tmp").chmod(0o1777)
         for top in ("bin", "sbin", "lib", "lib64", "lib32", "libx32"):
@@ -201,7 +216,9 @@ class Machine:
             if host.is_symlink():
                 (self.root / top).symlink_to(os.readlink(host))
             elif host.exists():
-                raise RuntimeError(f"/{top} is not a symlink into /usr on this host; the throwaway root needs a merged /usr")
+                raise RuntimeError(
+                    f"/{top} is not a symlink into /usr on this host; the throwaway root needs a merged /usr"
+                )
         for name in ("passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "ld.so.conf"):
             if (Path("/etc") / name).is_file():
                 shutil.copy(Path("/etc") / name, self.root / "etc" / name)
@@ -287,16 +304,38 @@ class Machine:
         namespaces = ["unshare", "--mount", "--uts", "--propagation", "private"]
         if os.geteuid() != 0:
             namespaces[1:1] = ["--user", "--map-root-user"]
-        command = [*namespaces, "/bin/sh", "-c", NAMESPACE_SETUP, "setup", str(self.root), str(self.upper), str(self.work),
-                   str(self.agent.directory), self.agent.python_prefix, self.hostname,
-                   str(self.transient_machine_id or ""), " ".join(self.hidden_commands), user, *inside]
-        completed = subprocess.run(command, input=script.encode(), capture_output=True, timeout=RUN_TIMEOUT_SECONDS,
-                                   check=False)
+        command = [
+            *namespaces,
+            "/bin/sh",
+            "-c",
+            NAMESPACE_SETUP,
+            "setup",
+            str(self.root),
+            str(self.upper),
+            str(self.work),
+            str(self.agent.directory),
+            self.agent.python_prefix,
+            self.hostname,
+            str(self.transient_machine_id or ""),
+            " ".join(self.hidden_commands),
+            user,
+            *inside,
+        ]
+        completed = subprocess.run(
+            command, input=script.encode(), capture_output=True, timeout=RUN_TIMEOUT_SECONDS, check=False
+        )
         raw_calls = self.calls_log()[calls_before:]
         codes = [match.group(1) for call in raw_calls for match in CODE_ARGUMENT.finditer(call)]
         calls = [CODE_ARGUMENT.sub("-code <code>", WORKDIR.sub("$TMP", call)) for call in raw_calls]
-        return Result(completed.returncode, completed.stdout.decode(errors="replace"),
-                      completed.stderr.decode(errors="replace"), calls, self.syslog()[syslog_before:], codes, self.root)
+        return Result(
+            completed.returncode,
+            completed.stdout.decode(errors="replace"),
+            completed.stderr.decode(errors="replace"),
+            calls,
+            self.syslog()[syslog_before:],
+            codes,
+            self.root,
+        )
 
     def calls_log(self) -> list[str]:
         return (self.root / "harness/calls").read_text().splitlines()
@@ -309,8 +348,14 @@ class Machine:
         """Files of the machine (not of the test harness) that hold the secret."""
         needle = secret.encode()
         found = []
-        for folder in (self.root / "etc", self.root / "var", self.root / "tmp", self.root / "run", self.root / "root",
-                       self.upper):
+        for folder in (
+            self.root / "etc",
+            self.root / "var",
+            self.root / "tmp",
+            self.root / "run",
+            self.root / "root",
+            self.upper,
+        ):
             for path in folder.rglob("*"):
                 if path.is_file() and not path.is_symlink() and needle in path.read_bytes():
                     found.append(path)
@@ -325,37 +370,90 @@ def os_release(**fields: str) -> str:
 
 
 DISTRIBUTIONS = {
-    "amazon-linux-2023": Distribution("amazon-linux-2023", {
-        "etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2023", ID_LIKE="fedora")},
-        "rpm", "dnf install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "amazon-linux-2": Distribution("amazon-linux-2", {
-        "etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2", ID_LIKE="centos rhel fedora")},
-        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "amazon-linux-1": Distribution("amazon-linux-1", {
-        "etc/os-release": os_release(NAME="Amazon Linux AMI", ID="amzn", VERSION_ID="2018.03", ID_LIKE="rhel fedora"),
-        "etc/system-release": "Amazon Linux AMI release 2018.03\n"},
-        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "upstart"),
-    "centos-6": Distribution("centos-6", {"etc/redhat-release": "CentOS release 6.10 (Final)\n"},
-                             "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "upstart"),
-    "rhel-7": Distribution("rhel-7", {
-        "etc/os-release": os_release(NAME="Red Hat Enterprise Linux Server", ID="rhel", VERSION_ID="7.9", ID_LIKE="fedora")},
-        "rpm", "yum install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "rhel-9": Distribution("rhel-9", {
-        "etc/os-release": os_release(NAME="Red Hat Enterprise Linux", ID="rhel", VERSION_ID="9.4", ID_LIKE="fedora")},
-        "rpm", "dnf install -y $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "sles-15": Distribution("sles-15", {
-        "etc/os-release": os_release(NAME="SLES", ID="sles", VERSION_ID="15.5", ID_LIKE="suse")},
-        "rpm", "rpm --install $TMP/amazon-ssm-agent.rpm", "systemd"),
-    "ubuntu-22.04": Distribution("ubuntu-22.04", {
-        "etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="22.04", ID_LIKE="debian")},
-        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
-    "ubuntu-18.04": Distribution("ubuntu-18.04", {
-        "etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="18.04", ID_LIKE="debian")},
-        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
-    "debian-12": Distribution("debian-12", {
-        "etc/os-release": os_release(NAME="Debian GNU/Linux", ID="debian", VERSION_ID="12")},
-        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
-    "raspbian-11": Distribution("raspbian-11", {
-        "etc/os-release": os_release(NAME="Raspbian GNU/Linux", ID="raspbian", VERSION_ID="11", ID_LIKE="debian")},
-        "deb", "dpkg -i $TMP/amazon-ssm-agent.deb", "service"),
+    "amazon-linux-2023": Distribution(
+        "amazon-linux-2023",
+        {"etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2023", ID_LIKE="fedora")},
+        "rpm",
+        "dnf install -y $TMP/amazon-ssm-agent.rpm",
+        "systemd",
+    ),
+    "amazon-linux-2": Distribution(
+        "amazon-linux-2",
+        {"etc/os-release": os_release(NAME="Amazon Linux", ID="amzn", VERSION_ID="2", ID_LIKE="centos rhel fedora")},
+        "rpm",
+        "yum install -y $TMP/amazon-ssm-agent.rpm",
+        "systemd",
+    ),
+    "amazon-linux-1": Distribution(
+        "amazon-linux-1",
+        {
+            "etc/os-release": os_release(
+                NAME="Amazon Linux AMI", ID="amzn", VERSION_ID="2018.03", ID_LIKE="rhel fedora"
+            ),
+            "etc/system-release": "Amazon Linux AMI release 2018.03\n",
+        },
+        "rpm",
+        "yum install -y $TMP/amazon-ssm-agent.rpm",
+        "upstart",
+    ),
+    "centos-6": Distribution(
+        "centos-6",
+        {"etc/redhat-release": "CentOS release 6.10 (Final)\n"},
+        "rpm",
+        "yum install -y $TMP/amazon-ssm-agent.rpm",
+        "upstart",
+    ),
+    "rhel-7": Distribution(
+        "rhel-7",
+        {
+            "etc/os-release": os_release(
+                NAME="Red Hat Enterprise Linux Server", ID="rhel", VERSION_ID="7.9", ID_LIKE="fedora"
+            )
+        },
+        "rpm",
+        "yum install -y $TMP/amazon-ssm-agent.rpm",
+        "systemd",
+    ),
+    "rhel-9": Distribution(
+        "rhel-9",
+        {"etc/os-release": os_release(NAME="Red Hat Enterprise Linux", ID="rhel", VERSION_ID="9.4", ID_LIKE="fedora")},
+        "rpm",
+        "dnf install -y $TMP/amazon-ssm-agent.rpm",
+        "systemd",
+    ),
+    "sles-15": Distribution(
+        "sles-15",
+        {"etc/os-release": os_release(NAME="SLES", ID="sles", VERSION_ID="15.5", ID_LIKE="suse")},
+        "rpm",
+        "rpm --install $TMP/amazon-ssm-agent.rpm",
+        "systemd",
+    ),
+    "ubuntu-22.04": Distribution(
+        "ubuntu-22.04",
+        {"etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="22.04", ID_LIKE="debian")},
+        "deb",
+        "dpkg -i $TMP/amazon-ssm-agent.deb",
+        "service",
+    ),
+    "ubuntu-18.04": Distribution(
+        "ubuntu-18.04",
+        {"etc/os-release": os_release(NAME="Ubuntu", ID="ubuntu", VERSION_ID="18.04", ID_LIKE="debian")},
+        "deb",
+        "dpkg -i $TMP/amazon-ssm-agent.deb",
+        "service",
+    ),
+    "debian-12": Distribution(
+        "debian-12",
+        {"etc/os-release": os_release(NAME="Debian GNU/Linux", ID="debian", VERSION_ID="12")},
+        "deb",
+        "dpkg -i $TMP/amazon-ssm-agent.deb",
+        "service",
+    ),
+    "raspbian-11": Distribution(
+        "raspbian-11",
+        {"etc/os-release": os_release(NAME="Raspbian GNU/Linux", ID="raspbian", VERSION_ID="11", ID_LIKE="debian")},
+        "deb",
+        "dpkg -i $TMP/amazon-ssm-agent.deb",
+        "service",
+    ),
 }

@@ -23,15 +23,19 @@ def created(stack: Stack) -> dict[str, Any]:
 
 
 @all_shells
-def test_the_linux_line_enrolls_a_machine(stack: Stack, new_machine: Callable[..., Machine], created: dict[str, Any],
-                                          secrets_seen: list[str], shell: str) -> None:
+def test_the_linux_line_enrolls_a_machine(
+    stack: Stack, new_machine: Callable[..., Machine], created: dict[str, Any], secrets_seen: list[str], shell: str
+) -> None:
     machine = new_machine("debian-12", "x86_64")
     machine.install_agent_beforehand()
 
     result = machine.run(created["firstBoot"]["linux"], shell)
 
     record = assert_registered(stack, machine, result)
-    assert result.commands() == ["GET /v1/install/linux", *expected_commands(machine, record["activation_id"], download=False)]
+    assert result.commands() == [
+        "GET /v1/install/linux",
+        *expected_commands(machine, record["activation_id"], download=False),
+    ]
     assert_nothing_leaked(machine, result, created["token"], secrets_seen)
 
 
@@ -44,8 +48,8 @@ def test_the_stack_outputs_hold_the_same_lines_without_a_token(stack: Stack, cre
 
 @all_shells
 def test_the_cloud_init_user_data_enrolls_a_machine_and_leaves_no_token(
-        stack: Stack, new_machine: Callable[..., Machine], created: dict[str, Any], secrets_seen: list[str],
-        shell: str) -> None:
+    stack: Stack, new_machine: Callable[..., Machine], created: dict[str, Any], secrets_seen: list[str], shell: str
+) -> None:
     user_data = created["firstBoot"]["cloudInit"]
     assert user_data.startswith("#cloud-config\n")
     config = yaml.safe_load(user_data)
@@ -58,6 +62,9 @@ def test_the_cloud_init_user_data_enrolls_a_machine_and_leaves_no_token(
     result = machine.run("\n".join(config["runcmd"]) + "\n", shell)
 
     record = assert_registered(stack, machine, result)
-    assert result.commands() == ["GET /v1/install/linux", *expected_commands(machine, record["activation_id"], download=False)]
+    assert result.commands() == [
+        "GET /v1/install/linux",
+        *expected_commands(machine, record["activation_id"], download=False),
+    ]
     assert not (machine.root / "run/hybrid-onboarding/token").exists()
     assert_nothing_leaked(machine, result, created["token"], secrets_seen)

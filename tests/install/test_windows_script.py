@@ -44,8 +44,10 @@ ALLOWED_USES = (
     r"^'/q', '/log', \$installLog, \"CODE=\$script:ActivationCode\", \"ID=\$\(\$Activation\.Id\)\", \"REGION=\$\(\$Activation\.Region\)\"\)$",
     r"^\$output = & \$AgentExe -register -code \$script:ActivationCode -id \$Activation\.Id -region \$Activation\.Region -y 2>&1$",
 )
-WRITERS = re.compile(r"Write-Host|Write-Output|Write-Log|Write-Verbose|Write-Warning|Out-File|Set-Content|Add-Content|"
-                     r"Tee-Object|Export-|Start-Transcript|\[IO\.File\]|Stop-Onboarding|>>?")
+WRITERS = re.compile(
+    r"Write-Host|Write-Output|Write-Log|Write-Verbose|Write-Warning|Out-File|Set-Content|Add-Content|"
+    r"Tee-Object|Export-|Start-Transcript|\[IO\.File\]|Stop-Onboarding|>>?"
+)
 
 
 @pytest.fixture(scope="session")
@@ -79,18 +81,23 @@ def test_the_api_serves_it_for_itself(stack: Stack, windows_script: str) -> None
 
 
 @pytest.mark.parametrize("reason", list(FAILURES))
-def test_every_failure_has_its_status_and_message_as_on_linux(windows_script: str, served_linux_script: str,
-                                                              reason: str) -> None:
+def test_every_failure_has_its_status_and_message_as_on_linux(
+    windows_script: str, served_linux_script: str, reason: str
+) -> None:
     status, words = FAILURES[reason]
-    assert any(s == status and words in message for s, message in windows_stops(windows_script)), \
-        f"the Windows script has no exit {status} saying '{words}'"
-    assert any(s == status and words in message for s, message in linux_fails(served_linux_script)), \
-        f"the Linux script has no exit {status} saying '{words}'"
+    assert any(
+        s == status and words in message for s, message in windows_stops(windows_script)
+    ), f"the Windows script has no exit {status} saying '{words}'"
+    assert any(
+        s == status and words in message for s, message in linux_fails(served_linux_script)
+    ), f"the Linux script has no exit {status} saying '{words}'"
 
 
 def test_every_stop_has_a_documented_status_and_one_line(windows_script: str) -> None:
     found = windows_stops(windows_script)
-    assert len(found) == len(re.findall(r"Stop-Onboarding \d+", windows_script)), "a Stop-Onboarding call the test cannot read"
+    assert len(found) == len(
+        re.findall(r"Stop-Onboarding \d+", windows_script)
+    ), "a Stop-Onboarding call the test cannot read"
     header = windows_script.split("$ApiUrl =")[0]
     documented = {int(s) for s in re.findall(r"(?:^#\s+|, |: )(\d+) [a-z]", header, re.MULTILINE)}
     for status, message in found:
@@ -108,35 +115,49 @@ def test_no_secret_is_written_shown_or_logged(windows_script: str) -> None:
 
 
 def test_the_token_leaves_the_environment_before_anything_is_started(windows_script: str) -> None:
-    read_token = windows_script[windows_script.index("function Read-Token"):windows_script.index("function Get-AgentInstaller")]
+    read_token = windows_script[
+        windows_script.index("function Read-Token") : windows_script.index("function Get-AgentInstaller")
+    ]
     assert "Remove-Item -Path Env:ONBOARDING_TOKEN" in read_token
-    main = windows_script[windows_script.index("function Invoke-Onboarding"):]
+    main = windows_script[windows_script.index("function Invoke-Onboarding") :]
     assert main.index("Read-Token") < main.index("Get-AgentInstaller") < main.index("Request-Activation")
-    assert main.index("Request-Activation") < main.index("$script:Token = $null") < main.index("Install-Agent $installer")
-    assert "Clear-Secrets" in windows_script[windows_script.index("function Stop-Onboarding"):]
+    assert (
+        main.index("Request-Activation") < main.index("$script:Token = $null") < main.index("Install-Agent $installer")
+    )
+    assert "Clear-Secrets" in windows_script[windows_script.index("function Stop-Onboarding") :]
 
 
 def test_the_installer_log_is_removed_and_quoted_only_without_the_code(windows_script: str) -> None:
-    install = windows_script[windows_script.index("function Install-Agent"):windows_script.index("function Register-Agent")]
+    install = windows_script[
+        windows_script.index("function Install-Agent") : windows_script.index("function Register-Agent")
+    ]
     assert "Remove-Item -LiteralPath $installLog" in install
     assert "$(Hide-Code $lastLine)" in install
-    hide = windows_script[windows_script.index("function Hide-Code"):windows_script.index("function Assert-Platform")]
+    hide = windows_script[windows_script.index("function Hide-Code") : windows_script.index("function Assert-Platform")]
     assert "return $Text.Replace($script:ActivationCode, '***')" in hide
-    assert "$script:WorkDir" in windows_script[windows_script.index("function Clear-Secrets"):]
+    assert "$script:WorkDir" in windows_script[windows_script.index("function Clear-Secrets") :]
 
 
 def test_it_uses_the_procedures_installer_and_flags_over_tls_1_2(windows_script: str) -> None:
     assert "[Net.SecurityProtocolType]::Tls12" in windows_script
     assert "https://amazon-ssm-$Region.s3.$suffix/latest/windows_amd64/AmazonSSMAgentSetup.exe" in windows_script
-    assert "https://s3.$Region.$suffix/amazon-ssm-$Region/latest/windows_amd64/AmazonSSMAgentSetup.exe" in windows_script
-    assert "'/q', '/log', $installLog, \"CODE=$script:ActivationCode\", \"ID=$($Activation.Id)\", \"REGION=$($Activation.Region)\"" \
+    assert (
+        "https://s3.$Region.$suffix/amazon-ssm-$Region/latest/windows_amd64/AmazonSSMAgentSetup.exe" in windows_script
+    )
+    assert (
+        '\'/q\', \'/log\', $installLog, "CODE=$script:ActivationCode", "ID=$($Activation.Id)", "REGION=$($Activation.Region)"'
         in windows_script
+    )
     assert "[Version]'6.3'" in windows_script, "Windows Server 2012 R2 is the oldest supported"
 
 
 def test_the_installer_must_carry_amazons_valid_authenticode_signature(windows_script: str) -> None:
-    verify = windows_script[windows_script.index("function Assert-AmazonSignature"):windows_script.index("function Invoke-ActivationRequest")]
-    main = windows_script[windows_script.index("function Invoke-Onboarding"):]
+    verify = windows_script[
+        windows_script.index("function Assert-AmazonSignature") : windows_script.index(
+            "function Invoke-ActivationRequest"
+        )
+    ]
+    main = windows_script[windows_script.index("function Invoke-Onboarding") :]
     assert "Get-AuthenticodeSignature -FilePath $Installer.Path" in verify
     assert "$signature.Status -ne 'Valid'" in verify
     assert "$AgentSigners -notcontains $organisation" in verify
@@ -145,7 +166,9 @@ def test_the_installer_must_carry_amazons_valid_authenticode_signature(windows_s
 
 
 def test_a_busy_service_is_retried_after_retry_after_with_jitter_within_a_bound(windows_script: str) -> None:
-    request = windows_script[windows_script.index("function Request-Activation"):windows_script.index("function Install-Agent")]
+    request = windows_script[
+        windows_script.index("function Request-Activation") : windows_script.index("function Install-Agent")
+    ]
     assert "@(0, 429, 502, 503, 504) -contains $_" in request
     assert "$answer.RetryAfter -match '^[0-9]+$'" in request
     assert "Get-Random" in request
@@ -153,7 +176,9 @@ def test_a_busy_service_is_retried_after_retry_after_with_jitter_within_a_bound(
 
 
 def test_a_registered_machine_is_left_alone_and_a_clone_is_cleared_first(windows_script: str) -> None:
-    check = windows_script[windows_script.index("function Test-StaleRegistration"):windows_script.index("function Read-Token")]
+    check = windows_script[
+        windows_script.index("function Test-StaleRegistration") : windows_script.index("function Read-Token")
+    ]
     assert "already registered as $current through Hybrid Onboarding" in check and "exit 0" in check
     assert "$env:ONBOARDING_FORCE -ne '1'" in check
     assert "& $AgentExe -register -clear" in windows_script
@@ -166,14 +191,29 @@ if shutil.which("pwsh"):
     def test_pwsh_parses_it_and_it_refuses_a_host_that_is_not_windows(windows_script: str, tmp_path: Path) -> None:
         script = tmp_path / "install.ps1"
         script.write_text(windows_script)
-        parsed = subprocess.run(["pwsh", "-NoProfile", "-NonInteractive", "-Command",
-                                 "$errors = $null; [void][System.Management.Automation.Language.Parser]::ParseFile("
-                                 f"'{script}', [ref]$null, [ref]$errors); $errors.Count"],
-                                capture_output=True, text=True, timeout=120, check=True)
+        parsed = subprocess.run(
+            [
+                "pwsh",
+                "-NoProfile",
+                "-NonInteractive",
+                "-Command",
+                "$errors = $null; [void][System.Management.Automation.Language.Parser]::ParseFile("
+                f"'{script}', [ref]$null, [ref]$errors); $errors.Count",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         assert parsed.stdout.strip() == "0", parsed.stdout
 
-        ran = subprocess.run(["pwsh", "-NoProfile", "-NonInteractive", "-File", str(script)], capture_output=True,
-                             text=True, timeout=120, check=False,
-                             env={**os.environ, "ONBOARDING_TOKEN": "hob_default.aaaaaaaaaaaa." + "A" * 43})
+        ran = subprocess.run(
+            ["pwsh", "-NoProfile", "-NonInteractive", "-File", str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "ONBOARDING_TOKEN": "hob_default.aaaaaaaaaaaa." + "A" * 43},
+        )
         assert ran.returncode == 6, ran
         assert "unsupported OS" in ran.stderr

@@ -33,30 +33,59 @@ class ArchitectureTest {
 
     @Test
     void noPackagesDependOnEachOtherBothWays() {
-        slices().matching("dev.hybridonboarding.(*)..").should().beFreeOfCycles().check(PRODUCT);
+        slices().matching("dev.hybridonboarding.(*)..")
+                .should()
+                .beFreeOfCycles()
+                .check(PRODUCT);
     }
 
     @Test
     void theCoreKnowsNoAwsTypesAndNoEdge() {
-        noClasses().that().resideInAnyPackage(CORE)
-                .should().dependOnClassesThat().resideInAnyPackage(
-                        "software.amazon.awssdk..", "com.amazonaws..", "dev.hybridonboarding.aws..", "dev.hybridonboarding.function..",
+        noClasses()
+                .that()
+                .resideInAnyPackage(CORE)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "software.amazon.awssdk..",
+                        "com.amazonaws..",
+                        "dev.hybridonboarding.aws..",
+                        "dev.hybridonboarding.function..",
                         "dev.hybridonboarding.http..")
                 .check(PRODUCT);
     }
 
     @Test
     void adaptersDoNotReachIntoTheEdge() {
-        noClasses().that().resideInAPackage("dev.hybridonboarding.aws..")
-                .should().dependOnClassesThat().resideInAnyPackage("dev.hybridonboarding.function..", "dev.hybridonboarding.http..")
+        noClasses()
+                .that()
+                .resideInAPackage("dev.hybridonboarding.aws..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("dev.hybridonboarding.function..", "dev.hybridonboarding.http..")
                 .check(PRODUCT);
     }
 
     @Test
     void httpStatusCodesAreChosenOnlyAtTheEdge() {
-        noMethods().that().areDeclaredInClassesThat().resideInAnyPackage(CORE).and().haveNameMatching("(?i).*status(code)?")
-                .should().haveRawReturnType(int.class).check(PRODUCT);
-        noFields().that().areDeclaredInClassesThat().resideInAnyPackage(CORE).and().haveNameMatching("(?i).*status(code)?")
-                .should().haveRawType(int.class).allowEmptyShould(true).check(PRODUCT);
+        noMethods()
+                .that()
+                .areDeclaredInClassesThat()
+                .resideInAnyPackage(CORE)
+                .and()
+                .haveNameMatching("(?i).*status(code)?")
+                .should()
+                .haveRawReturnType(int.class)
+                .check(PRODUCT);
+        noFields()
+                .that()
+                .areDeclaredInClassesThat()
+                .resideInAnyPackage(CORE)
+                .and()
+                .haveNameMatching("(?i).*status(code)?")
+                .should()
+                .haveRawType(int.class)
+                .allowEmptyShould(true)
+                .check(PRODUCT);
     }
 }

@@ -62,21 +62,25 @@ final class Deployment {
 
     static Deployment resolve(GlobalOptions options) {
         if (options.stackName == null && options.endpointUrl == null) {
-            Path state = options.localState != null ? options.localState
+            Path state = options.localState != null
+                    ? options.localState
                     : Files.exists(DEFAULT_LOCAL_STATE) ? DEFAULT_LOCAL_STATE : null;
             if (state != null) {
                 return local(state);
             }
         }
         String stackName = options.stackName != null ? options.stackName : GlobalOptions.DEFAULT_STACK_NAME;
-        Region region = options.region != null ? Region.of(options.region) : DefaultAwsRegionProviderChain.builder().build().getRegion();
+        Region region = options.region != null
+                ? Region.of(options.region)
+                : DefaultAwsRegionProviderChain.builder().build().getRegion();
         AwsCredentialsProvider credentials = options.profile != null
                 ? ProfileCredentialsProvider.create(options.profile)
                 : DefaultCredentialsProvider.builder().build();
         Optional<URI> endpoint = Optional.ofNullable(options.endpointUrl).map(URI::create);
         AwsClients clients = new AwsClients(region, credentials, endpoint);
         Map<String, String> outputs = stackOutputs(clients, stackName);
-        return new Deployment("stack " + stackName + " in " + region.id(), clients, outputs, required(outputs, "ApiUrl"));
+        return new Deployment(
+                "stack " + stackName + " in " + region.id(), clients, outputs, required(outputs, "ApiUrl"));
     }
 
     private static Deployment local(Path stateFile) {
@@ -84,24 +88,33 @@ final class Deployment {
         try {
             state = JSON.std.mapFrom(Files.readString(stateFile));
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read the local stack's state file " + stateFile + ": " + e.getMessage());
+            throw new IllegalArgumentException(
+                    "cannot read the local stack's state file " + stateFile + ": " + e.getMessage());
         }
         String endpoint = String.valueOf(state.get("endpointUrl"));
         Region region = Region.of(String.valueOf(state.get("region")));
-        AwsCredentialsProvider credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"));
+        AwsCredentialsProvider credentials =
+                StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"));
         @SuppressWarnings("unchecked")
         Map<String, Object> outputs = (Map<String, Object>) state.getOrDefault("outputs", Map.of());
         Map<String, String> values = new HashMap<>();
         outputs.forEach((key, value) -> values.put(key, String.valueOf(value)));
         // The outputs name the API as it would be in AWS; the local stack serves it on loopback.
         String apiUrl = state.get("apiUrl") != null ? String.valueOf(state.get("apiUrl")) : required(values, "ApiUrl");
-        return new Deployment("local stack at " + endpoint, new AwsClients(region, credentials, Optional.of(URI.create(endpoint))),
-                values, apiUrl);
+        return new Deployment(
+                "local stack at " + endpoint,
+                new AwsClients(region, credentials, Optional.of(URI.create(endpoint))),
+                values,
+                apiUrl);
     }
 
     private static Map<String, String> stackOutputs(AwsClients clients, String stackName) {
-        try (CloudFormationClient cloudFormation = clients.configure(CloudFormationClient.builder()).build()) {
-            Stack stack = cloudFormation.describeStacks(request -> request.stackName(stackName)).stacks().get(0);
+        try (CloudFormationClient cloudFormation =
+                clients.configure(CloudFormationClient.builder()).build()) {
+            Stack stack = cloudFormation
+                    .describeStacks(request -> request.stackName(stackName))
+                    .stacks()
+                    .get(0);
             Map<String, String> outputs = new HashMap<>();
             for (Output output : stack.outputs()) {
                 outputs.put(output.outputKey(), output.outputValue());

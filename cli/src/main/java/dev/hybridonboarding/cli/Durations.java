@@ -47,8 +47,8 @@ final class Durations implements ITypeConverter<Duration> {
                 try {
                     return Instant.now().minus(parse(text));
                 } catch (TypeConversionException notADuration) {
-                    throw new TypeConversionException("'" + text + "' is neither an ISO-8601 time (2026-11-30T12:00:00Z) "
-                            + "nor a duration (24h, 7d)");
+                    throw new TypeConversionException("'" + text
+                            + "' is neither an ISO-8601 time (2026-11-30T12:00:00Z) " + "nor a duration (24h, 7d)");
                 }
             }
         }

@@ -14,7 +14,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "enrollments", mixinStandardHelpOptions = true,
+@Command(
+        name = "enrollments",
+        mixinStandardHelpOptions = true,
         description = "The audit trail: which token enrolled which machine, from where, with what.",
         subcommands = {EnrollmentsCommand.ListEnrollments.class})
 final class EnrollmentsCommand {
@@ -30,11 +32,19 @@ final class EnrollmentsCommand {
         @Option(names = "--fleet", paramLabel = "FLEET", description = "Only this fleet's enrollments.")
         String fleet;
 
-        @Option(names = "--since", paramLabel = "WHEN", converter = Durations.Since.class,
-                description = "Only since this time: an ISO-8601 instant or a duration back from now, e.g. 24h (default: 7d).")
+        @Option(
+                names = "--since",
+                paramLabel = "WHEN",
+                converter = Durations.Since.class,
+                description =
+                        "Only since this time: an ISO-8601 instant or a duration back from now, e.g. 24h (default: 7d).")
         Instant since;
 
-        @Option(names = "--limit", paramLabel = "N", defaultValue = "100", description = "At most this many (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--limit",
+                paramLabel = "N",
+                defaultValue = "100",
+                description = "At most this many (default: ${DEFAULT-VALUE}).")
         int limit;
 
         @Override
@@ -42,8 +52,11 @@ final class EnrollmentsCommand {
             Hob hob = parent.hob;
             Hob.Context context = hob.context();
             Instant from = since != null ? since : hob.clock().instant().minus(Duration.ofDays(7));
-            List<String> fleets = fleet != null ? List.of(context.fleets.show(fleet).fleet().name())
-                    : context.fleets.list().stream().map(view -> view.fleet().name()).toList();
+            List<String> fleets = fleet != null
+                    ? List.of(context.fleets.show(fleet).fleet().name())
+                    : context.fleets.list().stream()
+                            .map(view -> view.fleet().name())
+                            .toList();
             List<EnrollmentRecord> records = new ArrayList<>();
             for (String name : fleets) {
                 records.addAll(context.store.enrollments(name, from, limit));
@@ -57,10 +70,20 @@ final class EnrollmentsCommand {
             }
             List<List<String>> rows = new ArrayList<>();
             for (EnrollmentRecord r : shown) {
-                rows.add(List.of(Output.time(r.createdAt()), r.enrollmentId(), r.fleet(), r.request().hostname(), r.request().platform().label(),
-                        r.requester().sourceIp(), r.tokenId(), r.activationId()));
+                rows.add(List.of(
+                        Output.time(r.createdAt()),
+                        r.enrollmentId(),
+                        r.fleet(),
+                        r.request().hostname(),
+                        r.request().platform().label(),
+                        r.requester().sourceIp(),
+                        r.tokenId(),
+                        r.activationId()));
             }
-            Output.table(out, List.of("TIME", "ENROLLMENT", "FLEET", "HOSTNAME", "PLATFORM", "SOURCE IP", "TOKEN", "ACTIVATION"), rows);
+            Output.table(
+                    out,
+                    List.of("TIME", "ENROLLMENT", "FLEET", "HOSTNAME", "PLATFORM", "SOURCE IP", "TOKEN", "ACTIVATION"),
+                    rows);
             return 0;
         }
 
@@ -83,5 +106,4 @@ final class EnrollmentsCommand {
             return json;
         }
     }
-
 }

@@ -12,8 +12,7 @@ final class FirstBootLines {
     /** Where the cloud-init line keeps the token: /run is memory, and the script removes the file once registered. */
     static final String CLOUD_INIT_TOKEN_FILE = "/run/hybrid-onboarding/token";
 
-    private FirstBootLines() {
-    }
+    private FirstBootLines() {}
 
     /**
      * The lines by name: {@code linux}, {@code cloudInit}, {@code powershell}, {@code autounattend}.
@@ -26,23 +25,33 @@ final class FirstBootLines {
                 + "iex ((New-Object Net.WebClient).DownloadString('" + apiUrl + "/v1/install/windows'))";
         Map<String, String> lines = new LinkedHashMap<>();
         lines.put("linux", "curl -fsSL \"" + linuxScript + "\" | sudo ONBOARDING_TOKEN='" + token + "' sh");
-        lines.put("cloudInit", String.join("\n",
-                "#cloud-config",
-                "write_files:",
-                "  - path: " + CLOUD_INIT_TOKEN_FILE,
-                "    permissions: '0600'",
-                "    content: '" + token + "'",
-                "runcmd:",
-                "  - curl -fsSL \"" + linuxScript + "\" | ONBOARDING_TOKEN_FILE=" + CLOUD_INIT_TOKEN_FILE + " sh"));
-        lines.put("powershell", "$env:ONBOARDING_TOKEN='" + token + "'; powershell -NoProfile -ExecutionPolicy Bypass -Command \""
-                + fetchWindowsScript + "\"; Remove-Item Env:ONBOARDING_TOKEN");
-        lines.put("autounattend", String.join("\n",
-                "<SynchronousCommand wcm:action=\"add\">",
-                "  <Order>1</Order>",
-                "  <Description>Hybrid Onboarding</Description>",
-                "  <CommandLine>cmd /c \"set ONBOARDING_TOKEN=" + token + "&amp;&amp; powershell -NoProfile -ExecutionPolicy Bypass -Command \""
-                        + fetchWindowsScript + "\"\"</CommandLine>",
-                "</SynchronousCommand>"));
+        lines.put(
+                "cloudInit",
+                String.join(
+                        "\n",
+                        "#cloud-config",
+                        "write_files:",
+                        "  - path: " + CLOUD_INIT_TOKEN_FILE,
+                        "    permissions: '0600'",
+                        "    content: '" + token + "'",
+                        "runcmd:",
+                        "  - curl -fsSL \"" + linuxScript + "\" | ONBOARDING_TOKEN_FILE=" + CLOUD_INIT_TOKEN_FILE
+                                + " sh"));
+        lines.put(
+                "powershell",
+                "$env:ONBOARDING_TOKEN='" + token + "'; powershell -NoProfile -ExecutionPolicy Bypass -Command \""
+                        + fetchWindowsScript + "\"; Remove-Item Env:ONBOARDING_TOKEN");
+        lines.put(
+                "autounattend",
+                String.join(
+                        "\n",
+                        "<SynchronousCommand wcm:action=\"add\">",
+                        "  <Order>1</Order>",
+                        "  <Description>Hybrid Onboarding</Description>",
+                        "  <CommandLine>cmd /c \"set ONBOARDING_TOKEN=" + token
+                                + "&amp;&amp; powershell -NoProfile -ExecutionPolicy Bypass -Command \""
+                                + fetchWindowsScript + "\"\"</CommandLine>",
+                        "</SynchronousCommand>"));
         return lines;
     }
 }

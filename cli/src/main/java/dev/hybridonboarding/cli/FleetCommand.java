@@ -22,10 +22,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "fleet", mixinStandardHelpOptions = true,
-        description = "Fleets say how a group of machines joins: instance role, tags, single-use or shared activations.",
-        subcommands = {FleetCommand.Create.class, FleetCommand.ListFleets.class, FleetCommand.Show.class,
-                FleetCommand.Update.class, FleetCommand.Disable.class, FleetCommand.Enable.class, FleetCommand.Rotate.class})
+@Command(
+        name = "fleet",
+        mixinStandardHelpOptions = true,
+        description =
+                "Fleets say how a group of machines joins: instance role, tags, single-use or shared activations.",
+        subcommands = {
+            FleetCommand.Create.class,
+            FleetCommand.ListFleets.class,
+            FleetCommand.Show.class,
+            FleetCommand.Update.class,
+            FleetCommand.Disable.class,
+            FleetCommand.Enable.class,
+            FleetCommand.Rotate.class
+        })
 final class FleetCommand {
 
     @ParentCommand
@@ -33,30 +43,44 @@ final class FleetCommand {
 
     /** Settings both create and update take; on update, only those given change. */
     static final class Settings {
-        @Option(names = "--instance-role", paramLabel = "ROLE_NAME",
-                description = "IAM role the machines receive (default: the role the template created); another one must be"
-                        + " created under the stack's IAM path and given as path and name, hybrid-onboarding/<stack>/<name>.")
+        @Option(
+                names = "--instance-role",
+                paramLabel = "ROLE_NAME",
+                description =
+                        "IAM role the machines receive (default: the role the template created); another one must be"
+                                + " created under the stack's IAM path and given as path and name, hybrid-onboarding/<stack>/<name>.")
         String instanceRole;
 
-        @Option(names = "--tag", paramLabel = "KEY=VALUE",
-                description = "Tag SSM puts on every machine of the fleet; repeat for more (replaces the fleet's tags).")
+        @Option(
+                names = "--tag",
+                paramLabel = "KEY=VALUE",
+                description =
+                        "Tag SSM puts on every machine of the fleet; repeat for more (replaces the fleet's tags).")
         List<String> tags;
 
         @Option(names = "--no-tags", description = "Remove all of the fleet's tags.")
         boolean noTags;
 
-        @Option(names = "--accept-tag-key", paramLabel = "KEY",
-                description = "Tag key machines may set in their enrollment request; repeat for more (replaces the list).")
+        @Option(
+                names = "--accept-tag-key",
+                paramLabel = "KEY",
+                description =
+                        "Tag key machines may set in their enrollment request; repeat for more (replaces the list).")
         List<String> acceptedTagKeys;
 
         @Option(names = "--no-accepted-tag-keys", description = "Accept no request tags.")
         boolean noAcceptedTagKeys;
 
-        @Option(names = "--registration-limit", paramLabel = "N",
+        @Option(
+                names = "--registration-limit",
+                paramLabel = "N",
                 description = "Registrations per shared activation, 1-1000 (shared fleets).")
         Integer registrationLimit;
 
-        @Option(names = "--activation-lifetime", paramLabel = "DURATION", converter = Durations.class,
+        @Option(
+                names = "--activation-lifetime",
+                paramLabel = "DURATION",
+                converter = Durations.class,
                 description = "Life of each activation, e.g. 1h or 7d (at most 30d).")
         Duration activationLifetime;
 
@@ -83,7 +107,8 @@ final class FleetCommand {
                 }
                 if (registrationLimit != null) {
                     if (changed.mode() != FleetMode.SHARED) {
-                        throw new IllegalArgumentException("--registration-limit applies to shared fleets; single-use activations register one machine");
+                        throw new IllegalArgumentException(
+                                "--registration-limit applies to shared fleets; single-use activations register one machine");
                     }
                     changed = changed.withRegistrationLimit(registrationLimit);
                 }
@@ -106,7 +131,10 @@ final class FleetCommand {
         @Parameters(paramLabel = "NAME", description = "1-32 lowercase letters, digits and '-'.")
         String name;
 
-        @Option(names = "--mode", paramLabel = "MODE", defaultValue = "single-use",
+        @Option(
+                names = "--mode",
+                paramLabel = "MODE",
+                defaultValue = "single-use",
                 description = "single-use (default): one activation per machine; shared: one per fleet, rotated.")
         String mode;
 
@@ -120,7 +148,9 @@ final class FleetCommand {
         public Integer call() {
             Hob hob = parent.hob;
             UnaryOperator<Fleet> configure = settings.apply();
-            Fleet fleet = hob.contextForChange().fleets.create(name, FleetMode.parse(mode), f -> configure.apply(f).withEnabled(!disabled));
+            Fleet fleet = hob.contextForChange()
+                    .fleets
+                    .create(name, FleetMode.parse(mode), f -> configure.apply(f).withEnabled(!disabled));
             print(hob, new FleetView(fleet, false), "created");
             return 0;
         }
@@ -144,7 +174,9 @@ final class FleetCommand {
         public Integer call() {
             Hob hob = parent.hob;
             UnaryOperator<Fleet> configure = settings.apply();
-            Fleet fleet = hob.contextForChange().fleets.update(name, f -> configure.apply(mode == null ? f : f.withMode(FleetMode.parse(mode))));
+            Fleet fleet = hob.contextForChange()
+                    .fleets
+                    .update(name, f -> configure.apply(mode == null ? f : f.withMode(FleetMode.parse(mode))));
             print(hob, new FleetView(fleet, false), "updated");
             return 0;
         }
@@ -165,7 +197,9 @@ final class FleetCommand {
             Hob.Context context = parent.hob.contextForChange();
             Fleet fleet = context.fleets.update(name, f -> f.withEnabled(enabled()));
             FleetView view = new FleetView(fleet, false);
-            Optional<TakeBack.Report> takenBack = enabled() ? Optional.empty() : Optional.of(context.takeBack().afterFleetDisabled(fleet));
+            Optional<TakeBack.Report> takenBack = enabled()
+                    ? Optional.empty()
+                    : Optional.of(context.takeBack().afterFleetDisabled(fleet));
             PrintWriter out = parent.hob.spec.commandLine().getOut();
             if (parent.hob.json()) {
                 // One JSON document: the fleet as it is now, and what its disabling took back.
@@ -180,7 +214,9 @@ final class FleetCommand {
         }
     }
 
-    @Command(name = "disable", mixinStandardHelpOptions = true,
+    @Command(
+            name = "disable",
+            mixinStandardHelpOptions = true,
             description = "Stop a fleet's enrollments; registered machines are not affected.")
     static final class Disable extends Switch {
         @Override
@@ -189,7 +225,10 @@ final class FleetCommand {
         }
     }
 
-    @Command(name = "enable", mixinStandardHelpOptions = true, description = "Let a disabled fleet enroll machines again.")
+    @Command(
+            name = "enable",
+            mixinStandardHelpOptions = true,
+            description = "Let a disabled fleet enroll machines again.")
     static final class Enable extends Switch {
         @Override
         boolean enabled() {
@@ -214,17 +253,29 @@ final class FleetCommand {
             List<List<String>> rows = new ArrayList<>();
             for (FleetView view : fleets) {
                 Fleet f = view.fleet();
-                rows.add(List.of(f.name(), f.mode().label(), f.enabled() ? "yes" : "no", f.instanceRole(),
+                rows.add(List.of(
+                        f.name(),
+                        f.mode().label(),
+                        f.enabled() ? "yes" : "no",
+                        f.instanceRole(),
                         f.mode() == FleetMode.SHARED ? Integer.toString(f.registrationLimit()) : "1",
-                        Output.human(f.activationLifetime()), tags(f.tags()), view.fromTemplate() ? "template" : "stored"));
+                        Output.human(f.activationLifetime()),
+                        tags(f.tags()),
+                        view.fromTemplate() ? "template" : "stored"));
             }
-            Output.table(out, List.of("FLEET", "MODE", "ENABLED", "INSTANCE ROLE", "LIMIT", "LIFETIME", "TAGS", "SOURCE"), rows);
+            Output.table(
+                    out,
+                    List.of("FLEET", "MODE", "ENABLED", "INSTANCE ROLE", "LIMIT", "LIFETIME", "TAGS", "SOURCE"),
+                    rows);
             return 0;
         }
     }
 
-    @Command(name = "rotate", mixinStandardHelpOptions = true,
-            description = "Replace a shared fleet's activation now; the replaced one stays valid for the grace period, then the schedule deletes it.")
+    @Command(
+            name = "rotate",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Replace a shared fleet's activation now; the replaced one stays valid for the grace period, then the schedule deletes it.")
     static final class Rotate implements Callable<Integer> {
         @ParentCommand
         FleetCommand parent;
@@ -239,16 +290,29 @@ final class FleetCommand {
             Installation installation = context.rotation().rotateNow(fleet);
             PrintWriter out = parent.hob.spec.commandLine().getOut();
             if (!(installation instanceof Installation.Installed installed)) {
-                parent.hob.spec.commandLine().getErr().println("hob: fleet " + name + " was not rotated: "
-                        + (installation instanceof Installation.InProgressElsewhere ? "another rotation is under way; try again in a minute"
-                        : "another activation was installed meanwhile; see 'hob status'"));
+                parent.hob
+                        .spec
+                        .commandLine()
+                        .getErr()
+                        .println("hob: fleet " + name + " was not rotated: "
+                                + (installation instanceof Installation.InProgressElsewhere
+                                        ? "another rotation is under way; try again in a minute"
+                                        : "another activation was installed meanwhile; see 'hob status'"));
                 return 1;
             }
             if (parent.hob.json()) {
-                Output.json(out, Map.of("fleet", name, "activationId", installed.activation().activationId(),
-                        "expiresAt", installed.activation().expiresAt().toString()));
+                Output.json(
+                        out,
+                        Map.of(
+                                "fleet",
+                                name,
+                                "activationId",
+                                installed.activation().activationId(),
+                                "expiresAt",
+                                installed.activation().expiresAt().toString()));
             } else {
-                out.println("Fleet " + name + " now hands out activation " + installed.activation().activationId() + ", expiring "
+                out.println("Fleet " + name + " now hands out activation "
+                        + installed.activation().activationId() + ", expiring "
                         + Output.time(installed.activation().expiresAt()) + ".");
             }
             return 0;
@@ -285,12 +349,16 @@ final class FleetCommand {
         rows.add(List.of("mode", f.mode().label()));
         rows.add(List.of("enabled", f.enabled() ? "yes" : "no"));
         rows.add(List.of("instance role", f.instanceRole()));
-        rows.add(List.of("registration limit", f.mode() == FleetMode.SHARED ? Integer.toString(f.registrationLimit()) : "1 per activation"));
+        rows.add(List.of(
+                "registration limit",
+                f.mode() == FleetMode.SHARED ? Integer.toString(f.registrationLimit()) : "1 per activation"));
         rows.add(List.of("activation lifetime", Output.human(f.activationLifetime())));
         rows.add(List.of("tags", tags(f.tags())));
         rows.add(List.of("accepted request tag keys", String.join(", ", f.acceptedTagKeys())));
         rows.add(List.of("description", f.description() == null ? "" : f.description()));
-        rows.add(List.of("source", view.fromTemplate() ? "template parameters (not stored yet)" : "stored, version " + f.version()));
+        rows.add(List.of(
+                "source",
+                view.fromTemplate() ? "template parameters (not stored yet)" : "stored, version " + f.version()));
         Output.table(out, List.of("SETTING", "VALUE"), rows);
     }
 
@@ -312,6 +380,10 @@ final class FleetCommand {
     }
 
     private static String tags(Map<String, String> tags) {
-        return String.join(",", tags.entrySet().stream().map(t -> t.getKey() + "=" + t.getValue()).toList());
+        return String.join(
+                ",",
+                tags.entrySet().stream()
+                        .map(t -> t.getKey() + "=" + t.getValue())
+                        .toList());
     }
 }

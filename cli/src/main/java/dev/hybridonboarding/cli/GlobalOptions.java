@@ -9,24 +9,39 @@ final class GlobalOptions {
 
     static final String DEFAULT_STACK_NAME = "hybrid-onboarding";
 
-    @Option(names = "--stack-name", scope = ScopeType.INHERIT, paramLabel = "NAME",
+    @Option(
+            names = "--stack-name",
+            scope = ScopeType.INHERIT,
+            paramLabel = "NAME",
             description = "CloudFormation stack of the deployment (default: " + DEFAULT_STACK_NAME
                     + ", or the local stack when its state file exists).")
     String stackName;
 
-    @Option(names = "--region", scope = ScopeType.INHERIT, paramLabel = "REGION",
+    @Option(
+            names = "--region",
+            scope = ScopeType.INHERIT,
+            paramLabel = "REGION",
             description = "AWS Region (default: from the environment or profile).")
     String region;
 
-    @Option(names = "--profile", scope = ScopeType.INHERIT, paramLabel = "PROFILE",
+    @Option(
+            names = "--profile",
+            scope = ScopeType.INHERIT,
+            paramLabel = "PROFILE",
             description = "Named AWS profile (default: the usual credential chain).")
     String profile;
 
-    @Option(names = "--endpoint-url", scope = ScopeType.INHERIT, paramLabel = "URL",
+    @Option(
+            names = "--endpoint-url",
+            scope = ScopeType.INHERIT,
+            paramLabel = "URL",
             description = "Send every AWS call to this endpoint, e.g. the local stack's emulator.")
     String endpointUrl;
 
-    @Option(names = "--local-state", scope = ScopeType.INHERIT, paramLabel = "FILE",
+    @Option(
+            names = "--local-state",
+            scope = ScopeType.INHERIT,
+            paramLabel = "FILE",
             description = "State file of a running local stack (default: target/local-stack.json if it exists).")
     Path localState;
 

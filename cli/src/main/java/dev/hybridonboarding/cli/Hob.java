@@ -3,24 +3,23 @@ package dev.hybridonboarding.cli;
 import dev.hybridonboarding.admin.AdminStore;
 import dev.hybridonboarding.admin.FleetAdmin;
 import dev.hybridonboarding.admin.FleetStatus;
-import dev.hybridonboarding.admin.TokenAdmin;
 import dev.hybridonboarding.admin.TakeBack;
+import dev.hybridonboarding.admin.TokenAdmin;
+import dev.hybridonboarding.aws.DynamoAdminStore;
 import dev.hybridonboarding.aws.DynamoCalls;
 import dev.hybridonboarding.aws.DynamoRotationStore;
 import dev.hybridonboarding.aws.DynamoSharedActivationStore;
+import dev.hybridonboarding.aws.KmsCodeVault;
 import dev.hybridonboarding.aws.SnsNotifier;
 import dev.hybridonboarding.aws.SsmActivationInventory;
-import dev.hybridonboarding.aws.KmsCodeVault;
 import dev.hybridonboarding.aws.SsmActivations;
 import dev.hybridonboarding.log.StructuredLog;
 import dev.hybridonboarding.rotation.Rotation;
 import dev.hybridonboarding.rotation.SharedActivationInstaller;
 import dev.hybridonboarding.support.Pacer;
+import dev.hybridonboarding.token.TokenIssuer;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import dev.hybridonboarding.aws.DynamoAdminStore;
-import dev.hybridonboarding.aws.SsmActivationInventory;
-import dev.hybridonboarding.token.TokenIssuer;
 import java.io.PrintWriter;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -32,12 +31,18 @@ import picocli.CommandLine.Spec;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /** {@code hob}: the administrator's tool for fleets, enrollment tokens, enrollments and status. */
-@Command(name = "hob",
+@Command(
+        name = "hob",
         mixinStandardHelpOptions = true,
         version = "hob 0.1.0",
         description = "Administers Hybrid Onboarding: fleets, enrollment tokens, enrollments and status.",
-        subcommands = {FleetCommand.class, TokenCommand.class, EnrollmentsCommand.class, StatusCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {
+            FleetCommand.class,
+            TokenCommand.class,
+            EnrollmentsCommand.class,
+            StatusCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Hob implements Runnable {
 
     @Mixin
@@ -79,10 +84,19 @@ public final class Hob implements Runnable {
         Rotation rotation() {
             SsmActivations activations = new SsmActivations(deployment.clients::ssm);
             DynamoCalls table = new DynamoCalls(deployment.clients.dynamoDb(), deployment.table);
-            Rotation.Ports ports = new Rotation.Ports(new DynamoRotationStore(table), new DynamoSharedActivationStore(table), activations,
-                    new SsmActivationInventory(deployment.clients.ssm()), new KmsCodeVault(deployment.clients::kms, deployment.codeKeyId),
+            Rotation.Ports ports = new Rotation.Ports(
+                    new DynamoRotationStore(table),
+                    new DynamoSharedActivationStore(table),
+                    activations,
+                    new SsmActivationInventory(deployment.clients.ssm()),
+                    new KmsCodeVault(deployment.clients::kms, deployment.codeKeyId),
                     new SnsNotifier(deployment.clients::sns, deployment.topicArn));
-            return new Rotation(ports, deployment.rotation, Pacer.realTime(deployment.rotation.ssmPace()), clock, new SecureRandom(),
+            return new Rotation(
+                    ports,
+                    deployment.rotation,
+                    Pacer.realTime(deployment.rotation.ssmPace()),
+                    clock,
+                    new SecureRandom(),
                     new StructuredLog(new PrintStream(OutputStream.nullOutputStream())));
         }
 
@@ -92,8 +106,13 @@ public final class Hob implements Runnable {
             StructuredLog nowhere = new StructuredLog(new PrintStream(OutputStream.nullOutputStream()));
             SsmActivations activations = new SsmActivations(deployment.clients::ssm);
             SharedActivationInstaller installer = new SharedActivationInstaller(
-                    new DynamoSharedActivationStore(deployment.clients.dynamoDb(), deployment.table), activations,
-                    new KmsCodeVault(deployment.clients::kms, deployment.codeKeyId), deployment.owner, clock, random, nowhere);
+                    new DynamoSharedActivationStore(deployment.clients.dynamoDb(), deployment.table),
+                    activations,
+                    new KmsCodeVault(deployment.clients::kms, deployment.codeKeyId),
+                    deployment.owner,
+                    clock,
+                    random,
+                    nowhere);
             return new TakeBack(store, activations, installer, clock);
         }
     }
@@ -141,20 +160,20 @@ public final class Hob implements Runnable {
     }
 
     static CommandLine commandLine(Hob hob) {
-        return new CommandLine(hob)
-                .setExecutionExceptionHandler((error, commandLine, parseResult) -> {
-                    PrintWriter err = commandLine.getErr();
-                    if (error instanceof IllegalArgumentException || error instanceof IllegalStateException
-                            || error instanceof AdminStore.ConcurrentChangeException) {
-                        err.println("hob: " + error.getMessage());
-                        return 2;
-                    }
-                    if (error instanceof SdkException) {
-                        err.println("hob: AWS call failed: " + error.getMessage());
-                        return 1;
-                    }
-                    err.println("hob: unexpected " + error.getClass().getSimpleName() + ": " + error.getMessage());
-                    return 1;
-                });
+        return new CommandLine(hob).setExecutionExceptionHandler((error, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            if (error instanceof IllegalArgumentException
+                    || error instanceof IllegalStateException
+                    || error instanceof AdminStore.ConcurrentChangeException) {
+                err.println("hob: " + error.getMessage());
+                return 2;
+            }
+            if (error instanceof SdkException) {
+                err.println("hob: AWS call failed: " + error.getMessage());
+                return 1;
+            }
+            err.println("hob: unexpected " + error.getClass().getSimpleName() + ": " + error.getMessage());
+            return 1;
+        });
     }
 }

@@ -1,7 +1,7 @@
 package dev.hybridonboarding.cli;
 
-import dev.hybridonboarding.admin.TakeBack;
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.hybridonboarding.admin.TakeBack;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -18,11 +18,11 @@ import java.util.Map;
 /** Readable tables for people and JSON for scripts. */
 final class Output {
 
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm'Z'").withZone(ZoneOffset.UTC);
     private static final JSON PRETTY = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT);
 
-    private Output() {
-    }
+    private Output() {}
 
     static void json(PrintWriter out, Object value) {
         try {
@@ -50,7 +50,10 @@ final class Output {
         for (List<String> row : all) {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < row.size(); i++) {
-                line.append(i + 1 < row.size() ? String.format("%-" + widths[i] + "s  ", cell(row.get(i))) : cell(row.get(i)));
+                line.append(
+                        i + 1 < row.size()
+                                ? String.format("%-" + widths[i] + "s  ", cell(row.get(i)))
+                                : cell(row.get(i)));
             }
             out.println(line.toString().stripTrailing());
         }
@@ -97,14 +100,18 @@ final class Output {
             return;
         }
         if (!report.deletedSingleUse().isEmpty()) {
-            out.println("Deleted " + report.deletedSingleUse().size() + " single-use activation(s) nobody registered with: "
-                    + String.join(", ", report.deletedSingleUse()));
+            out.println(
+                    "Deleted " + report.deletedSingleUse().size() + " single-use activation(s) nobody registered with: "
+                            + String.join(", ", report.deletedSingleUse()));
         }
         if (!report.registeredAlready().isEmpty()) {
-            out.println(report.registeredAlready().size() + " activation(s) already registered a machine and were left alone "
-                    + "(deregister those instances in Systems Manager if they are not yours): " + String.join(", ", report.registeredAlready()));
+            out.println(report.registeredAlready().size()
+                    + " activation(s) already registered a machine and were left alone "
+                    + "(deregister those instances in Systems Manager if they are not yours): "
+                    + String.join(", ", report.registeredAlready()));
         }
-        report.newSharedActivation().ifPresent(next -> out.println("The fleet's shared activation is now " + next + "."));
+        report.newSharedActivation()
+                .ifPresent(next -> out.println("The fleet's shared activation is now " + next + "."));
         if (!report.deletedShared().isEmpty()) {
             out.println("Deleted shared activation(s) " + String.join(", ", report.deletedShared())
                     + "; machines that received one and have not registered yet must enroll again.");

@@ -17,9 +17,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Per fleet: the current activation, when it expires and is rotated, how full it is, the machines registered;"
-                + " and what the last scheduled rotation run did.")
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
+        description =
+                "Per fleet: the current activation, when it expires and is rotated, how full it is, the machines registered;"
+                        + " and what the last scheduled rotation run did.")
 final class StatusCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -39,7 +42,9 @@ final class StatusCommand implements Callable<Integer> {
         if (hob.json()) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("fleets", lines.stream().map(this::toJson).toList());
-            json.put("lastRotationRun", rotation.lastRun().map(StatusCommand::runJson).orElse(null));
+            json.put(
+                    "lastRotationRun",
+                    rotation.lastRun().map(StatusCommand::runJson).orElse(null));
             Output.json(out, json);
             return 0;
         }
@@ -47,23 +52,42 @@ final class StatusCommand implements Callable<Integer> {
         List<List<String>> rows = new ArrayList<>();
         for (FleetStatus.Line line : lines) {
             boolean shared = line.fleet().mode() == FleetMode.SHARED;
-            rows.add(List.of(line.fleet().name(), line.fleet().mode().label(), line.fleet().enabled() ? "yes" : "no",
+            rows.add(List.of(
+                    line.fleet().name(),
+                    line.fleet().mode().label(),
+                    line.fleet().enabled() ? "yes" : "no",
                     line.current().map(SharedActivation::activationId).orElse(shared ? "none yet" : "one per machine"),
                     line.current().map(a -> Output.relative(a.expiresAt(), now)).orElse("-"),
-                    line.current().map(a -> Output.relative(rotation.rotatesAt(a), now)).orElse("-"),
+                    line.current()
+                            .map(a -> Output.relative(rotation.rotatesAt(a), now))
+                            .orElse("-"),
                     line.used() + "/" + line.limit(),
                     Integer.toString(line.liveActivations()),
                     Integer.toString(line.registeredMachines())));
         }
-        Output.table(out, List.of("FLEET", "MODE", "ENABLED", "CURRENT ACTIVATION", "EXPIRES", "ROTATES", "USED/LIMIT",
-                "LIVE ACTIVATIONS", "MACHINES"), rows);
-        out.println(rotation.lastRun().map(run -> lastRun(run, now)).orElse("No scheduled rotation run has finished yet."));
+        Output.table(
+                out,
+                List.of(
+                        "FLEET",
+                        "MODE",
+                        "ENABLED",
+                        "CURRENT ACTIVATION",
+                        "EXPIRES",
+                        "ROTATES",
+                        "USED/LIMIT",
+                        "LIVE ACTIVATIONS",
+                        "MACHINES"),
+                rows);
+        out.println(
+                rotation.lastRun().map(run -> lastRun(run, now)).orElse("No scheduled rotation run has finished yet."));
         return 0;
     }
 
     private static String lastRun(RotationRun run, Instant now) {
-        return "Last rotation run " + Output.relative(run.startedAt(), now) + ": rotated " + run.rotated().size() + " fleet(s), deleted "
-                + (run.deletedSpent() + run.deletedReplaced() + run.deletedOrphans()) + " activation(s), " + run.foreign()
+        return "Last rotation run " + Output.relative(run.startedAt(), now) + ": rotated "
+                + run.rotated().size() + " fleet(s), deleted "
+                + (run.deletedSpent() + run.deletedReplaced() + run.deletedOrphans()) + " activation(s), "
+                + run.foreign()
                 + " not ours left alone" + (run.deferred() > 0 ? ", " + run.deferred() + " left for the next run" : "")
                 + (run.failed().isEmpty() ? "." : "; FAILED: " + run.failed());
     }
@@ -86,9 +110,15 @@ final class StatusCommand implements Callable<Integer> {
         json.put("fleet", line.fleet().name());
         json.put("mode", line.fleet().mode().label());
         json.put("enabled", line.fleet().enabled());
-        json.put("currentActivationId", line.current().map(SharedActivation::activationId).orElse(null));
-        json.put("currentExpiresAt", line.current().map(a -> a.expiresAt().toString()).orElse(null));
-        json.put("rotatesAt", line.current().map(a -> rotation.rotatesAt(a).toString()).orElse(null));
+        json.put(
+                "currentActivationId",
+                line.current().map(SharedActivation::activationId).orElse(null));
+        json.put(
+                "currentExpiresAt",
+                line.current().map(a -> a.expiresAt().toString()).orElse(null));
+        json.put(
+                "rotatesAt",
+                line.current().map(a -> rotation.rotatesAt(a).toString()).orElse(null));
         json.put("used", line.used());
         json.put("limit", line.limit());
         json.put("liveActivations", line.liveActivations());

@@ -17,7 +17,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "token", mixinStandardHelpOptions = true,
+@Command(
+        name = "token",
+        mixinStandardHelpOptions = true,
         description = "Enrollment tokens let machines ask for activations; the secret is shown once, at creation.",
         subcommands = {TokenCommand.Create.class, TokenCommand.ListTokens.class, TokenCommand.Revoke.class})
 final class TokenCommand {
@@ -25,28 +27,46 @@ final class TokenCommand {
     @ParentCommand
     Hob hob;
 
-    @Command(name = "create", mixinStandardHelpOptions = true,
+    @Command(
+            name = "create",
+            mixinStandardHelpOptions = true,
             description = "Create a token and print it, with the lines that enroll a machine at first boot. "
                     + "It is not stored and cannot be shown again.")
     static final class Create implements Callable<Integer> {
         @ParentCommand
         TokenCommand parent;
 
-        @Option(names = "--fleet", paramLabel = "FLEET", description = "Fleet the token enrolls into (default: the template's default fleet).")
+        @Option(
+                names = "--fleet",
+                paramLabel = "FLEET",
+                description = "Fleet the token enrolls into (default: the template's default fleet).")
         String fleet;
 
-        @Option(names = "--uses", paramLabel = "N", defaultValue = "1", description = "How many enrollments it allows (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--uses",
+                paramLabel = "N",
+                defaultValue = "1",
+                description = "How many enrollments it allows (default: ${DEFAULT-VALUE}).")
         int uses;
 
-        @Option(names = "--lifetime", paramLabel = "DURATION", defaultValue = "24h", converter = Durations.class,
+        @Option(
+                names = "--lifetime",
+                paramLabel = "DURATION",
+                defaultValue = "24h",
+                converter = Durations.class,
                 description = "How long it is valid, e.g. 1h, 24h, 30d (default: ${DEFAULT-VALUE}).")
         Duration lifetime;
 
-        @Option(names = "--source-cidr", paramLabel = "CIDR",
+        @Option(
+                names = "--source-cidr",
+                paramLabel = "CIDR",
                 description = "Only accept it from this network; repeat for more (default: from anywhere).")
         List<String> sourceCidrs = new ArrayList<>();
 
-        @Option(names = "--description", paramLabel = "TEXT", description = "What the token is for, e.g. the image it is baked into.")
+        @Option(
+                names = "--description",
+                paramLabel = "TEXT",
+                description = "What the token is for, e.g. the image it is baked into.")
         String description;
 
         @Override
@@ -56,7 +76,8 @@ final class TokenCommand {
             String target = fleet != null ? fleet : context.deployment.templateFleet.name();
             TokenIssuer.Issued issued = context.tokens.create(target, uses, lifetime, sourceCidrs, description);
             PrintWriter out = hob.spec.commandLine().getOut();
-            Map<String, String> firstBoot = FirstBootLines.of(context.deployment.apiUrl, issued.bearer().reveal());
+            Map<String, String> firstBoot =
+                    FirstBootLines.of(context.deployment.apiUrl, issued.bearer().reveal());
             if (hob.json()) {
                 Map<String, Object> json = toJson(issued.token(), hob.clock().instant());
                 json.put("token", issued.bearer().reveal());
@@ -67,7 +88,8 @@ final class TokenCommand {
             EnrollmentToken token = issued.token();
             out.println("Enrollment token " + token.tokenId() + " for fleet " + token.fleet() + ": " + token.maxUses()
                     + (token.maxUses() == 1 ? " use" : " uses") + ", expires " + Output.time(token.expiresAt())
-                    + (token.sourceCidrs().isEmpty() ? "" : ", only from " + String.join(", ", token.sourceCidrs())) + ".");
+                    + (token.sourceCidrs().isEmpty() ? "" : ", only from " + String.join(", ", token.sourceCidrs()))
+                    + ".");
             out.println("Store it now; it is not shown again:");
             out.println();
             out.println("  " + issued.bearer().reveal());
@@ -75,7 +97,10 @@ final class TokenCommand {
             out.println("First boot with it (README, \"First boot\"):");
             printFirstBoot(out, "Linux, as root:", firstBoot.get("linux"));
             printFirstBoot(out, "cloud-init user data:", firstBoot.get("cloudInit"));
-            printFirstBoot(out, "Windows Server 2012 R2 or later, in PowerShell as Administrator:", firstBoot.get("powershell"));
+            printFirstBoot(
+                    out,
+                    "Windows Server 2012 R2 or later, in PowerShell as Administrator:",
+                    firstBoot.get("powershell"));
             printFirstBoot(out, "Autounattend.xml, in FirstLogonCommands:", firstBoot.get("autounattend"));
             return 0;
         }
@@ -107,8 +132,13 @@ final class TokenCommand {
             }
             List<List<String>> rows = new ArrayList<>();
             for (EnrollmentToken t : tokens) {
-                rows.add(List.of(t.tokenId(), t.fleet(), state(t, now), t.uses() + "/" + t.maxUses(),
-                        Output.relative(t.expiresAt(), now), String.join(",", t.sourceCidrs()),
+                rows.add(List.of(
+                        t.tokenId(),
+                        t.fleet(),
+                        state(t, now),
+                        t.uses() + "/" + t.maxUses(),
+                        Output.relative(t.expiresAt(), now),
+                        String.join(",", t.sourceCidrs()),
                         t.description() == null ? "" : t.description()));
             }
             Output.table(out, List.of("TOKEN ID", "FLEET", "STATE", "USED", "EXPIRES", "SOURCES", "DESCRIPTION"), rows);
@@ -116,7 +146,9 @@ final class TokenCommand {
         }
     }
 
-    @Command(name = "revoke", mixinStandardHelpOptions = true,
+    @Command(
+            name = "revoke",
+            mixinStandardHelpOptions = true,
             description = "Revoke a token at once; machines that already registered stay registered.")
     static final class Revoke implements Callable<Integer> {
         @ParentCommand
@@ -131,7 +163,9 @@ final class TokenCommand {
             Hob.Context context = hob.contextForChange();
             context.tokens.revoke(tokenId);
             EnrollmentToken token = context.store.token(tokenId).orElseThrow();
-            TakeBack.Report report = context.takeBack().afterTokenRevoked(tokenId, context.fleets.show(token.fleet()).fleet());
+            TakeBack.Report report = context.takeBack()
+                    .afterTokenRevoked(
+                            tokenId, context.fleets.show(token.fleet()).fleet());
             PrintWriter out = hob.spec.commandLine().getOut();
             if (hob.json()) {
                 Output.json(out, Map.of("tokenId", tokenId, "revoked", true, "takenBack", Output.takenBack(report)));

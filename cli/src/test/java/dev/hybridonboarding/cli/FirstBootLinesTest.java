@@ -9,6 +9,7 @@ class FirstBootLinesTest {
 
     /** The stack's ApiUrl: a REST API's stage is part of it. */
     private static final String API = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod";
+
     private static final String TOKEN = "hob_web.abcdefghijkm.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
     private final Map<String, String> lines = FirstBootLines.of(API, TOKEN);
@@ -28,16 +29,20 @@ class FirstBootLinesTest {
     void cloudInitKeepsTheTokenInAPrivateFileInMemoryNotOnACommandLine() {
         String cloudInit = lines.get("cloudInit");
 
-        assertThat(cloudInit).startsWith("#cloud-config\n")
-                .contains("  - path: /run/hybrid-onboarding/token\n    permissions: '0600'\n    content: '" + TOKEN + "'\n")
-                .endsWith("  - curl -fsSL \"" + API + "/v1/install/linux\" | ONBOARDING_TOKEN_FILE=/run/hybrid-onboarding/token sh");
+        assertThat(cloudInit)
+                .startsWith("#cloud-config\n")
+                .contains("  - path: /run/hybrid-onboarding/token\n    permissions: '0600'\n    content: '" + TOKEN
+                        + "'\n")
+                .endsWith("  - curl -fsSL \"" + API
+                        + "/v1/install/linux\" | ONBOARDING_TOKEN_FILE=/run/hybrid-onboarding/token sh");
         assertThat(cloudInit.substring(cloudInit.indexOf("runcmd:"))).doesNotContain(TOKEN);
     }
 
     @Test
     void powershellFetchesTheWindowsScriptOverTls12InAChildThatInheritsTheToken() {
         assertThat(lines.get("powershell"))
-                .startsWith("$env:ONBOARDING_TOKEN='" + TOKEN + "'; powershell -NoProfile -ExecutionPolicy Bypass -Command \"")
+                .startsWith("$env:ONBOARDING_TOKEN='" + TOKEN
+                        + "'; powershell -NoProfile -ExecutionPolicy Bypass -Command \"")
                 .contains("[Net.ServicePointManager]::SecurityProtocol='Tls12'; ")
                 .contains("DownloadString('" + API + "/v1/install/windows')")
                 .endsWith("; Remove-Item Env:ONBOARDING_TOKEN");
@@ -47,7 +52,8 @@ class FirstBootLinesTest {
     void autounattendIsOneFirstLogonCommandWithItsAmpersandsEscaped() {
         String autounattend = lines.get("autounattend");
 
-        assertThat(autounattend).startsWith("<SynchronousCommand wcm:action=\"add\">")
+        assertThat(autounattend)
+                .startsWith("<SynchronousCommand wcm:action=\"add\">")
                 .contains("<CommandLine>cmd /c \"set ONBOARDING_TOKEN=" + TOKEN + "&amp;&amp; powershell ")
                 .contains("DownloadString('" + API + "/v1/install/windows')")
                 .endsWith("</SynchronousCommand>");

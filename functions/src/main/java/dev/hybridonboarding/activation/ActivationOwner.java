@@ -13,7 +13,8 @@ public record ActivationOwner(String stackId) {
 
     public ActivationOwner {
         if (stackId == null || stackId.isBlank() || stackId.length() > InstanceTags.MAX_VALUE_LENGTH) {
-            throw new IllegalArgumentException("a stack id of 1-" + InstanceTags.MAX_VALUE_LENGTH + " characters is required");
+            throw new IllegalArgumentException(
+                    "a stack id of 1-" + InstanceTags.MAX_VALUE_LENGTH + " characters is required");
         }
     }
 

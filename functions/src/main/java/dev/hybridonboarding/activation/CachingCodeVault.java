@@ -16,8 +16,7 @@ public final class CachingCodeVault implements SharedCodeVault {
 
     private static final int MAX_ENTRIES = 64;
 
-    private record Key(String fleet, String activationId, ByteBuffer ciphertextHash) {
-    }
+    private record Key(String fleet, String activationId, ByteBuffer ciphertextHash) {}
 
     private final SharedCodeVault vault;
     private final Map<Key, ActivationCode> opened = new LinkedHashMap<>(16, 0.75f, true) {
@@ -60,7 +59,8 @@ public final class CachingCodeVault implements SharedCodeVault {
 
     private static ByteBuffer hash(byte[] sealed) {
         try {
-            return ByteBuffer.wrap(MessageDigest.getInstance("SHA-256").digest(sealed)).asReadOnlyBuffer();
+            return ByteBuffer.wrap(MessageDigest.getInstance("SHA-256").digest(sealed))
+                    .asReadOnlyBuffer();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK provides SHA-256", e);
         }

@@ -11,6 +11,5 @@ public final class Handout {
      */
     public static final Duration MARGIN = Duration.ofMinutes(10);
 
-    private Handout() {
-    }
+    private Handout() {}
 }

@@ -22,6 +22,7 @@ public final class InstanceTags {
     public static final String REGISTERED_AT = RESERVED_PREFIX + "registered-at";
     /** Set by the registration step on an instance that is not what an enrollment asked for: mismatch, unmanaged. */
     public static final String STATUS = RESERVED_PREFIX + "status";
+
     public static final String NAME = "Name";
 
     public static final int MAX_KEY_LENGTH = 128;
@@ -31,12 +32,12 @@ public final class InstanceTags {
      * and leave room for those the registration adds to the instance (its name, enrollment and registration time).
      */
     public static final int MAX_REQUEST_TAGS = 32;
+
     public static final int MAX_FLEET_TAGS = 8;
 
     private static final Pattern ALLOWED = Pattern.compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*");
 
-    private InstanceTags() {
-    }
+    private InstanceTags() {}
 
     /** Why a tag breaks AWS's rules or trespasses on the reserved prefix, or empty when it is fine. */
     public static Optional<String> problem(String key, String value) {
@@ -57,13 +58,15 @@ public final class InstanceTags {
             return Optional.of("tag key '" + key + "' uses the reserved prefix 'aws:'");
         }
         if (lower.startsWith(RESERVED_PREFIX)) {
-            return Optional.of("tag key '" + key + "' uses the prefix '" + RESERVED_PREFIX + "', which this service sets itself");
+            return Optional.of(
+                    "tag key '" + key + "' uses the prefix '" + RESERVED_PREFIX + "', which this service sets itself");
         }
         if (!ALLOWED.matcher(key).matches()) {
             return Optional.of("tag key '" + key + "' may only contain letters, digits, spaces and _ . : / = + - @");
         }
         if (!ALLOWED.matcher(value).matches()) {
-            return Optional.of("value of tag '" + key + "' may only contain letters, digits, spaces and _ . : / = + - @");
+            return Optional.of(
+                    "value of tag '" + key + "' may only contain letters, digits, spaces and _ . : / = + - @");
         }
         return Optional.empty();
     }

@@ -16,8 +16,7 @@ public final class RecentActivationStatus {
 
     private static final int MAX_ENTRIES = 64;
 
-    private record Seen(Optional<ActivationStatus> status, Instant at) {
-    }
+    private record Seen(Optional<ActivationStatus> status, Instant at) {}
 
     private final Activations activations;
     private final Clock clock;

@@ -22,7 +22,14 @@ public final class UnusedActivations {
             activations.delete(activationId);
             log.info("activation.deleted-unused", "activationId", activationId, "why", why);
         } catch (RuntimeException failed) {
-            log.error("activation.delete-failed", "activationId", activationId, "why", why, "cause", failed.getClass().getSimpleName());
+            log.error(
+                    "activation.delete-failed",
+                    "activationId",
+                    activationId,
+                    "why",
+                    why,
+                    "cause",
+                    failed.getClass().getSimpleName());
         }
     }
 }

@@ -7,8 +7,8 @@ import java.util.Map;
 /** What Systems Manager knows about activations and the machines registered with them. */
 public interface ActivationInventory {
 
-    record ActivationState(String activationId, int registrationsCount, int registrationLimit, Instant expiresAt, boolean expired) {
-    }
+    record ActivationState(
+            String activationId, int registrationsCount, int registrationLimit, Instant expiresAt, boolean expired) {}
 
     /** The activations among {@code activationIds} that still exist in SSM. */
     Map<String, ActivationState> activations(Collection<String> activationIds);

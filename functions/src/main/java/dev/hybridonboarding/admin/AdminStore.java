@@ -1,9 +1,9 @@
 package dev.hybridonboarding.admin;
 
-import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.enrollment.EnrollmentRecord;
-import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
+import dev.hybridonboarding.rotation.ActivationRecord;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.time.Instant;
 import java.util.List;

@@ -17,8 +17,7 @@ import java.util.function.UnaryOperator;
 public final class FleetAdmin {
 
     /** A fleet and where its settings come from. */
-    public record FleetView(Fleet fleet, boolean fromTemplate) {
-    }
+    public record FleetView(Fleet fleet, boolean fromTemplate) {}
 
     private final AdminStore store;
     private final Fleet templateFleet;
@@ -56,7 +55,8 @@ public final class FleetAdmin {
     }
 
     public FleetView show(String name) {
-        return find(FleetName.require(name)).orElseThrow(() -> new IllegalArgumentException("fleet '" + name + "' does not exist"));
+        return find(FleetName.require(name))
+                .orElseThrow(() -> new IllegalArgumentException("fleet '" + name + "' does not exist"));
     }
 
     /** Creates a fleet; the instance role defaults to the one the template created. */
@@ -64,11 +64,13 @@ public final class FleetAdmin {
         if (find(FleetName.require(name)).isPresent()) {
             throw new IllegalArgumentException("fleet '" + name + "' already exists; change it with 'fleet update'");
         }
-        Fleet fleet = requirePassableRole(settings.apply(Fleet.withDefaults(name, mode, templateFleet.instanceRole())).withVersion(1));
+        Fleet fleet = requirePassableRole(settings.apply(Fleet.withDefaults(name, mode, templateFleet.instanceRole()))
+                .withVersion(1));
         try {
             store.putFleet(fleet, 0, clock.instant());
         } catch (AdminStore.ConcurrentChangeException raced) {
-            throw new IllegalArgumentException("fleet '" + name + "' was created meanwhile; change it with 'fleet update'");
+            throw new IllegalArgumentException(
+                    "fleet '" + name + "' was created meanwhile; change it with 'fleet update'");
         }
         return fleet;
     }
@@ -88,8 +90,10 @@ public final class FleetAdmin {
         boolean underThePath = role.startsWith(instanceRolePath) && role.length() > instanceRolePath.length();
         if (!role.equals(templateFleet.instanceRole()) && !underThePath) {
             throw new IllegalArgumentException("the enrollment function may only hand SSM the stack's instance role ("
-                    + templateFleet.instanceRole() + ") or roles under the IAM path /" + instanceRolePath + "; create the role with"
-                    + " --path /" + instanceRolePath + " (trusting ssm.amazonaws.com, with AmazonSSMManagedInstanceCore) and give it as "
+                    + templateFleet.instanceRole() + ") or roles under the IAM path /" + instanceRolePath
+                    + "; create the role with"
+                    + " --path /" + instanceRolePath
+                    + " (trusting ssm.amazonaws.com, with AmazonSSMManagedInstanceCore) and give it as "
                     + instanceRolePath + "<name>");
         }
         return fleet;

@@ -1,9 +1,9 @@
 package dev.hybridonboarding.admin;
 
-import dev.hybridonboarding.rotation.ActivationRecord;
-import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.rotation.ActivationRecord;
+import dev.hybridonboarding.rotation.SharedActivation;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,8 +25,7 @@ public final class FleetStatus {
             int used,
             int limit,
             int liveActivations,
-            int registeredMachines) {
-    }
+            int registeredMachines) {}
 
     private final AdminStore store;
     private final FleetAdmin fleets;
@@ -46,19 +45,27 @@ public final class FleetStatus {
         List<Line> lines = new ArrayList<>();
         for (FleetAdmin.FleetView view : views) {
             Fleet f = view.fleet();
-            List<String> live = store.activations(f.name(), now).stream().map(ActivationRecord::activationId).toList();
+            List<String> live = store.activations(f.name(), now).stream()
+                    .map(ActivationRecord::activationId)
+                    .toList();
             Map<String, ActivationInventory.ActivationState> states = inventory.activations(live);
             int machines = inventory.registeredMachines(f.name());
-            Optional<SharedActivation> shared = f.mode() == FleetMode.SHARED ? store.sharedActivation(f.name()) : Optional.empty();
+            Optional<SharedActivation> shared =
+                    f.mode() == FleetMode.SHARED ? store.sharedActivation(f.name()) : Optional.empty();
             int used;
             int limit;
             if (shared.isPresent()) {
-                ActivationInventory.ActivationState state = states.get(shared.get().activationId());
+                ActivationInventory.ActivationState state =
+                        states.get(shared.get().activationId());
                 used = Math.max(shared.get().handedOut(), state == null ? 0 : state.registrationsCount());
                 limit = shared.get().registrationLimit();
             } else {
-                used = states.values().stream().mapToInt(ActivationInventory.ActivationState::registrationsCount).sum();
-                limit = states.values().stream().mapToInt(ActivationInventory.ActivationState::registrationLimit).sum();
+                used = states.values().stream()
+                        .mapToInt(ActivationInventory.ActivationState::registrationsCount)
+                        .sum();
+                limit = states.values().stream()
+                        .mapToInt(ActivationInventory.ActivationState::registrationLimit)
+                        .sum();
             }
             lines.add(new Line(f, view.fromTemplate(), shared, used, limit, states.size(), machines));
         }

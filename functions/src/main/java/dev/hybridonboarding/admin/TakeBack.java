@@ -28,8 +28,11 @@ import java.util.Set;
 public final class TakeBack {
 
     /** What was taken back. */
-    public record Report(List<String> deletedSingleUse, List<String> registeredAlready, List<String> deletedShared,
-                         Optional<String> newSharedActivation) {
+    public record Report(
+            List<String> deletedSingleUse,
+            List<String> registeredAlready,
+            List<String> deletedShared,
+            Optional<String> newSharedActivation) {
 
         public boolean nothing() {
             return deletedSingleUse.isEmpty() && deletedShared.isEmpty() && newSharedActivation.isEmpty();
@@ -55,8 +58,10 @@ public final class TakeBack {
     public Report afterTokenRevoked(String tokenId, Fleet fleet) {
         Instant now = clock.instant();
         Set<String> received = new LinkedHashSet<>();
-        for (EnrollmentRecord enrollment : store.enrollments(fleet.name(), now.minus(Fleet.MAX_LIFETIME), Integer.MAX_VALUE)) {
-            if (enrollment.tokenId().equals(tokenId) && enrollment.activationExpiresAt().isAfter(now)) {
+        for (EnrollmentRecord enrollment :
+                store.enrollments(fleet.name(), now.minus(Fleet.MAX_LIFETIME), Integer.MAX_VALUE)) {
+            if (enrollment.tokenId().equals(tokenId)
+                    && enrollment.activationExpiresAt().isAfter(now)) {
                 received.add(enrollment.activationId());
             }
         }
@@ -66,7 +71,9 @@ public final class TakeBack {
     /** After a fleet was disabled: every activation of it that can still register a machine. */
     public Report afterFleetDisabled(Fleet fleet) {
         Set<String> live = new LinkedHashSet<>();
-        store.activations(fleet.name(), clock.instant()).stream().map(ActivationRecord::activationId).forEach(live::add);
+        store.activations(fleet.name(), clock.instant()).stream()
+                .map(ActivationRecord::activationId)
+                .forEach(live::add);
         store.sharedActivation(fleet.name()).map(SharedActivation::activationId).ifPresent(live::add);
         return takeBack(fleet, live, false);
     }
@@ -78,8 +85,10 @@ public final class TakeBack {
         Optional<String> replacement = Optional.empty();
         Optional<SharedActivation> current = store.sharedActivation(fleet.name());
         Set<String> sharedIds = new HashSet<>();
-        store.activations(fleet.name(), Instant.EPOCH).stream().filter(record -> record.mode() == FleetMode.SHARED)
-                .map(ActivationRecord::activationId).forEach(sharedIds::add);
+        store.activations(fleet.name(), Instant.EPOCH).stream()
+                .filter(record -> record.mode() == FleetMode.SHARED)
+                .map(ActivationRecord::activationId)
+                .forEach(sharedIds::add);
         current.map(SharedActivation::activationId).ifPresent(sharedIds::add);
         for (String activationId : activationIds) {
             if (!sharedIds.contains(activationId)) {
@@ -95,13 +104,17 @@ public final class TakeBack {
                 deletedSingleUse.add(activationId);
                 continue;
             }
-            if (replaceShared && fleet.enabled() && current.isPresent() && current.get().activationId().equals(activationId)) {
+            if (replaceShared
+                    && fleet.enabled()
+                    && current.isPresent()
+                    && current.get().activationId().equals(activationId)) {
                 replacement = Optional.of(replace(fleet, current.get()));
             }
             activations.delete(activationId);
             deletedShared.add(activationId);
         }
-        return new Report(List.copyOf(deletedSingleUse), List.copyOf(registered), List.copyOf(deletedShared), replacement);
+        return new Report(
+                List.copyOf(deletedSingleUse), List.copyOf(registered), List.copyOf(deletedShared), replacement);
     }
 
     /** The fleet's next shared activation, installed before the current one is deleted so the fleet never has none. */

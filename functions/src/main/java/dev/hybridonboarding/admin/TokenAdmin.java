@@ -26,7 +26,8 @@ public final class TokenAdmin {
     }
 
     /** Creates a token; its full string is in the result and nowhere else, ever. */
-    public TokenIssuer.Issued create(String fleet, int maxUses, Duration lifetime, List<String> sourceCidrs, String description) {
+    public TokenIssuer.Issued create(
+            String fleet, int maxUses, Duration lifetime, List<String> sourceCidrs, String description) {
         fleets.show(fleet);
         TokenIssuer.Issued issued = issuer.issue(fleet, maxUses, lifetime, sourceCidrs, description, clock.instant());
         store.putToken(issued.token());
@@ -38,7 +39,8 @@ public final class TokenAdmin {
         if (fleet.isPresent()) {
             tokens.addAll(store.tokens(fleets.show(fleet.get()).fleet().name()));
         } else {
-            fleets.list().forEach(view -> tokens.addAll(store.tokens(view.fleet().name())));
+            fleets.list()
+                    .forEach(view -> tokens.addAll(store.tokens(view.fleet().name())));
         }
         tokens.sort(Comparator.comparing(EnrollmentToken::createdAt).reversed());
         return tokens;

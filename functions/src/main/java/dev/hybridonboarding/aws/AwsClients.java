@@ -62,9 +62,14 @@ public final class AwsClients {
      * SnapStart functions, which get them from a local endpoint named by {@code AWS_CONTAINER_CREDENTIALS_FULL_URI}.
      */
     public static AwsClients forLambda() {
-        return new AwsClients(Region.of(System.getenv("AWS_REGION")), () -> AwsCredentialsProviderChain.builder()
-                .credentialsProviders(EnvironmentVariableCredentialsProvider.create(), ContainerCredentialsProvider.builder().build())
-                .build(), Optional.empty());
+        return new AwsClients(
+                Region.of(System.getenv("AWS_REGION")),
+                () -> AwsCredentialsProviderChain.builder()
+                        .credentialsProviders(
+                                EnvironmentVariableCredentialsProvider.create(),
+                                ContainerCredentialsProvider.builder().build())
+                        .build(),
+                Optional.empty());
     }
 
     private static SdkHttpClient newHttpClient() {
@@ -113,8 +118,10 @@ public final class AwsClients {
     public SsmClient ssm() {
         RetryStrategy throttlingOnly = StandardRetryStrategy.builder()
                 .maxAttempts(3)
-                .retryOnException(error -> error instanceof AwsServiceException service && service.isThrottlingException())
-                .treatAsThrottling(error -> error instanceof AwsServiceException service && service.isThrottlingException())
+                .retryOnException(
+                        error -> error instanceof AwsServiceException service && service.isThrottlingException())
+                .treatAsThrottling(
+                        error -> error instanceof AwsServiceException service && service.isThrottlingException())
                 .useClientDefaults(false)
                 .build();
         return configure(SsmClient.builder(), throttlingOnly).build();
@@ -129,10 +136,13 @@ public final class AwsClients {
         RetryStrategy adaptive = AwsRetryStrategy.adaptiveRetryStrategy().toBuilder()
                 .maxAttempts(5)
                 .retryOnException(AwsClients::tooManyUpdates)
-                .treatAsThrottling(error -> tooManyUpdates(error) || error instanceof AwsServiceException service && service.isThrottlingException())
+                .treatAsThrottling(error -> tooManyUpdates(error)
+                        || error instanceof AwsServiceException service && service.isThrottlingException())
                 .build();
         return configure(SsmClient.builder(), adaptive)
-                .overrideConfiguration(c -> c.apiCallTimeout(REPEATABLE_CALL_TIMEOUT).apiCallAttemptTimeout(ATTEMPT_TIMEOUT).retryStrategy(adaptive))
+                .overrideConfiguration(c -> c.apiCallTimeout(REPEATABLE_CALL_TIMEOUT)
+                        .apiCallAttemptTimeout(ATTEMPT_TIMEOUT)
+                        .retryStrategy(adaptive))
                 .build();
     }
 
@@ -141,7 +151,8 @@ public final class AwsClients {
     }
 
     private static boolean tooManyUpdates(Throwable error) {
-        return error instanceof AwsServiceException service && service.awsErrorDetails() != null
+        return error instanceof AwsServiceException service
+                && service.awsErrorDetails() != null
                 && "TooManyUpdates".equals(service.awsErrorDetails().errorCode());
     }
 
@@ -166,11 +177,14 @@ public final class AwsClients {
         return configure(builder, AwsRetryStrategy.standardRetryStrategy());
     }
 
-    private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, RetryStrategy retries) {
+    private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(
+            B builder, RetryStrategy retries) {
         builder.region(region)
                 .credentialsProvider(credentials)
                 .httpClient(http)
-                .overrideConfiguration(c -> c.apiCallTimeout(API_CALL_TIMEOUT).apiCallAttemptTimeout(ATTEMPT_TIMEOUT).retryStrategy(retries));
+                .overrideConfiguration(c -> c.apiCallTimeout(API_CALL_TIMEOUT)
+                        .apiCallAttemptTimeout(ATTEMPT_TIMEOUT)
+                        .retryStrategy(retries));
         endpoint.ifPresent(builder::endpointOverride);
         return builder;
     }

@@ -63,7 +63,8 @@ public final class CannedAnswers {
     }
 
     public String json() {
-        List<Map<String, Object>> found = items.stream().map(CannedAnswers::item).toList();
+        List<Map<String, Object>> found =
+                items.stream().map(CannedAnswers::item).toList();
         return json(Map.of("Responses", Map.of(table, found), "UnprocessedKeys", Map.of()));
     }
 
@@ -86,8 +87,13 @@ public final class CannedAnswers {
     }
 
     public static String decrypted(ActivationCode code, String keyId) {
-        return json(Map.of("Plaintext", Base64.getEncoder().encodeToString(code.reveal().getBytes(StandardCharsets.UTF_8)),
-                "KeyId", keyId, "EncryptionAlgorithm", "SYMMETRIC_DEFAULT"));
+        return json(Map.of(
+                "Plaintext",
+                Base64.getEncoder().encodeToString(code.reveal().getBytes(StandardCharsets.UTF_8)),
+                "KeyId",
+                keyId,
+                "EncryptionAlgorithm",
+                "SYMMETRIC_DEFAULT"));
     }
 
     private static Map<String, Object> item(Map<String, AttributeValue> item) {

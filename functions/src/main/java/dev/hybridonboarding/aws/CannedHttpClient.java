@@ -46,8 +46,10 @@ public final class CannedHttpClient implements SdkHttpClient {
 
     @Override
     public ExecutableHttpRequest prepareRequest(HttpExecuteRequest request) {
-        String target = request.httpRequest().firstMatchingHeader("X-Amz-Target")
-                .orElseThrow(() -> new IllegalStateException("a canned call without X-Amz-Target: " + request.httpRequest().encodedPath()));
+        String target = request.httpRequest()
+                .firstMatchingHeader("X-Amz-Target")
+                .orElseThrow(() -> new IllegalStateException("a canned call without X-Amz-Target: "
+                        + request.httpRequest().encodedPath()));
         request.contentStreamProvider().ifPresent(body -> {
             try (InputStream in = body.newStream()) {
                 in.readAllBytes();
@@ -69,7 +71,8 @@ public final class CannedHttpClient implements SdkHttpClient {
             @Override
             public HttpExecuteResponse call() {
                 return HttpExecuteResponse.builder()
-                        .response(SdkHttpResponse.builder().statusCode(200)
+                        .response(SdkHttpResponse.builder()
+                                .statusCode(200)
                                 .putHeader("Content-Type", "application/x-amz-json-1.1")
                                 .putHeader("Content-Length", Integer.toString(body.length))
                                 .putHeader("x-amzn-RequestId", "canned")
@@ -79,12 +82,10 @@ public final class CannedHttpClient implements SdkHttpClient {
             }
 
             @Override
-            public void abort() {
-            }
+            public void abort() {}
         };
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

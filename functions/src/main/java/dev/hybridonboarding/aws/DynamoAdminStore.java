@@ -1,10 +1,10 @@
 package dev.hybridonboarding.aws;
 
 import dev.hybridonboarding.admin.AdminStore;
-import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.enrollment.EnrollmentRecord;
-import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
+import dev.hybridonboarding.rotation.ActivationRecord;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.time.Instant;
 import java.util.List;
@@ -35,7 +35,9 @@ public final class DynamoAdminStore implements AdminStore {
 
     @Override
     public List<Fleet> storedFleets() {
-        return query(TableItems.FLEETS, null, true, Integer.MAX_VALUE).stream().map(TableItems::fleet).toList();
+        return query(TableItems.FLEETS, null, true, Integer.MAX_VALUE).stream()
+                .map(TableItems::fleet)
+                .toList();
     }
 
     @Override
@@ -48,20 +50,21 @@ public final class DynamoAdminStore implements AdminStore {
                     request.conditionExpression(absent.text()).expressionAttributeNames(absent.names());
                 } else {
                     Expression unchanged = Expression.of("%s = :expected", Attr.VERSION);
-                    request.conditionExpression(unchanged.text()).expressionAttributeNames(unchanged.names())
+                    request.conditionExpression(unchanged.text())
+                            .expressionAttributeNames(unchanged.names())
                             .expressionAttributeValues(Map.of(":expected", TableItems.n(expectedVersion)));
                 }
             });
         } catch (ConditionalCheckFailedException raced) {
-            throw new ConcurrentChangeException("fleet '" + fleet.name() + "' changed meanwhile; run the command again");
+            throw new ConcurrentChangeException(
+                    "fleet '" + fleet.name() + "' changed meanwhile; run the command again");
         }
     }
 
     @Override
     public void putToken(EnrollmentToken token) {
         Expression absent = Expression.of("attribute_not_exists(%s)", Attr.PK);
-        dynamo.putItem(request -> request
-                .tableName(table)
+        dynamo.putItem(request -> request.tableName(table)
                 .item(TableItems.tokenItem(token))
                 .conditionExpression(absent.text())
                 .expressionAttributeNames(absent.names()));
@@ -74,7 +77,9 @@ public final class DynamoAdminStore implements AdminStore {
 
     @Override
     public List<EnrollmentToken> tokens(String fleet) {
-        return query(TableItems.tokensOfFleet(fleet), null, false, Integer.MAX_VALUE).stream().map(TableItems::token).toList();
+        return query(TableItems.tokensOfFleet(fleet), null, false, Integer.MAX_VALUE).stream()
+                .map(TableItems::token)
+                .toList();
     }
 
     @Override
@@ -82,8 +87,7 @@ public final class DynamoAdminStore implements AdminStore {
         Expression revoke = Expression.of("SET %s = :true, %s = :now", Attr.REVOKED, Attr.REVOKED_AT);
         Expression exists = Expression.of("attribute_exists(%s)", Attr.PK);
         try {
-            dynamo.updateItem(request -> request
-                    .tableName(table)
+            dynamo.updateItem(request -> request.tableName(table)
                     .key(TableItems.tokenKey(tokenId))
                     .updateExpression(revoke.text())
                     .conditionExpression(exists.text())
@@ -100,7 +104,8 @@ public final class DynamoAdminStore implements AdminStore {
     @Override
     public List<EnrollmentRecord> enrollments(String fleet, Instant since, int limit) {
         return query(TableItems.enrollmentsOfFleet(fleet), TableItems.sortable(since), false, limit).stream()
-                .map(TableItems::enrollment).toList();
+                .map(TableItems::enrollment)
+                .toList();
     }
 
     @Override
@@ -111,7 +116,8 @@ public final class DynamoAdminStore implements AdminStore {
     @Override
     public List<ActivationRecord> activations(String fleet, Instant after) {
         return query(TableItems.activationsOfFleet(fleet), TableItems.sortable(after), true, Integer.MAX_VALUE).stream()
-                .map(TableItems::activation).toList();
+                .map(TableItems::activation)
+                .toList();
     }
 
     private Optional<Map<String, AttributeValue>> get(Map<String, AttributeValue> key) {
@@ -119,20 +125,26 @@ public final class DynamoAdminStore implements AdminStore {
     }
 
     /** Items of one gsi1 partition, from {@code fromSortKey} on (all if null), through the SDK's paginator. */
-    private List<Map<String, AttributeValue>> query(String partition, String fromSortKey, boolean ascending, int limit) {
+    private List<Map<String, AttributeValue>> query(
+            String partition, String fromSortKey, boolean ascending, int limit) {
         QueryRequest.Builder request = QueryRequest.builder()
                 .tableName(table)
                 .indexName(TableItems.GSI1)
                 .scanIndexForward(ascending);
         if (fromSortKey == null) {
             Expression inPartition = Expression.of("%s = :partition", Attr.GSI1_PK);
-            request.keyConditionExpression(inPartition.text()).expressionAttributeNames(inPartition.names())
+            request.keyConditionExpression(inPartition.text())
+                    .expressionAttributeNames(inPartition.names())
                     .expressionAttributeValues(Map.of(":partition", TableItems.s(partition)));
         } else {
             Expression fromKey = Expression.of("%s = :partition AND %s >= :from", Attr.GSI1_PK, Attr.GSI1_SK);
-            request.keyConditionExpression(fromKey.text()).expressionAttributeNames(fromKey.names())
-                    .expressionAttributeValues(Map.of(":partition", TableItems.s(partition), ":from", TableItems.s(fromSortKey)));
+            request.keyConditionExpression(fromKey.text())
+                    .expressionAttributeNames(fromKey.names())
+                    .expressionAttributeValues(
+                            Map.of(":partition", TableItems.s(partition), ":from", TableItems.s(fromSortKey)));
         }
-        return dynamo.queryPaginator(request.build()).items().stream().limit(limit).toList();
+        return dynamo.queryPaginator(request.build()).items().stream()
+                .limit(limit)
+                .toList();
     }
 }

@@ -27,6 +27,7 @@ public final class DynamoCalls {
      * token writes the token, so a boot storm conflicts; the losers try again after a short, random pause.
      */
     private static final int CONFLICT_ATTEMPTS = 4;
+
     private static final int BATCH_ATTEMPTS = 3;
     static final String CONDITION_FAILED = "ConditionalCheckFailed";
 
@@ -64,18 +65,24 @@ public final class DynamoCalls {
 
     /** A consistent read of one item. */
     Optional<Map<String, AttributeValue>> get(Map<String, AttributeValue> key) {
-        Map<String, AttributeValue> item = call("GetItem", () -> dynamo.getItem(request -> request.tableName(table).key(key).consistentRead(true)).item());
+        Map<String, AttributeValue> item = call(
+                "GetItem",
+                () -> dynamo.getItem(
+                                request -> request.tableName(table).key(key).consistentRead(true))
+                        .item());
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
     }
 
     boolean exists(Map<String, AttributeValue> key) {
         Expression pk = Expression.of("%s", Attr.PK);
-        Map<String, AttributeValue> item = call("GetItem", () -> dynamo.getItem(request -> request
-                .tableName(table)
-                .key(key)
-                .consistentRead(true)
-                .projectionExpression(pk.text())
-                .expressionAttributeNames(pk.names())).item());
+        Map<String, AttributeValue> item = call(
+                "GetItem",
+                () -> dynamo.getItem(request -> request.tableName(table)
+                                .key(key)
+                                .consistentRead(true)
+                                .projectionExpression(pk.text())
+                                .expressionAttributeNames(pk.names()))
+                        .item());
         return item != null && !item.isEmpty();
     }
 
@@ -92,11 +99,18 @@ public final class DynamoCalls {
         List<Map<String, AttributeValue>> pending = new ArrayList<>(keys.values());
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
             if (attempt > BATCH_ATTEMPTS) {
-                throw new DependencyUnavailableException("BatchGetItem left keys unprocessed " + BATCH_ATTEMPTS + " times", null);
+                throw new DependencyUnavailableException(
+                        "BatchGetItem left keys unprocessed " + BATCH_ATTEMPTS + " times", null);
             }
             List<Map<String, AttributeValue>> ask = pending;
-            BatchGetItemResponse response = call("BatchGetItem", () -> dynamo.batchGetItem(request -> request.requestItems(
-                    Map.of(table, KeysAndAttributes.builder().keys(ask).consistentRead(true).build()))));
+            BatchGetItemResponse response = call(
+                    "BatchGetItem",
+                    () -> dynamo.batchGetItem(request -> request.requestItems(Map.of(
+                            table,
+                            KeysAndAttributes.builder()
+                                    .keys(ask)
+                                    .consistentRead(true)
+                                    .build()))));
             for (Map<String, AttributeValue> item : response.responses().getOrDefault(table, List.of())) {
                 found.put(names.get(TableItems.keyOf(item)), item);
             }
@@ -122,14 +136,19 @@ public final class DynamoCalls {
                 call("TransactWriteItems", () -> dynamo.transactWriteItems(request -> request.transactItems(writes)));
                 return Optional.empty();
             } catch (TransactionCanceledException cancelled) {
-                List<CancellationReason> reasons = cancelled.hasCancellationReasons() ? cancelled.cancellationReasons() : List.of();
+                List<CancellationReason> reasons =
+                        cancelled.hasCancellationReasons() ? cancelled.cancellationReasons() : List.of();
                 if (reasons.stream().anyMatch(reason -> CONDITION_FAILED.equals(reason.code()))) {
                     return Optional.of(reasons);
                 }
                 boolean conflict = reasons.stream().anyMatch(reason -> "TransactionConflict".equals(reason.code()));
                 if (!conflict || attempt == CONFLICT_ATTEMPTS) {
-                    throw new DependencyUnavailableException("TransactWriteItems cancelled: "
-                            + reasons.stream().map(CancellationReason::code).toList(), cancelled);
+                    throw new DependencyUnavailableException(
+                            "TransactWriteItems cancelled: "
+                                    + reasons.stream()
+                                            .map(CancellationReason::code)
+                                            .toList(),
+                            cancelled);
                 }
                 pause(attempt);
             }

@@ -34,11 +34,17 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
 
     private static final AttributeValue ONE = TableItems.n(1);
 
-    private enum Read { TOKEN, FLEET, SHARED, RETRY, SOURCE_FAILURES, TOKEN_FAILURES }
+    private enum Read {
+        TOKEN,
+        FLEET,
+        SHARED,
+        RETRY,
+        SOURCE_FAILURES,
+        TOKEN_FAILURES
+    }
 
     /** One write of the commit, and what its condition failing means. */
-    private record ConditionalWrite(TransactWriteItem write, CommitResult ifRefused) {
-    }
+    private record ConditionalWrite(TransactWriteItem write, CommitResult ifRefused) {}
 
     private final DynamoCalls calls;
 
@@ -65,13 +71,18 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
                 Optional.ofNullable(items.get(Read.FLEET)).map(TableItems::fleet),
                 Optional.ofNullable(items.get(Read.SHARED)).map(TableItems::sharedActivation),
                 Optional.ofNullable(items.get(Read.RETRY)).map(TableItems::retry),
-                Optional.ofNullable(items.get(Read.SOURCE_FAILURES)).map(item -> TableItems.readInt(COUNT.in(item))).orElse(0),
-                Optional.ofNullable(items.get(Read.TOKEN_FAILURES)).map(item -> TableItems.readInt(COUNT.in(item))).orElse(0));
+                Optional.ofNullable(items.get(Read.SOURCE_FAILURES))
+                        .map(item -> TableItems.readInt(COUNT.in(item)))
+                        .orElse(0),
+                Optional.ofNullable(items.get(Read.TOKEN_FAILURES))
+                        .map(item -> TableItems.readInt(COUNT.in(item)))
+                        .orElse(0));
     }
 
     /** Two atomic counter updates, not a transaction: guesses arriving together must not cancel each other. */
     @Override
-    public void recordFailure(String failureSource, Optional<String> tokenId, Instant failureWindow, Instant expiresAt) {
+    public void recordFailure(
+            String failureSource, Optional<String> tokenId, Instant failureWindow, Instant expiresAt) {
         countFailure(TableItems.sourceFailuresKey(failureSource, failureWindow), expiresAt);
         tokenId.ifPresent(id -> countFailure(TableItems.tokenFailuresKey(id, failureWindow), expiresAt));
     }
@@ -84,7 +95,8 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         commit.retry().ifPresent(retry -> writes.add(rememberForRetries(commit, retry)));
         writes.add(useActivation(commit));
         writes.add(fleetStillEnabled(commit));
-        Optional<List<CancellationReason>> refused = calls.transact(writes.stream().map(ConditionalWrite::write).toList());
+        Optional<List<CancellationReason>> refused =
+                calls.transact(writes.stream().map(ConditionalWrite::write).toList());
         return refused.map(reasons -> refusal(writes, reasons, commit.now())).orElse(CommitResult.COMMITTED);
     }
 
@@ -95,31 +107,37 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
 
     private ConditionalWrite spendTokenUse(EnrollmentCommit commit) {
         Expression update = Expression.of("SET %s = %s + :one, %s = :now", USES, USES, LAST_USED_AT);
-        Expression condition = Expression.of("attribute_exists(%s) AND %s < %s AND %s = :false AND %s > :nowEpoch",
+        Expression condition = Expression.of(
+                "attribute_exists(%s) AND %s < %s AND %s = :false AND %s > :nowEpoch",
                 PK, USES, MAX_USES, REVOKED, EXPIRES_AT);
-        return new ConditionalWrite(TransactWriteItem.builder().update(u -> u
-                .tableName(calls.table())
-                .key(TableItems.tokenKey(commit.tokenId()))
-                .updateExpression(update.text())
-                .conditionExpression(condition.text())
-                .expressionAttributeNames(update.namesWith(condition))
-                .expressionAttributeValues(Map.of(
-                        ":one", ONE,
-                        ":now", TableItems.s(commit.now().toString()),
-                        ":false", AttributeValue.fromBool(false),
-                        ":nowEpoch", TableItems.epoch(commit.now())))
-                // The old token tells a used-up token (403) from one revoked or expired meanwhile (401).
-                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)).build(),
+        return new ConditionalWrite(
+                TransactWriteItem.builder()
+                        .update(u -> u.tableName(calls.table())
+                                .key(TableItems.tokenKey(commit.tokenId()))
+                                .updateExpression(update.text())
+                                .conditionExpression(condition.text())
+                                .expressionAttributeNames(update.namesWith(condition))
+                                .expressionAttributeValues(Map.of(
+                                        ":one", ONE,
+                                        ":now", TableItems.s(commit.now().toString()),
+                                        ":false", AttributeValue.fromBool(false),
+                                        ":nowEpoch", TableItems.epoch(commit.now())))
+                                // The old token tells a used-up token (403) from one revoked or expired meanwhile
+                                // (401).
+                                .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD))
+                        .build(),
                 CommitResult.TOKEN_SPENT);
     }
 
     private ConditionalWrite recordEnrollment(EnrollmentCommit commit) {
         Expression condition = Expression.of("attribute_not_exists(%s)", PK);
-        return new ConditionalWrite(TransactWriteItem.builder().put(p -> p
-                .tableName(calls.table())
-                .item(TableItems.enrollmentItem(commit.enrollment()))
-                .conditionExpression(condition.text())
-                .expressionAttributeNames(condition.names())).build(),
+        return new ConditionalWrite(
+                TransactWriteItem.builder()
+                        .put(p -> p.tableName(calls.table())
+                                .item(TableItems.enrollmentItem(commit.enrollment()))
+                                .conditionExpression(condition.text())
+                                .expressionAttributeNames(condition.names()))
+                        .build(),
                 CommitResult.MACHINE_ALREADY_ENROLLED);
     }
 
@@ -128,51 +146,61 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":deadline", TableItems.epoch(commit.handoutDeadline()));
         Expression condition = retry.replacesActivationId().isPresent()
-                ? Expression.of("attribute_not_exists(%s) OR %s <= :deadline OR %s = :replaced", PK, EXPIRES_AT, ACTIVATION_ID)
+                ? Expression.of(
+                        "attribute_not_exists(%s) OR %s <= :deadline OR %s = :replaced", PK, EXPIRES_AT, ACTIVATION_ID)
                 : Expression.of("attribute_not_exists(%s) OR %s <= :deadline", PK, EXPIRES_AT);
         retry.replacesActivationId().ifPresent(replaced -> values.put(":replaced", TableItems.s(replaced)));
-        return new ConditionalWrite(TransactWriteItem.builder().put(p -> p
-                .tableName(calls.table())
-                .item(TableItems.retryItem(commit.tokenId(), retry.record()))
-                .conditionExpression(condition.text())
-                .expressionAttributeNames(condition.names())
-                .expressionAttributeValues(values)).build(),
+        return new ConditionalWrite(
+                TransactWriteItem.builder()
+                        .put(p -> p.tableName(calls.table())
+                                .item(TableItems.retryItem(commit.tokenId(), retry.record()))
+                                .conditionExpression(condition.text())
+                                .expressionAttributeNames(condition.names())
+                                .expressionAttributeValues(values))
+                        .build(),
                 CommitResult.MACHINE_ALREADY_ENROLLED);
     }
 
     private ConditionalWrite useActivation(EnrollmentCommit commit) {
         if (commit.use() instanceof EnrollmentCommit.NewSingleUseActivation single) {
-            return new ConditionalWrite(TransactWriteItem.builder().put(p -> p
-                    .tableName(calls.table())
-                    .item(TableItems.activationItem(single.record()))).build(),
+            return new ConditionalWrite(
+                    TransactWriteItem.builder()
+                            .put(p -> p.tableName(calls.table()).item(TableItems.activationItem(single.record())))
+                            .build(),
                     CommitResult.TOKEN_SPENT);
         }
         EnrollmentCommit.SharedHandout handout = (EnrollmentCommit.SharedHandout) commit.use();
         Expression update = Expression.of("SET %s = %s + :one", HANDED_OUT, HANDED_OUT);
-        Expression condition = Expression.of("%s = :activationId AND %s < %s AND %s > :deadline",
+        Expression condition = Expression.of(
+                "%s = :activationId AND %s < %s AND %s > :deadline",
                 ACTIVATION_ID, HANDED_OUT, REGISTRATION_LIMIT, EXPIRES_AT);
-        return new ConditionalWrite(TransactWriteItem.builder().update(u -> u
-                .tableName(calls.table())
-                .key(TableItems.sharedActivationKey(commit.enrollment().fleet()))
-                .updateExpression(update.text())
-                .conditionExpression(condition.text())
-                .expressionAttributeNames(update.namesWith(condition))
-                .expressionAttributeValues(Map.of(
-                        ":one", ONE,
-                        ":activationId", TableItems.s(handout.activationId()),
-                        ":deadline", TableItems.epoch(commit.handoutDeadline())))).build(),
+        return new ConditionalWrite(
+                TransactWriteItem.builder()
+                        .update(u -> u.tableName(calls.table())
+                                .key(TableItems.sharedActivationKey(
+                                        commit.enrollment().fleet()))
+                                .updateExpression(update.text())
+                                .conditionExpression(condition.text())
+                                .expressionAttributeNames(update.namesWith(condition))
+                                .expressionAttributeValues(Map.of(
+                                        ":one", ONE,
+                                        ":activationId", TableItems.s(handout.activationId()),
+                                        ":deadline", TableItems.epoch(commit.handoutDeadline()))))
+                        .build(),
                 CommitResult.SHARED_ACTIVATION_SPENT);
     }
 
     /** The template's default fleet is not stored until an administrator changes it, and is enabled until then. */
     private ConditionalWrite fleetStillEnabled(EnrollmentCommit commit) {
         Expression enabled = Expression.of("attribute_not_exists(%s) OR %s = :true", PK, ENABLED);
-        return new ConditionalWrite(TransactWriteItem.builder().conditionCheck(check -> check
-                .tableName(calls.table())
-                .key(TableItems.fleetKey(commit.enrollment().fleet()))
-                .conditionExpression(enabled.text())
-                .expressionAttributeNames(enabled.names())
-                .expressionAttributeValues(Map.of(":true", AttributeValue.fromBool(true)))).build(),
+        return new ConditionalWrite(
+                TransactWriteItem.builder()
+                        .conditionCheck(check -> check.tableName(calls.table())
+                                .key(TableItems.fleetKey(commit.enrollment().fleet()))
+                                .conditionExpression(enabled.text())
+                                .expressionAttributeNames(enabled.names())
+                                .expressionAttributeValues(Map.of(":true", AttributeValue.fromBool(true))))
+                        .build(),
                 CommitResult.FLEET_DISABLED);
     }
 
@@ -204,18 +232,21 @@ public final class DynamoEnrollmentStore implements EnrollmentStore {
             return true;
         }
         Map<String, AttributeValue> token = tokenReason.item();
-        boolean revoked = REVOKED.in(token) != null && Boolean.TRUE.equals(REVOKED.in(token).bool());
+        boolean revoked = REVOKED.in(token) != null
+                && Boolean.TRUE.equals(REVOKED.in(token).bool());
         AttributeValue expiresAt = EXPIRES_AT.in(token);
         return revoked || expiresAt == null || !TableItems.readEpoch(expiresAt).isAfter(now);
     }
 
     private void countFailure(Map<String, AttributeValue> key, Instant expiresAt) {
         Expression update = Expression.of("ADD %s :one SET %s = :ttl", COUNT, TTL);
-        DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(u -> u
-                .tableName(calls.table())
-                .key(key)
-                .updateExpression(update.text())
-                .expressionAttributeNames(update.names())
-                .expressionAttributeValues(Map.of(":one", ONE, ":ttl", TableItems.epoch(expiresAt)))));
+        DynamoCalls.call(
+                "UpdateItem",
+                () -> calls.client()
+                        .updateItem(u -> u.tableName(calls.table())
+                                .key(key)
+                                .updateExpression(update.text())
+                                .expressionAttributeNames(update.names())
+                                .expressionAttributeValues(Map.of(":one", ONE, ":ttl", TableItems.epoch(expiresAt)))));
     }
 }

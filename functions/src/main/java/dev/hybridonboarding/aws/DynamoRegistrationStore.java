@@ -28,7 +28,6 @@ import dev.hybridonboarding.registration.Leased;
 import dev.hybridonboarding.registration.RegistrationEvent.Change;
 import dev.hybridonboarding.registration.RegistrationStore;
 import dev.hybridonboarding.rotation.ActivationRecord;
-import dev.hybridonboarding.support.DependencyUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -56,6 +55,7 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
 
     /** DynamoDB drops a window's counter and members this long after it ended, and a deregistered instance's record. */
     static final Duration RETENTION = Duration.ofDays(90);
+
     private static final int BATCH_GET_KEYS = 100;
 
     private final DynamoCalls calls;
@@ -76,7 +76,8 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
         List<String> ids = List.copyOf(new LinkedHashSet<>(instanceIds));
         for (int start = 0; start < ids.size(); start += BATCH_GET_KEYS) {
             Map<String, Map<String, AttributeValue>> keys = new HashMap<>();
-            ids.subList(start, Math.min(ids.size(), start + BATCH_GET_KEYS)).forEach(id -> keys.put(id, RegistrationItems.instanceKey(id)));
+            ids.subList(start, Math.min(ids.size(), start + BATCH_GET_KEYS))
+                    .forEach(id -> keys.put(id, RegistrationItems.instanceKey(id)));
             calls.batchGet(keys).forEach((id, item) -> found.put(id, RegistrationItems.instance(id, item)));
         }
         return found;
@@ -86,22 +87,36 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
     public Leased<InstanceRecord> lease(String instanceId, Change change, String owner, Instant now, Instant until) {
         Attr handled = RegistrationItems.handledAt(change);
         Expression update = Expression.of("SET %s = :owner, %s = :until, %s = :id", OWNER, LEASE_UNTIL, INSTANCE_ID);
-        Expression free = Expression.of("attribute_not_exists(%s) AND (attribute_not_exists(%s) OR %s < :now OR %s = :owner)",
+        Expression free = Expression.of(
+                "attribute_not_exists(%s) AND (attribute_not_exists(%s) OR %s < :now OR %s = :owner)",
                 handled, LEASE_UNTIL, LEASE_UNTIL, OWNER);
         try {
-            Map<String, AttributeValue> item = DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(request -> request
-                    .tableName(calls.table())
-                    .key(RegistrationItems.instanceKey(instanceId))
-                    .updateExpression(update.text())
-                    .conditionExpression(free.text())
-                    .expressionAttributeNames(update.namesWith(free))
-                    .expressionAttributeValues(Map.of(":owner", TableItems.s(owner), ":until", TableItems.n(until.toEpochMilli()),
-                            ":now", TableItems.n(now.toEpochMilli()), ":id", TableItems.s(instanceId)))
-                    .returnValues(ReturnValue.ALL_NEW)
-                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD))).attributes();
+            Map<String, AttributeValue> item = DynamoCalls.call(
+                            "UpdateItem",
+                            () -> calls.client()
+                                    .updateItem(request -> request.tableName(calls.table())
+                                            .key(RegistrationItems.instanceKey(instanceId))
+                                            .updateExpression(update.text())
+                                            .conditionExpression(free.text())
+                                            .expressionAttributeNames(update.namesWith(free))
+                                            .expressionAttributeValues(Map.of(
+                                                    ":owner",
+                                                    TableItems.s(owner),
+                                                    ":until",
+                                                    TableItems.n(until.toEpochMilli()),
+                                                    ":now",
+                                                    TableItems.n(now.toEpochMilli()),
+                                                    ":id",
+                                                    TableItems.s(instanceId)))
+                                            .returnValues(ReturnValue.ALL_NEW)
+                                            .returnValuesOnConditionCheckFailure(
+                                                    ReturnValuesOnConditionCheckFailure.ALL_OLD)))
+                    .attributes();
             return new Leased.Taken<>(RegistrationItems.instance(instanceId, item));
         } catch (ConditionalCheckFailedException refused) {
-            return refused.hasItem() && handled.in(refused.item()) != null ? new Leased.Handled<>() : new Leased.Held<>();
+            return refused.hasItem() && handled.in(refused.item()) != null
+                    ? new Leased.Handled<>()
+                    : new Leased.Held<>();
         }
     }
 
@@ -111,7 +126,8 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
     }
 
     @Override
-    public boolean handled(String instanceId, Change change, InstanceRecord.Facts facts, Instant at, Optional<DigestEntry> digest) {
+    public boolean handled(
+            String instanceId, Change change, InstanceRecord.Facts facts, Instant at, Optional<DigestEntry> digest) {
         Map<Attr, AttributeValue> set = new LinkedHashMap<>(RegistrationItems.facts(facts));
         set.put(RegistrationItems.handledAt(change), TableItems.s(at.toString()));
         set.put(INSTANCE_ID, TableItems.s(instanceId));
@@ -120,34 +136,43 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
         }
         Update update = new Update(set, List.of(OWNER, LEASE_UNTIL));
         if (digest.isEmpty()) {
-            DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(request -> request
-                    .tableName(calls.table())
-                    .key(RegistrationItems.instanceKey(instanceId))
-                    .updateExpression(update.expression().text())
-                    .expressionAttributeNames(update.expression().names())
-                    .expressionAttributeValues(update.values())));
+            DynamoCalls.call(
+                    "UpdateItem",
+                    () -> calls.client()
+                            .updateItem(request -> request.tableName(calls.table())
+                                    .key(RegistrationItems.instanceKey(instanceId))
+                                    .updateExpression(update.expression().text())
+                                    .expressionAttributeNames(
+                                            update.expression().names())
+                                    .expressionAttributeValues(update.values())));
             return true;
         }
         DigestEntry entry = digest.get();
-        Map<String, AttributeValue> member = RegistrationItems.memberItem(entry.kind(), entry.windowStart(), entry.member());
+        Map<String, AttributeValue> member =
+                RegistrationItems.memberItem(entry.kind(), entry.windowStart(), entry.member());
         TTL.put(member, TableItems.epoch(at.plus(RETENTION)));
         Expression listed = Expression.of("SET %s = :unsent", GSI1_PK);
         Expression notSent = Expression.of("attribute_not_exists(%s) AND attribute_exists(%s)", SENT_AT, WINDOW_END);
         Optional<List<CancellationReason>> cancelled = calls.transact(List.of(
-                TransactWriteItem.builder().update(u -> u
-                        .tableName(calls.table())
-                        .key(RegistrationItems.instanceKey(instanceId))
-                        .updateExpression(update.expression().text())
-                        .expressionAttributeNames(update.expression().names())
-                        .expressionAttributeValues(update.values())).build(),
-                TransactWriteItem.builder().put(p -> p.tableName(calls.table()).item(member)).build(),
-                TransactWriteItem.builder().update(u -> u
-                        .tableName(calls.table())
-                        .key(RegistrationItems.windowKey(entry.kind(), entry.windowStart()))
-                        .updateExpression(listed.text())
-                        .conditionExpression(notSent.text())
-                        .expressionAttributeNames(listed.namesWith(notSent))
-                        .expressionAttributeValues(Map.of(":unsent", TableItems.s(RegistrationItems.UNSENT_DIGESTS)))).build()));
+                TransactWriteItem.builder()
+                        .update(u -> u.tableName(calls.table())
+                                .key(RegistrationItems.instanceKey(instanceId))
+                                .updateExpression(update.expression().text())
+                                .expressionAttributeNames(update.expression().names())
+                                .expressionAttributeValues(update.values()))
+                        .build(),
+                TransactWriteItem.builder()
+                        .put(p -> p.tableName(calls.table()).item(member))
+                        .build(),
+                TransactWriteItem.builder()
+                        .update(u -> u.tableName(calls.table())
+                                .key(RegistrationItems.windowKey(entry.kind(), entry.windowStart()))
+                                .updateExpression(listed.text())
+                                .conditionExpression(notSent.text())
+                                .expressionAttributeNames(listed.namesWith(notSent))
+                                .expressionAttributeValues(
+                                        Map.of(":unsent", TableItems.s(RegistrationItems.UNSENT_DIGESTS))))
+                        .build()));
         if (cancelled.isPresent()) {
             handled(instanceId, change, facts, at, Optional.empty());
             return false;
@@ -172,29 +197,45 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
         Expression key = Expression.of("%s = :partition AND %s BETWEEN :from AND :to", GSI1_PK, GSI1_SK);
         Expression same = Expression.of("%s = :activationId", ACTIVATION_ID);
         return query(QueryRequest.builder()
-                .indexName(TableItems.GSI1)
-                .keyConditionExpression(key.text())
-                .filterExpression(same.text())
-                .expressionAttributeNames(key.namesWith(same))
-                .expressionAttributeValues(Map.of(":partition", TableItems.s(TableItems.enrollmentsOfFleet(fleet)),
-                        ":from", TableItems.s(TableItems.sortable(from)), ":to", TableItems.s(TableItems.sortable(to) + "~"),
-                        ":activationId", TableItems.s(activationId)))
-                .scanIndexForward(false))
-                .stream().map(TableItems::enrollment).toList();
+                        .indexName(TableItems.GSI1)
+                        .keyConditionExpression(key.text())
+                        .filterExpression(same.text())
+                        .expressionAttributeNames(key.namesWith(same))
+                        .expressionAttributeValues(Map.of(
+                                ":partition",
+                                TableItems.s(TableItems.enrollmentsOfFleet(fleet)),
+                                ":from",
+                                TableItems.s(TableItems.sortable(from)),
+                                ":to",
+                                TableItems.s(TableItems.sortable(to) + "~"),
+                                ":activationId",
+                                TableItems.s(activationId)))
+                        .scanIndexForward(false))
+                .stream()
+                .map(TableItems::enrollment)
+                .toList();
     }
 
     @Override
     public boolean linkEnrollment(String enrollmentId, String instanceId, Instant registeredAt) {
-        Expression update = Expression.of("SET %s = :id, %s = if_not_exists(%s, :at)", INSTANCE_ID, REGISTERED_AT, REGISTERED_AT);
-        Expression free = Expression.of("attribute_exists(%s) AND (attribute_not_exists(%s) OR %s = :id)", PK, INSTANCE_ID, INSTANCE_ID);
+        Expression update =
+                Expression.of("SET %s = :id, %s = if_not_exists(%s, :at)", INSTANCE_ID, REGISTERED_AT, REGISTERED_AT);
+        Expression free = Expression.of(
+                "attribute_exists(%s) AND (attribute_not_exists(%s) OR %s = :id)", PK, INSTANCE_ID, INSTANCE_ID);
         try {
-            DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(request -> request
-                    .tableName(calls.table())
-                    .key(TableItems.enrollmentKey(enrollmentId))
-                    .updateExpression(update.text())
-                    .conditionExpression(free.text())
-                    .expressionAttributeNames(update.namesWith(free))
-                    .expressionAttributeValues(Map.of(":id", TableItems.s(instanceId), ":at", TableItems.s(registeredAt.toString())))));
+            DynamoCalls.call(
+                    "UpdateItem",
+                    () -> calls.client()
+                            .updateItem(request -> request.tableName(calls.table())
+                                    .key(TableItems.enrollmentKey(enrollmentId))
+                                    .updateExpression(update.text())
+                                    .conditionExpression(free.text())
+                                    .expressionAttributeNames(update.namesWith(free))
+                                    .expressionAttributeValues(Map.of(
+                                            ":id",
+                                            TableItems.s(instanceId),
+                                            ":at",
+                                            TableItems.s(registeredAt.toString())))));
             return true;
         } catch (ConditionalCheckFailedException taken) {
             return false;
@@ -203,16 +244,20 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
 
     @Override
     public void enrollmentDeregistered(String enrollmentId, String instanceId, Instant at) {
-        Expression update = Expression.of("SET %s = if_not_exists(%s, :id), %s = :at", INSTANCE_ID, INSTANCE_ID, DEREGISTERED_AT);
+        Expression update =
+                Expression.of("SET %s = if_not_exists(%s, :id), %s = :at", INSTANCE_ID, INSTANCE_ID, DEREGISTERED_AT);
         Expression exists = Expression.of("attribute_exists(%s)", PK);
         try {
-            DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(request -> request
-                    .tableName(calls.table())
-                    .key(TableItems.enrollmentKey(enrollmentId))
-                    .updateExpression(update.text())
-                    .conditionExpression(exists.text())
-                    .expressionAttributeNames(update.namesWith(exists))
-                    .expressionAttributeValues(Map.of(":id", TableItems.s(instanceId), ":at", TableItems.s(at.toString())))));
+            DynamoCalls.call(
+                    "UpdateItem",
+                    () -> calls.client()
+                            .updateItem(request -> request.tableName(calls.table())
+                                    .key(TableItems.enrollmentKey(enrollmentId))
+                                    .updateExpression(update.text())
+                                    .conditionExpression(exists.text())
+                                    .expressionAttributeNames(update.namesWith(exists))
+                                    .expressionAttributeValues(Map.of(
+                                            ":id", TableItems.s(instanceId), ":at", TableItems.s(at.toString())))));
         } catch (ConditionalCheckFailedException gone) {
             // The enrollment's record expired: nothing left to mark.
         }
@@ -222,23 +267,30 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
     public List<String> fleetNames() {
         Expression key = Expression.of("%s = :partition", GSI1_PK);
         return query(QueryRequest.builder()
-                .indexName(TableItems.GSI1)
-                .keyConditionExpression(key.text())
-                .expressionAttributeNames(key.names())
-                .expressionAttributeValues(Map.of(":partition", TableItems.s(TableItems.FLEETS))))
-                .stream().map(item -> NAME.in(item).s()).toList();
+                        .indexName(TableItems.GSI1)
+                        .keyConditionExpression(key.text())
+                        .expressionAttributeNames(key.names())
+                        .expressionAttributeValues(Map.of(":partition", TableItems.s(TableItems.FLEETS))))
+                .stream()
+                .map(item -> NAME.in(item).s())
+                .toList();
     }
 
     @Override
     public List<ActivationRecord> activationsExpiringAfter(String fleet, Instant expiredAfter) {
         Expression key = Expression.of("%s = :partition AND %s >= :from", GSI1_PK, GSI1_SK);
         return query(QueryRequest.builder()
-                .indexName(TableItems.GSI1)
-                .keyConditionExpression(key.text())
-                .expressionAttributeNames(key.names())
-                .expressionAttributeValues(Map.of(":partition", TableItems.s(TableItems.activationsOfFleet(fleet)),
-                        ":from", TableItems.s(TableItems.sortable(expiredAfter)))))
-                .stream().map(TableItems::activation).toList();
+                        .indexName(TableItems.GSI1)
+                        .keyConditionExpression(key.text())
+                        .expressionAttributeNames(key.names())
+                        .expressionAttributeValues(Map.of(
+                                ":partition",
+                                TableItems.s(TableItems.activationsOfFleet(fleet)),
+                                ":from",
+                                TableItems.s(TableItems.sortable(expiredAfter)))))
+                .stream()
+                .map(TableItems::activation)
+                .toList();
     }
 
     // Digests
@@ -246,18 +298,32 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
     @Override
     public Admission admit(DigestKind kind, Instant windowStart, Instant windowEnd) {
         // The sort key lists the window among the unsent digests once handled() gives it the partition key too.
-        Expression update = Expression.of("ADD %s :one SET %s = :kind, %s = :start, %s = :end, %s = :ttl, %s = :sortKey",
+        Expression update = Expression.of(
+                "ADD %s :one SET %s = :kind, %s = :start, %s = :end, %s = :ttl, %s = :sortKey",
                 COUNT, KIND, WINDOW_START, WINDOW_END, TTL, GSI1_SK);
-        Map<String, AttributeValue> item = DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(request -> request
-                .tableName(calls.table())
-                .key(RegistrationItems.windowKey(kind, windowStart))
-                .updateExpression(update.text())
-                .expressionAttributeNames(update.names())
-                .expressionAttributeValues(Map.of(":one", TableItems.n(1), ":kind", TableItems.s(kind.label()),
-                        ":start", TableItems.epoch(windowStart), ":end", TableItems.s(windowEnd.toString()),
-                        ":ttl", TableItems.epoch(windowEnd.plus(RETENTION)),
-                        ":sortKey", TableItems.s(RegistrationItems.unsentSortKey(windowEnd, kind, windowStart))))
-                .returnValues(ReturnValue.ALL_NEW))).attributes();
+        Map<String, AttributeValue> item = DynamoCalls.call(
+                        "UpdateItem",
+                        () -> calls.client()
+                                .updateItem(request -> request.tableName(calls.table())
+                                        .key(RegistrationItems.windowKey(kind, windowStart))
+                                        .updateExpression(update.text())
+                                        .expressionAttributeNames(update.names())
+                                        .expressionAttributeValues(Map.of(
+                                                ":one",
+                                                TableItems.n(1),
+                                                ":kind",
+                                                TableItems.s(kind.label()),
+                                                ":start",
+                                                TableItems.epoch(windowStart),
+                                                ":end",
+                                                TableItems.s(windowEnd.toString()),
+                                                ":ttl",
+                                                TableItems.epoch(windowEnd.plus(RETENTION)),
+                                                ":sortKey",
+                                                TableItems.s(
+                                                        RegistrationItems.unsentSortKey(windowEnd, kind, windowStart))))
+                                        .returnValues(ReturnValue.ALL_NEW)))
+                .attributes();
         return new Admission(Long.parseLong(COUNT.in(item).n()), SENT_AT.in(item) != null);
     }
 
@@ -265,44 +331,62 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
     public List<DigestMember> members(DigestKind kind, Instant windowStart) {
         Expression key = Expression.of("%s = :partition AND begins_with(%s, :member)", PK, SK);
         return query(QueryRequest.builder()
-                .keyConditionExpression(key.text())
-                .expressionAttributeNames(key.names())
-                .expressionAttributeValues(Map.of(":partition", TableItems.s(RegistrationItems.windowPartition(kind, windowStart)),
-                        ":member", TableItems.s(RegistrationItems.memberPrefix())))
-                .consistentRead(true))
-                .stream().map(RegistrationItems::member).toList();
+                        .keyConditionExpression(key.text())
+                        .expressionAttributeNames(key.names())
+                        .expressionAttributeValues(Map.of(
+                                ":partition",
+                                TableItems.s(RegistrationItems.windowPartition(kind, windowStart)),
+                                ":member",
+                                TableItems.s(RegistrationItems.memberPrefix())))
+                        .consistentRead(true))
+                .stream()
+                .map(RegistrationItems::member)
+                .toList();
     }
 
     @Override
     public Leased<Window> lease(DigestKind kind, Instant windowStart, String owner, Instant now, Instant until) {
         Expression update = Expression.of("SET %s = :owner, %s = :until", OWNER, LEASE_UNTIL);
-        Expression free = Expression.of("attribute_not_exists(%s) AND (attribute_not_exists(%s) OR %s < :now OR %s = :owner)",
+        Expression free = Expression.of(
+                "attribute_not_exists(%s) AND (attribute_not_exists(%s) OR %s < :now OR %s = :owner)",
                 SENT_AT, LEASE_UNTIL, LEASE_UNTIL, OWNER);
         try {
-            DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(request -> request
-                    .tableName(calls.table())
-                    .key(RegistrationItems.windowKey(kind, windowStart))
-                    .updateExpression(update.text())
-                    .conditionExpression(free.text())
-                    .expressionAttributeNames(update.namesWith(free))
-                    .expressionAttributeValues(Map.of(":owner", TableItems.s(owner), ":until", TableItems.n(until.toEpochMilli()),
-                            ":now", TableItems.n(now.toEpochMilli())))
-                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)));
+            DynamoCalls.call(
+                    "UpdateItem",
+                    () -> calls.client()
+                            .updateItem(request -> request.tableName(calls.table())
+                                    .key(RegistrationItems.windowKey(kind, windowStart))
+                                    .updateExpression(update.text())
+                                    .conditionExpression(free.text())
+                                    .expressionAttributeNames(update.namesWith(free))
+                                    .expressionAttributeValues(Map.of(
+                                            ":owner",
+                                            TableItems.s(owner),
+                                            ":until",
+                                            TableItems.n(until.toEpochMilli()),
+                                            ":now",
+                                            TableItems.n(now.toEpochMilli())))
+                                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)));
             return new Leased.Taken<>(new Window(kind, windowStart));
         } catch (ConditionalCheckFailedException refused) {
-            return refused.hasItem() && SENT_AT.in(refused.item()) != null ? new Leased.Handled<>() : new Leased.Held<>();
+            return refused.hasItem() && SENT_AT.in(refused.item()) != null
+                    ? new Leased.Handled<>()
+                    : new Leased.Held<>();
         }
     }
 
     @Override
     public void sent(DigestKind kind, Instant windowStart, Instant at) {
-        Expression update = Expression.of("SET %s = :at REMOVE %s, %s, %s, %s", SENT_AT, OWNER, LEASE_UNTIL, GSI1_PK, GSI1_SK);
-        DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(request -> request
-                .tableName(calls.table())
-                .key(RegistrationItems.windowKey(kind, windowStart))
-                .updateExpression(update.text())
-                .expressionAttributeNames(update.names())
-                .expressionAttributeValues(Map.of(":at", TableItems.s(at.toString())))));
+        Expression update =
+                Expression.of("SET %s = :at REMOVE %s, %s, %s, %s", SENT_AT, OWNER, LEASE_UNTIL, GSI1_PK, GSI1_SK);
+        DynamoCalls.call(
+                "UpdateItem",
+                () -> calls.client()
+                        .updateItem(request -> request.tableName(calls.table())
+                                .key(RegistrationItems.windowKey(kind, windowStart))
+                                .updateExpression(update.text())
+                                .expressionAttributeNames(update.names())
+                                .expressionAttributeValues(Map.of(":at", TableItems.s(at.toString())))));
     }
 
     @Override
@@ -314,11 +398,14 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
     public List<Window> unsent(Instant endedBefore) {
         Expression key = Expression.of("%s = :partition AND %s < :before", GSI1_PK, GSI1_SK);
         return query(QueryRequest.builder()
-                .indexName(TableItems.GSI1)
-                .keyConditionExpression(key.text())
-                .expressionAttributeNames(key.names())
-                .expressionAttributeValues(Map.of(":partition", TableItems.s(RegistrationItems.UNSENT_DIGESTS),
-                        ":before", TableItems.s(TableItems.sortable(endedBefore)))))
+                        .indexName(TableItems.GSI1)
+                        .keyConditionExpression(key.text())
+                        .expressionAttributeNames(key.names())
+                        .expressionAttributeValues(Map.of(
+                                ":partition",
+                                TableItems.s(RegistrationItems.UNSENT_DIGESTS),
+                                ":before",
+                                TableItems.s(TableItems.sortable(endedBefore)))))
                 .stream()
                 .filter(item -> Instant.parse(WINDOW_END.in(item).s()).isBefore(endedBefore))
                 .map(item -> new Window(RegistrationItems.kind(item), RegistrationItems.windowStart(item)))
@@ -329,13 +416,15 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
         Expression update = Expression.of("REMOVE %s, %s", OWNER, LEASE_UNTIL);
         Expression ours = Expression.of("%s = :owner", OWNER);
         try {
-            DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(request -> request
-                    .tableName(calls.table())
-                    .key(key)
-                    .updateExpression(update.text())
-                    .conditionExpression(ours.text())
-                    .expressionAttributeNames(update.namesWith(ours))
-                    .expressionAttributeValues(Map.of(":owner", TableItems.s(owner)))));
+            DynamoCalls.call(
+                    "UpdateItem",
+                    () -> calls.client()
+                            .updateItem(request -> request.tableName(calls.table())
+                                    .key(key)
+                                    .updateExpression(update.text())
+                                    .conditionExpression(ours.text())
+                                    .expressionAttributeNames(update.namesWith(ours))
+                                    .expressionAttributeValues(Map.of(":owner", TableItems.s(owner)))));
         } catch (ConditionalCheckFailedException notOurs) {
             // Ran out and taken by someone else, whose lease stays.
         }
@@ -344,7 +433,9 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
     /** Every page of a query of the table (or its index), through the SDK's paginator. */
     private List<Map<String, AttributeValue>> query(QueryRequest.Builder request) {
         QueryRequest built = request.tableName(calls.table()).build();
-        return DynamoCalls.call("Query", () -> calls.client().queryPaginator(built).items().stream().toList());
+        return DynamoCalls.call(
+                "Query",
+                () -> calls.client().queryPaginator(built).items().stream().toList());
     }
 
     /** An update that sets some attributes and removes others, with a placeholder for each. */
@@ -360,7 +451,8 @@ public final class DynamoRegistrationStore implements RegistrationStore, DigestS
             });
             text.append(String.join(", ", clauses));
             if (!remove.isEmpty()) {
-                text.append(" REMOVE ").append(String.join(", ", remove.stream().map(a -> "%s").toList()));
+                text.append(" REMOVE ")
+                        .append(String.join(", ", remove.stream().map(a -> "%s").toList()));
                 attributes.addAll(remove);
             }
             return Expression.of(text.toString(), attributes.toArray(Attr[]::new));

@@ -40,7 +40,9 @@ public final class DynamoRotationStore implements RotationStore {
 
     @Override
     public List<Fleet> storedFleets() {
-        return partition(TableItems.FLEETS, Optional.empty(), Optional.empty()).map(TableItems::fleet).toList();
+        return partition(TableItems.FLEETS, Optional.empty(), Optional.empty())
+                .map(TableItems::fleet)
+                .toList();
     }
 
     @Override
@@ -57,15 +59,17 @@ public final class DynamoRotationStore implements RotationStore {
         Expression update = Expression.of("SET %s = :at, %s = :ttl", DELETED_AT, TTL);
         Expression exists = Expression.of("attribute_exists(%s)", PK);
         try {
-            DynamoCalls.call("UpdateItem", () -> calls.client().updateItem(request -> request
-                    .tableName(calls.table())
-                    .key(TableItems.activationKey(activationId))
-                    .updateExpression(update.text())
-                    .conditionExpression(exists.text())
-                    .expressionAttributeNames(update.namesWith(exists))
-                    .expressionAttributeValues(Map.of(
-                            ":at", TableItems.s(at.toString()),
-                            ":ttl", TableItems.epoch(at.plus(TableItems.RETENTION_AFTER_EXPIRY))))));
+            DynamoCalls.call(
+                    "UpdateItem",
+                    () -> calls.client()
+                            .updateItem(request -> request.tableName(calls.table())
+                                    .key(TableItems.activationKey(activationId))
+                                    .updateExpression(update.text())
+                                    .conditionExpression(exists.text())
+                                    .expressionAttributeNames(update.namesWith(exists))
+                                    .expressionAttributeValues(Map.of(
+                                            ":at", TableItems.s(at.toString()),
+                                            ":ttl", TableItems.epoch(at.plus(TableItems.RETENTION_AFTER_EXPIRY))))));
         } catch (ConditionalCheckFailedException gone) {
             // Its record expired meanwhile: nothing left to mark.
         }
@@ -74,17 +78,29 @@ public final class DynamoRotationStore implements RotationStore {
     @Override
     public void dropRetryRecords(ActivationRecord activation) {
         Stream<EnrollmentRecord> enrollments = activation.mode() == FleetMode.SINGLE_USE
-                ? activation.enrollmentId().flatMap(id -> calls.get(TableItems.enrollmentKey(id))).map(TableItems::enrollment).stream()
-                : partition(TableItems.enrollmentsOfFleet(activation.fleet()), Optional.of(TableItems.sortable(activation.createdAt())), Optional.empty())
+                ? activation
+                        .enrollmentId()
+                        .flatMap(id -> calls.get(TableItems.enrollmentKey(id)))
+                        .map(TableItems::enrollment)
+                        .stream()
+                : partition(
+                                TableItems.enrollmentsOfFleet(activation.fleet()),
+                                Optional.of(TableItems.sortable(activation.createdAt())),
+                                Optional.empty())
                         .map(TableItems::enrollment)
                         .filter(enrollment -> enrollment.activationId().equals(activation.activationId()));
-        enrollments.forEach(enrollment -> enrollment.request().machineId().ifPresent(machineId ->
-                dropRetryRecord(enrollment.tokenId(), machineId, activation.activationId())));
+        enrollments.forEach(enrollment -> enrollment
+                .request()
+                .machineId()
+                .ifPresent(machineId -> dropRetryRecord(enrollment.tokenId(), machineId, activation.activationId())));
     }
 
     @Override
     public void saveRun(RotationRun run) {
-        DynamoCalls.call("PutItem", () -> calls.client().putItem(request -> request.tableName(calls.table()).item(TableItems.runItem(run))));
+        DynamoCalls.call(
+                "PutItem",
+                () -> calls.client()
+                        .putItem(request -> request.tableName(calls.table()).item(TableItems.runItem(run))));
     }
 
     @Override
@@ -96,19 +112,22 @@ public final class DynamoRotationStore implements RotationStore {
     private void dropRetryRecord(String tokenId, String machineId, String activationId) {
         Expression same = Expression.of("%s = :activationId", ACTIVATION_ID);
         try {
-            DynamoCalls.call("DeleteItem", () -> calls.client().deleteItem(request -> request
-                    .tableName(calls.table())
-                    .key(TableItems.retryKey(tokenId, machineId))
-                    .conditionExpression(same.text())
-                    .expressionAttributeNames(same.names())
-                    .expressionAttributeValues(Map.of(":activationId", TableItems.s(activationId)))));
+            DynamoCalls.call(
+                    "DeleteItem",
+                    () -> calls.client()
+                            .deleteItem(request -> request.tableName(calls.table())
+                                    .key(TableItems.retryKey(tokenId, machineId))
+                                    .conditionExpression(same.text())
+                                    .expressionAttributeNames(same.names())
+                                    .expressionAttributeValues(Map.of(":activationId", TableItems.s(activationId)))));
         } catch (ConditionalCheckFailedException replaced) {
             // Gone, or pointing at a newer activation that a retry may still need.
         }
     }
 
     /** The items of one gsi1 partition, from a sort key on if given, through the SDK's paginator. */
-    private Stream<Map<String, AttributeValue>> partition(String partition, Optional<String> fromSortKey, Optional<Expression> filter) {
+    private Stream<Map<String, AttributeValue>> partition(
+            String partition, Optional<String> fromSortKey, Optional<Expression> filter) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":partition", TableItems.s(partition));
         Expression key = fromSortKey.isPresent()
@@ -123,6 +142,10 @@ public final class DynamoRotationStore implements RotationStore {
                 .expressionAttributeNames(names)
                 .expressionAttributeValues(values);
         filter.ifPresent(f -> request.filterExpression(f.text()));
-        return DynamoCalls.call("Query", () -> calls.client().queryPaginator(request.build()).items().stream().toList()).stream();
+        return DynamoCalls.call(
+                "Query",
+                () -> calls.client().queryPaginator(request.build()).items().stream()
+                        .toList())
+                .stream();
     }
 }

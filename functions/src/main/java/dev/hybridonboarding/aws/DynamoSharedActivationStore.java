@@ -49,13 +49,15 @@ public final class DynamoSharedActivationStore implements SharedActivationStore 
         TTL.put(lease, TableItems.epoch(until.plus(LEASE_RETENTION)));
         Expression free = Expression.of("attribute_not_exists(%s) OR %s < :now", PK, LEASE_UNTIL);
         try {
-            DynamoCalls.call("PutItem", () -> calls.client().putItem(request -> request
-                    .tableName(calls.table())
-                    .item(lease)
-                    .conditionExpression(free.text())
-                    .expressionAttributeNames(free.names())
-                    .expressionAttributeValues(Map.of(":now", TableItems.epoch(now)))
-                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)));
+            DynamoCalls.call(
+                    "PutItem",
+                    () -> calls.client()
+                            .putItem(request -> request.tableName(calls.table())
+                                    .item(lease)
+                                    .conditionExpression(free.text())
+                                    .expressionAttributeNames(free.names())
+                                    .expressionAttributeValues(Map.of(":now", TableItems.epoch(now)))
+                                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)));
             return true;
         } catch (ConditionalCheckFailedException held) {
             // A retried PutItem whose first attempt got through finds its own lease.
@@ -68,12 +70,14 @@ public final class DynamoSharedActivationStore implements SharedActivationStore 
     public void releaseLease(String fleet, String owner) {
         Expression ours = Expression.of("%s = :owner", OWNER);
         try {
-            DynamoCalls.call("DeleteItem", () -> calls.client().deleteItem(request -> request
-                    .tableName(calls.table())
-                    .key(TableItems.installLeaseKey(fleet))
-                    .conditionExpression(ours.text())
-                    .expressionAttributeNames(ours.names())
-                    .expressionAttributeValues(Map.of(":owner", TableItems.s(owner)))));
+            DynamoCalls.call(
+                    "DeleteItem",
+                    () -> calls.client()
+                            .deleteItem(request -> request.tableName(calls.table())
+                                    .key(TableItems.installLeaseKey(fleet))
+                                    .conditionExpression(ours.text())
+                                    .expressionAttributeNames(ours.names())
+                                    .expressionAttributeValues(Map.of(":owner", TableItems.s(owner)))));
         } catch (ConditionalCheckFailedException notOurs) {
             // Gone already, or expired and taken by someone else, whose lease stays.
         }
@@ -84,19 +88,21 @@ public final class DynamoSharedActivationStore implements SharedActivationStore 
         Expression stillReplaced = replaced.isPresent()
                 ? Expression.of("%s = :replaced", ACTIVATION_ID)
                 : Expression.of("attribute_not_exists(%s)", PK);
-        TransactWriteItem install = TransactWriteItem.builder().put(put -> {
-            put.tableName(calls.table())
-                    .item(TableItems.sharedActivationItem(fleet, next))
-                    .conditionExpression(stillReplaced.text())
-                    .expressionAttributeNames(stillReplaced.names());
-            replaced.ifPresent(id -> put.expressionAttributeValues(Map.of(":replaced", TableItems.s(id))));
-        }).build();
-        TransactWriteItem remember = TransactWriteItem.builder().put(put -> put
-                .tableName(calls.table())
-                .item(TableItems.activationItem(record))).build();
-        TransactWriteItem releaseLease = TransactWriteItem.builder().delete(delete -> delete
-                .tableName(calls.table())
-                .key(TableItems.installLeaseKey(fleet))).build();
+        TransactWriteItem install = TransactWriteItem.builder()
+                .put(put -> {
+                    put.tableName(calls.table())
+                            .item(TableItems.sharedActivationItem(fleet, next))
+                            .conditionExpression(stillReplaced.text())
+                            .expressionAttributeNames(stillReplaced.names());
+                    replaced.ifPresent(id -> put.expressionAttributeValues(Map.of(":replaced", TableItems.s(id))));
+                })
+                .build();
+        TransactWriteItem remember = TransactWriteItem.builder()
+                .put(put -> put.tableName(calls.table()).item(TableItems.activationItem(record)))
+                .build();
+        TransactWriteItem releaseLease = TransactWriteItem.builder()
+                .delete(delete -> delete.tableName(calls.table()).key(TableItems.installLeaseKey(fleet)))
+                .build();
         return calls.transact(List.of(install, remember, releaseLease)).isEmpty();
     }
 

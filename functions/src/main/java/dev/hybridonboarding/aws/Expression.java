@@ -15,7 +15,8 @@ record Expression(String text, Map<String, String> names) {
         for (Attr attribute : attributes) {
             names.put(attribute.ref(), attribute.attribute());
         }
-        return new Expression(String.format(template, Arrays.stream(attributes).map(Attr::ref).toArray()), Map.copyOf(names));
+        return new Expression(
+                String.format(template, Arrays.stream(attributes).map(Attr::ref).toArray()), Map.copyOf(names));
     }
 
     /** The names of this expression and another, for a request that carries both (update and condition). */

@@ -1,8 +1,8 @@
 package dev.hybridonboarding.aws;
 
 import dev.hybridonboarding.activation.ActivationCode;
-import dev.hybridonboarding.support.DependencyUnavailableException;
 import dev.hybridonboarding.activation.SharedCodeVault;
+import dev.hybridonboarding.support.DependencyUnavailableException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -29,11 +29,12 @@ public final class KmsCodeVault implements SharedCodeVault {
     @Override
     public byte[] seal(ActivationCode code, String fleet, String activationId) {
         try {
-            return kms.get().encrypt(request -> request
-                            .keyId(keyId)
+            return kms.get()
+                    .encrypt(request -> request.keyId(keyId)
                             .plaintext(SdkBytes.fromString(code.reveal(), StandardCharsets.UTF_8))
                             .encryptionContext(context(fleet, activationId)))
-                    .ciphertextBlob().asByteArray();
+                    .ciphertextBlob()
+                    .asByteArray();
         } catch (KmsException | SdkClientException e) {
             throw failure("Encrypt", e);
         }
@@ -42,11 +43,12 @@ public final class KmsCodeVault implements SharedCodeVault {
     @Override
     public ActivationCode open(byte[] sealed, String fleet, String activationId) {
         try {
-            return new ActivationCode(kms.get().decrypt(request -> request
-                            .keyId(keyId)
+            return new ActivationCode(kms.get()
+                    .decrypt(request -> request.keyId(keyId)
                             .ciphertextBlob(SdkBytes.fromByteArray(sealed))
                             .encryptionContext(context(fleet, activationId)))
-                    .plaintext().asUtf8String());
+                    .plaintext()
+                    .asUtf8String());
         } catch (KmsException | SdkClientException e) {
             throw failure("Decrypt", e);
         }

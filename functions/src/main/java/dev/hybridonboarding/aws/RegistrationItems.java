@@ -27,10 +27,10 @@ final class RegistrationItems {
 
     /** The gsi1 partition of digest windows whose digest has not gone out. */
     static final String UNSENT_DIGESTS = "DIGESTS";
+
     private static final String MEMBER = "INSTANCE#";
 
-    private RegistrationItems() {
-    }
+    private RegistrationItems() {}
 
     static Map<String, AttributeValue> instanceKey(String instanceId) {
         return TableItems.key("INSTANCE#" + instanceId, "INSTANCE");
@@ -41,7 +41,8 @@ final class RegistrationItems {
     }
 
     static Map<String, AttributeValue> memberItem(DigestKind kind, Instant windowStart, DigestMember member) {
-        Map<String, AttributeValue> item = TableItems.key(windowPartition(kind, windowStart), MEMBER + member.instanceId());
+        Map<String, AttributeValue> item =
+                TableItems.key(windowPartition(kind, windowStart), MEMBER + member.instanceId());
         INSTANCE_ID.put(item, TableItems.s(member.instanceId()));
         NAME.put(item, TableItems.s(member.name()));
         FLEET.put(item, TableItems.s(member.fleet()));
@@ -66,13 +67,15 @@ final class RegistrationItems {
     }
 
     static InstanceRecord instance(String instanceId, Map<String, AttributeValue> item) {
-        Optional<InstanceRecord.Facts> facts = TableItems.optionalString(item, VERDICT).map(verdict -> new InstanceRecord.Facts(
-                TableItems.optionalString(item, ACTIVATION_ID).orElse("unknown"),
-                Verdict.parse(verdict),
-                TableItems.optionalString(item, FLEET),
-                TableItems.optionalString(item, ENROLLMENT_ID),
-                TableItems.optionalString(item, NAME)));
-        return new InstanceRecord(instanceId, instant(item, REGISTRATION_HANDLED_AT), instant(item, DEREGISTRATION_HANDLED_AT), facts);
+        Optional<InstanceRecord.Facts> facts = TableItems.optionalString(item, VERDICT)
+                .map(verdict -> new InstanceRecord.Facts(
+                        TableItems.optionalString(item, ACTIVATION_ID).orElse("unknown"),
+                        Verdict.parse(verdict),
+                        TableItems.optionalString(item, FLEET),
+                        TableItems.optionalString(item, ENROLLMENT_ID),
+                        TableItems.optionalString(item, NAME)));
+        return new InstanceRecord(
+                instanceId, instant(item, REGISTRATION_HANDLED_AT), instant(item, DEREGISTRATION_HANDLED_AT), facts);
     }
 
     /** The facts as attribute values to set, by attribute; absent facts are left as they are. */
@@ -87,7 +90,8 @@ final class RegistrationItems {
     }
 
     static DigestMember member(Map<String, AttributeValue> item) {
-        return new DigestMember(INSTANCE_ID.in(item).s(), NAME.in(item).s(), FLEET.in(item).s());
+        return new DigestMember(
+                INSTANCE_ID.in(item).s(), NAME.in(item).s(), FLEET.in(item).s());
     }
 
     static DigestKind kind(Map<String, AttributeValue> item) {

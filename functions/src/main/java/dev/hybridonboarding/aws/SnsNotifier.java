@@ -32,11 +32,11 @@ public final class SnsNotifier implements Notifier {
     public void send(Notice notice) {
         String message = message(notice);
         try {
-            sns.get().publish(request -> request
-                    .topicArn(topicArn)
-                    .subject(NoticeBodies.subject(notice))
-                    .messageStructure("json")
-                    .message(message));
+            sns.get()
+                    .publish(request -> request.topicArn(topicArn)
+                            .subject(NoticeBodies.subject(notice))
+                            .messageStructure("json")
+                            .message(message));
         } catch (SnsException e) {
             if (AwsErrors.isTransient(e)) {
                 throw new DependencyUnavailableException("SNS Publish: " + AwsErrors.describe(e), e);

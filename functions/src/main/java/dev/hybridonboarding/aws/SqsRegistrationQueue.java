@@ -28,6 +28,7 @@ public final class SqsRegistrationQueue implements RegistrationQueue {
 
     /** SQS holds a message back at most 15 minutes. */
     static final Duration MAX_DELAY = Duration.ofMinutes(15);
+
     private static final int MAX_BATCH = 10;
 
     private final Supplier<SqsClient> sqs;
@@ -42,32 +43,50 @@ public final class SqsRegistrationQueue implements RegistrationQueue {
     public void foundBySweep(List<RegistrationEvent> registrations) {
         for (int start = 0; start < registrations.size(); start += MAX_BATCH) {
             List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
-            List<RegistrationEvent> batch = registrations.subList(start, Math.min(registrations.size(), start + MAX_BATCH));
+            List<RegistrationEvent> batch =
+                    registrations.subList(start, Math.min(registrations.size(), start + MAX_BATCH));
             for (int i = 0; i < batch.size(); i++) {
-                entries.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(json(QueueMessages.foundBySweep(batch.get(i))))
+                entries.add(SendMessageBatchRequestEntry.builder()
+                        .id(Integer.toString(i))
+                        .messageBody(json(QueueMessages.foundBySweep(batch.get(i))))
                         .build());
             }
-            SendMessageBatchResponse sent = call("SendMessageBatch", () -> sqs.get().sendMessageBatch(request -> request.queueUrl(queueUrl).entries(entries)));
+            SendMessageBatchResponse sent = call(
+                    "SendMessageBatch",
+                    () -> sqs.get()
+                            .sendMessageBatch(
+                                    request -> request.queueUrl(queueUrl).entries(entries)));
             if (sent.hasFailed() && !sent.failed().isEmpty()) {
-                throw new DependencyUnavailableException("SendMessageBatch: " + sent.failed().size() + " messages not sent, e.g. "
-                        + sent.failed().get(0).code(), null);
+                throw new DependencyUnavailableException(
+                        "SendMessageBatch: " + sent.failed().size() + " messages not sent, e.g. "
+                                + sent.failed().get(0).code(),
+                        null);
             }
         }
     }
 
     @Override
     public void digestDue(DigestKind kind, Instant windowStart, Duration delay) {
-        int seconds = (int) Math.min(MAX_DELAY.toSeconds(), Math.max(0, delay.toSeconds() + (delay.toNanosPart() > 0 ? 1 : 0)));
-        call("SendMessage", () -> sqs.get().sendMessage(request -> request.queueUrl(queueUrl)
-                .messageBody(json(QueueMessages.digestDue(kind, windowStart)))
-                .delaySeconds(seconds)));
+        int seconds = (int) Math.min(
+                MAX_DELAY.toSeconds(), Math.max(0, delay.toSeconds() + (delay.toNanosPart() > 0 ? 1 : 0)));
+        call(
+                "SendMessage",
+                () -> sqs.get()
+                        .sendMessage(request -> request.queueUrl(queueUrl)
+                                .messageBody(json(QueueMessages.digestDue(kind, windowStart)))
+                                .delaySeconds(seconds)));
     }
 
     /** The message comes back after {@code delay} instead of the queue's visibility timeout. */
     public void retryLater(String receiptHandle, Duration delay) {
-        int seconds = (int) Math.min(Duration.ofHours(12).toSeconds(), Math.max(0, delay.toSeconds() + (delay.toNanosPart() > 0 ? 1 : 0)));
-        call("ChangeMessageVisibility", () -> sqs.get().changeMessageVisibility(request -> request.queueUrl(queueUrl)
-                .receiptHandle(receiptHandle).visibilityTimeout(seconds)));
+        int seconds = (int) Math.min(
+                Duration.ofHours(12).toSeconds(), Math.max(0, delay.toSeconds() + (delay.toNanosPart() > 0 ? 1 : 0)));
+        call(
+                "ChangeMessageVisibility",
+                () -> sqs.get()
+                        .changeMessageVisibility(request -> request.queueUrl(queueUrl)
+                                .receiptHandle(receiptHandle)
+                                .visibilityTimeout(seconds)));
     }
 
     private static String json(Map<String, Object> message) {

@@ -15,9 +15,9 @@ import java.util.Map;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.Activation;
+import software.amazon.awssdk.services.ssm.model.DescribeActivationsFilterKeys;
 import software.amazon.awssdk.services.ssm.model.DescribeActivationsResponse;
 import software.amazon.awssdk.services.ssm.model.SsmException;
-import software.amazon.awssdk.services.ssm.model.DescribeActivationsFilterKeys;
 
 /** Activation and instance counts from SSM, through its paginators, at most 100 ids per filter as SSM allows. */
 public final class SsmActivationInventory implements ActivationInventory, ActivationsInSsm {
@@ -35,16 +35,18 @@ public final class SsmActivationInventory implements ActivationInventory, Activa
     public Map<String, ActivationState> activations(Collection<String> activationIds) {
         Map<String, ActivationState> states = new HashMap<>();
         for (List<String> batch : batches(activationIds)) {
-            ssm.describeActivationsPaginator(request -> request.filters(filter -> filter
-                            .filterKey(DescribeActivationsFilterKeys.ACTIVATION_IDS)
-                            .filterValues(batch)))
+            ssm.describeActivationsPaginator(request ->
+                            request.filters(filter -> filter.filterKey(DescribeActivationsFilterKeys.ACTIVATION_IDS)
+                                    .filterValues(batch)))
                     .activationList()
-                    .forEach(activation -> states.put(activation.activationId(), new ActivationState(
+                    .forEach(activation -> states.put(
                             activation.activationId(),
-                            activation.registrationsCount(),
-                            activation.registrationLimit(),
-                            activation.expirationDate(),
-                            Boolean.TRUE.equals(activation.expired()))));
+                            new ActivationState(
+                                    activation.activationId(),
+                                    activation.registrationsCount(),
+                                    activation.registrationLimit(),
+                                    activation.expirationDate(),
+                                    Boolean.TRUE.equals(activation.expired()))));
         }
         return states;
     }
@@ -53,14 +55,22 @@ public final class SsmActivationInventory implements ActivationInventory, Activa
     public List<ListedActivation> all(Pacer pacer) {
         List<ListedActivation> all = new ArrayList<>();
         try {
-            Iterator<DescribeActivationsResponse> pages = ssm.describeActivationsPaginator(request -> request.maxResults(MAX_PAGE)).iterator();
+            Iterator<DescribeActivationsResponse> pages = ssm.describeActivationsPaginator(
+                            request -> request.maxResults(MAX_PAGE))
+                    .iterator();
             while (pages.hasNext()) {
                 pacer.beforeCall();
                 for (Activation activation : pages.next().activationList()) {
                     Map<String, String> tags = new HashMap<>();
                     activation.tags().forEach(tag -> tags.put(tag.key(), tag.value()));
-                    all.add(new ListedActivation(activation.activationId(), activation.registrationLimit(), activation.registrationsCount(),
-                            activation.expirationDate(), Boolean.TRUE.equals(activation.expired()), activation.createdDate(), tags));
+                    all.add(new ListedActivation(
+                            activation.activationId(),
+                            activation.registrationLimit(),
+                            activation.registrationsCount(),
+                            activation.expirationDate(),
+                            Boolean.TRUE.equals(activation.expired()),
+                            activation.createdDate(),
+                            tags));
                 }
             }
         } catch (SsmException e) {
@@ -73,10 +83,12 @@ public final class SsmActivationInventory implements ActivationInventory, Activa
 
     @Override
     public int registeredMachines(String fleet) {
-        return (int) ssm.describeInstanceInformationPaginator(request -> request.filters(filter -> filter
-                        .key("tag:" + InstanceTags.FLEET)
-                        .values(fleet)))
-                .instanceInformationList().stream().count();
+        return (int) ssm
+                .describeInstanceInformationPaginator(request -> request.filters(
+                        filter -> filter.key("tag:" + InstanceTags.FLEET).values(fleet)))
+                .instanceInformationList()
+                .stream()
+                .count();
     }
 
     private static List<List<String>> batches(Collection<String> ids) {

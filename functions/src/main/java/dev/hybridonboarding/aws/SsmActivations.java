@@ -2,11 +2,11 @@ package dev.hybridonboarding.aws;
 
 import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.activation.ActivationRejectedException;
-import dev.hybridonboarding.support.DependencyUnavailableException;
 import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.IssuedActivation;
+import dev.hybridonboarding.support.DependencyUnavailableException;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -31,17 +31,19 @@ public final class SsmActivations implements Activations {
     @Override
     public IssuedActivation create(ActivationSpec spec) {
         List<Tag> tags = spec.tags().entrySet().stream()
-                .map(tag -> Tag.builder().key(tag.getKey()).value(tag.getValue()).build())
+                .map(tag ->
+                        Tag.builder().key(tag.getKey()).value(tag.getValue()).build())
                 .toList();
         try {
-            CreateActivationResponse created = ssm.get().createActivation(request -> request
-                    .iamRole(spec.instanceRole())
-                    .registrationLimit(spec.registrationLimit())
-                    .expirationDate(spec.expiresAt())
-                    .defaultInstanceName(spec.defaultInstanceName())
-                    .description(spec.description())
-                    .tags(tags));
-            return new IssuedActivation(created.activationId(), new ActivationCode(created.activationCode()), spec.expiresAt());
+            CreateActivationResponse created = ssm.get()
+                    .createActivation(request -> request.iamRole(spec.instanceRole())
+                            .registrationLimit(spec.registrationLimit())
+                            .expirationDate(spec.expiresAt())
+                            .defaultInstanceName(spec.defaultInstanceName())
+                            .description(spec.description())
+                            .tags(tags));
+            return new IssuedActivation(
+                    created.activationId(), new ActivationCode(created.activationCode()), spec.expiresAt());
         } catch (SsmException e) {
             if (AwsErrors.isTransient(e)) {
                 throw new DependencyUnavailableException("CreateActivation: " + AwsErrors.describe(e), e);
@@ -55,12 +57,17 @@ public final class SsmActivations implements Activations {
     @Override
     public Optional<ActivationStatus> status(String activationId) {
         try {
-            return ssm.get().describeActivations(request -> request.filters(filter -> filter
-                            .filterKey(DescribeActivationsFilterKeys.ACTIVATION_IDS)
-                            .filterValues(activationId)))
-                    .activationList().stream()
+            return ssm
+                    .get()
+                    .describeActivations(request ->
+                            request.filters(filter -> filter.filterKey(DescribeActivationsFilterKeys.ACTIVATION_IDS)
+                                    .filterValues(activationId)))
+                    .activationList()
+                    .stream()
                     .findFirst()
-                    .map(activation -> new ActivationStatus(activation.registrationsCount(), activation.registrationLimit(),
+                    .map(activation -> new ActivationStatus(
+                            activation.registrationsCount(),
+                            activation.registrationLimit(),
                             Boolean.TRUE.equals(activation.expired())));
         } catch (SsmException e) {
             throw new DependencyUnavailableException("DescribeActivations: " + AwsErrors.describe(e), e);

@@ -48,7 +48,8 @@ public final class SsmManagedInstances implements ManagedInstances {
         Map<String, ManagedInstance> found = new LinkedHashMap<>();
         for (List<String> batch : batches(instanceIds)) {
             try {
-                list(InstanceInformationFilterKey.INSTANCE_IDS, batch).forEach(instance -> found.put(instance.instanceId(), instance));
+                list(InstanceInformationFilterKey.INSTANCE_IDS, batch)
+                        .forEach(instance -> found.put(instance.instanceId(), instance));
             } catch (InvalidInstanceIdException unknown) {
                 // Some SSM answers name an id it does not know instead of leaving it out: ask for each alone.
                 if (batch.size() > 1) {
@@ -72,10 +73,13 @@ public final class SsmManagedInstances implements ManagedInstances {
     public Map<String, String> tags(String instanceId) {
         Map<String, String> tags = new LinkedHashMap<>();
         try {
-            call("ListTagsForResource", () -> ssm.listTagsForResource(request -> request
-                    .resourceType(ResourceTypeForTagging.MANAGED_INSTANCE)
-                    .resourceId(instanceId)))
-                    .tagList().forEach(tag -> tags.put(tag.key(), tag.value()));
+            call(
+                            "ListTagsForResource",
+                            () -> ssm.listTagsForResource(
+                                    request -> request.resourceType(ResourceTypeForTagging.MANAGED_INSTANCE)
+                                            .resourceId(instanceId)))
+                    .tagList()
+                    .forEach(tag -> tags.put(tag.key(), tag.value()));
         } catch (InvalidResourceIdException gone) {
             // Deregistered meanwhile: it carries nothing any more.
         }
@@ -84,12 +88,16 @@ public final class SsmManagedInstances implements ManagedInstances {
 
     @Override
     public boolean tag(String instanceId, Map<String, String> tags) {
-        List<Tag> list = tags.entrySet().stream().map(tag -> Tag.builder().key(tag.getKey()).value(tag.getValue()).build()).toList();
+        List<Tag> list = tags.entrySet().stream()
+                .map(tag ->
+                        Tag.builder().key(tag.getKey()).value(tag.getValue()).build())
+                .toList();
         try {
-            call("AddTagsToResource", () -> ssm.addTagsToResource(request -> request
-                    .resourceType(ResourceTypeForTagging.MANAGED_INSTANCE)
-                    .resourceId(instanceId)
-                    .tags(list)));
+            call(
+                    "AddTagsToResource",
+                    () -> ssm.addTagsToResource(request -> request.resourceType(ResourceTypeForTagging.MANAGED_INSTANCE)
+                            .resourceId(instanceId)
+                            .tags(list)));
             return true;
         } catch (InvalidResourceIdException gone) {
             return false;
@@ -101,7 +109,9 @@ public final class SsmManagedInstances implements ManagedInstances {
     @Override
     public void deregister(String instanceId) {
         try {
-            call("DeregisterManagedInstance", () -> ssm.deregisterManagedInstance(request -> request.instanceId(instanceId)));
+            call(
+                    "DeregisterManagedInstance",
+                    () -> ssm.deregisterManagedInstance(request -> request.instanceId(instanceId)));
         } catch (InvalidInstanceIdException alreadyGone) {
             // Deregistering is what we wanted; one that is gone already is the outcome.
         }
@@ -110,9 +120,11 @@ public final class SsmManagedInstances implements ManagedInstances {
     private List<ManagedInstance> list(InstanceInformationFilterKey key, List<String> values) {
         List<ManagedInstance> found = new ArrayList<>();
         call("DescribeInstanceInformation", () -> {
-            Iterator<DescribeInstanceInformationResponse> pages = ssm.describeInstanceInformationPaginator(request -> request
-                    .instanceInformationFilterList(filter -> filter.key(key).valueSet(values))
-                    .maxResults(MAX_PAGE)).iterator();
+            Iterator<DescribeInstanceInformationResponse> pages = ssm.describeInstanceInformationPaginator(
+                            request -> request.instanceInformationFilterList(
+                                            filter -> filter.key(key).valueSet(values))
+                                    .maxResults(MAX_PAGE))
+                    .iterator();
             DescribeInstanceInformationResponse page;
             do {
                 pacer.beforeCall();
@@ -128,10 +140,16 @@ public final class SsmManagedInstances implements ManagedInstances {
     }
 
     private static ManagedInstance instance(InstanceInformation information) {
-        Optional<ManagedInstance.MachineReport> report = information.computerName() == null ? Optional.empty()
-                : Optional.of(new ManagedInstance.MachineReport(information.computerName(), information.ipAddress(), information.platformName(),
-                        information.platformVersion(), information.platformTypeAsString()));
-        return new ManagedInstance(information.instanceId(), information.activationId(), information.registrationDate(), report);
+        Optional<ManagedInstance.MachineReport> report = information.computerName() == null
+                ? Optional.empty()
+                : Optional.of(new ManagedInstance.MachineReport(
+                        information.computerName(),
+                        information.ipAddress(),
+                        information.platformName(),
+                        information.platformVersion(),
+                        information.platformTypeAsString()));
+        return new ManagedInstance(
+                information.instanceId(), information.activationId(), information.registrationDate(), report);
     }
 
     /** One paced call: throttling and outages are "later", anything else SSM refuses is an {@link IllegalStateException}. */
@@ -144,7 +162,12 @@ public final class SsmManagedInstances implements ManagedInstances {
         } catch (InvalidInstanceIdException | InvalidResourceIdException decided) {
             throw decided;
         } catch (SsmException e) {
-            if (AwsErrors.isTransient(e) || "TooManyUpdates".equals(e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode())) {
+            if (AwsErrors.isTransient(e)
+                    || "TooManyUpdates"
+                            .equals(
+                                    e.awsErrorDetails() == null
+                                            ? null
+                                            : e.awsErrorDetails().errorCode())) {
                 throw new DependencyUnavailableException(operation + ": " + AwsErrors.describe(e), e);
             }
             throw new IllegalStateException(operation + " refused: " + AwsErrors.describe(e), e);

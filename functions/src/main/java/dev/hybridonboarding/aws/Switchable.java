@@ -13,8 +13,7 @@ import software.amazon.awssdk.http.SdkHttpClient;
  */
 final class Switchable {
 
-    private Switchable() {
-    }
+    private Switchable() {}
 
     static final class Http implements SdkHttpClient {
 

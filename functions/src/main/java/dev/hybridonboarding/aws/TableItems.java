@@ -1,27 +1,23 @@
 package dev.hybridonboarding.aws;
 
 import static dev.hybridonboarding.aws.Attr.ACCEPTED_TAGS;
-import static dev.hybridonboarding.aws.Attr.STARTED_AT;
-import static dev.hybridonboarding.aws.Attr.TOOK_MS;
-import static dev.hybridonboarding.aws.Attr.FLEETS_CHECKED;
-import static dev.hybridonboarding.aws.Attr.ROTATED;
-import static dev.hybridonboarding.aws.Attr.FAILED;
-import static dev.hybridonboarding.aws.Attr.DELETED_SPENT;
-import static dev.hybridonboarding.aws.Attr.DELETED_REPLACED;
-import static dev.hybridonboarding.aws.Attr.DELETED_ORPHANS;
-import static dev.hybridonboarding.aws.Attr.FOREIGN;
-import static dev.hybridonboarding.aws.Attr.DEFERRED;
-import static dev.hybridonboarding.aws.Attr.SSM_CALLS;
 import static dev.hybridonboarding.aws.Attr.ACCEPTED_TAG_KEYS;
 import static dev.hybridonboarding.aws.Attr.ACTIVATION_EXPIRES_AT;
 import static dev.hybridonboarding.aws.Attr.ACTIVATION_ID;
 import static dev.hybridonboarding.aws.Attr.ACTIVATION_LIFETIME;
 import static dev.hybridonboarding.aws.Attr.CREATED_AT;
+import static dev.hybridonboarding.aws.Attr.DEFERRED;
+import static dev.hybridonboarding.aws.Attr.DELETED_ORPHANS;
+import static dev.hybridonboarding.aws.Attr.DELETED_REPLACED;
+import static dev.hybridonboarding.aws.Attr.DELETED_SPENT;
 import static dev.hybridonboarding.aws.Attr.DESCRIPTION;
 import static dev.hybridonboarding.aws.Attr.ENABLED;
 import static dev.hybridonboarding.aws.Attr.ENROLLMENT_ID;
 import static dev.hybridonboarding.aws.Attr.EXPIRES_AT;
+import static dev.hybridonboarding.aws.Attr.FAILED;
 import static dev.hybridonboarding.aws.Attr.FLEET;
+import static dev.hybridonboarding.aws.Attr.FLEETS_CHECKED;
+import static dev.hybridonboarding.aws.Attr.FOREIGN;
 import static dev.hybridonboarding.aws.Attr.GSI1_PK;
 import static dev.hybridonboarding.aws.Attr.GSI1_SK;
 import static dev.hybridonboarding.aws.Attr.HANDED_OUT;
@@ -38,14 +34,18 @@ import static dev.hybridonboarding.aws.Attr.REGISTRATION_LIMIT;
 import static dev.hybridonboarding.aws.Attr.REQUESTED_TAGS;
 import static dev.hybridonboarding.aws.Attr.REQUEST_DIGEST;
 import static dev.hybridonboarding.aws.Attr.REVOKED;
+import static dev.hybridonboarding.aws.Attr.ROTATED;
 import static dev.hybridonboarding.aws.Attr.SEALED_CODE;
 import static dev.hybridonboarding.aws.Attr.SEALING;
 import static dev.hybridonboarding.aws.Attr.SECRET_HASH;
 import static dev.hybridonboarding.aws.Attr.SK;
 import static dev.hybridonboarding.aws.Attr.SOURCE_CIDRS;
 import static dev.hybridonboarding.aws.Attr.SOURCE_IP;
+import static dev.hybridonboarding.aws.Attr.SSM_CALLS;
+import static dev.hybridonboarding.aws.Attr.STARTED_AT;
 import static dev.hybridonboarding.aws.Attr.TAGS;
 import static dev.hybridonboarding.aws.Attr.TOKEN_ID;
+import static dev.hybridonboarding.aws.Attr.TOOK_MS;
 import static dev.hybridonboarding.aws.Attr.TTL;
 import static dev.hybridonboarding.aws.Attr.UPDATED_AT;
 import static dev.hybridonboarding.aws.Attr.USER_AGENT;
@@ -107,8 +107,7 @@ public final class TableItems {
     /** Token and retry records outlive their expiry a while, so that audits can still resolve them. */
     static final Duration RETENTION_AFTER_EXPIRY = Duration.ofDays(90);
 
-    private TableItems() {
-    }
+    private TableItems() {}
 
     // Keys
 
@@ -330,7 +329,8 @@ public final class TableItems {
                 TOKEN_ID.in(item).s(),
                 FLEET.in(item).s(),
                 FleetMode.parse(MODE.in(item).s()),
-                new Requester(SOURCE_IP.in(item).s(), optionalString(item, USER_AGENT).orElse(null)),
+                new Requester(
+                        SOURCE_IP.in(item).s(), optionalString(item, USER_AGENT).orElse(null)),
                 request,
                 readStringMap(ACCEPTED_TAGS.in(item)),
                 ACTIVATION_ID.in(item).s(),
@@ -401,7 +401,8 @@ public final class TableItems {
 
     // Attribute values
 
-    private static final DateTimeFormatter SORTABLE = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter SORTABLE =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     /** Fixed-width UTC time, so that sort keys order as the instants do. */
     public static String sortable(Instant instant) {
@@ -458,6 +459,8 @@ public final class TableItems {
     }
 
     private static List<String> readStringList(AttributeValue value) {
-        return value == null || !value.hasL() ? List.of() : value.l().stream().map(AttributeValue::s).toList();
+        return value == null || !value.hasL()
+                ? List.of()
+                : value.l().stream().map(AttributeValue::s).toList();
     }
 }

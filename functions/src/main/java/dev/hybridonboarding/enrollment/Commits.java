@@ -13,20 +13,16 @@ final class Commits {
     /** What became of a commit, as far as can be told. */
     sealed interface Settled {
 
-        record Committed() implements Settled {
-        }
+        record Committed() implements Settled {}
 
         /** Nothing was written, because a condition no longer held. */
-        record Refused(CommitResult reason) implements Settled {
-        }
+        record Refused(CommitResult reason) implements Settled {}
 
         /** The table failed and nothing was written. */
-        record Failed(DependencyUnavailableException cause) implements Settled {
-        }
+        record Failed(DependencyUnavailableException cause) implements Settled {}
 
         /** The table failed, and whether the commit went through cannot be told. */
-        record Unknown(RuntimeException cause) implements Settled {
-        }
+        record Unknown(RuntimeException cause) implements Settled {}
     }
 
     private final EnrollmentStore store;
@@ -46,7 +42,9 @@ final class Commits {
             return switch (landed(commit)) {
                 case YES -> new Settled.Committed();
                 case NO -> new Settled.Refused(result);
-                case UNKNOWN -> new Settled.Unknown(new IllegalStateException("commit refused as " + result + "; its own record unreadable"));
+                case UNKNOWN ->
+                    new Settled.Unknown(
+                            new IllegalStateException("commit refused as " + result + "; its own record unreadable"));
             };
         } catch (DependencyUnavailableException failed) {
             return switch (landed(commit)) {
@@ -57,19 +55,34 @@ final class Commits {
         }
     }
 
-    private enum Landed { YES, NO, UNKNOWN }
+    private enum Landed {
+        YES,
+        NO,
+        UNKNOWN
+    }
 
     private Landed landed(EnrollmentCommit commit) {
         String enrollmentId = commit.enrollment().enrollmentId();
         try {
             if (store.enrollmentRecorded(enrollmentId)) {
-                log.info("enrollment.committed-after-all", "enrollmentId", enrollmentId, "activationId", commit.enrollment().activationId());
+                log.info(
+                        "enrollment.committed-after-all",
+                        "enrollmentId",
+                        enrollmentId,
+                        "activationId",
+                        commit.enrollment().activationId());
                 return Landed.YES;
             }
             return Landed.NO;
         } catch (RuntimeException unknown) {
-            log.error("activation.kept-unconfirmed", "activationId", commit.enrollment().activationId(), "enrollmentId", enrollmentId,
-                    "cause", unknown.getClass().getSimpleName());
+            log.error(
+                    "activation.kept-unconfirmed",
+                    "activationId",
+                    commit.enrollment().activationId(),
+                    "enrollmentId",
+                    enrollmentId,
+                    "cause",
+                    unknown.getClass().getSimpleName());
             return Landed.UNKNOWN;
         }
     }

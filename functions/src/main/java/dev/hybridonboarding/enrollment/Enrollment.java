@@ -13,20 +13,39 @@ import java.util.function.Function;
  *
  * @param replacedRetryActivationId the activation of a retry record for this machine that can no longer register it
  */
-record Enrollment(EnrollmentAttempt attempt, BearerToken bearer, EnrollmentToken token, Fleet fleet,
-                  Map<String, String> acceptedTags, String enrollmentId, Instant now, Optional<String> replacedRetryActivationId) {
+record Enrollment(
+        EnrollmentAttempt attempt,
+        BearerToken bearer,
+        EnrollmentToken token,
+        Fleet fleet,
+        Map<String, String> acceptedTags,
+        String enrollmentId,
+        Instant now,
+        Optional<String> replacedRetryActivationId) {
 
     EnrollmentRequest request() {
         return attempt.request();
     }
 
     EnrollmentRecord record(String activationId, Instant activationExpiresAt) {
-        return new EnrollmentRecord(enrollmentId, token.tokenId(), fleet.name(), fleet.mode(), attempt.requester(), request(),
-                acceptedTags, activationId, activationExpiresAt, now);
+        return new EnrollmentRecord(
+                enrollmentId,
+                token.tokenId(),
+                fleet.name(),
+                fleet.mode(),
+                attempt.requester(),
+                request(),
+                acceptedTags,
+                activationId,
+                activationExpiresAt,
+                now);
     }
 
     /** The retry record to write when the machine sent an id to be recognised by. */
     Optional<EnrollmentCommit.RetryWrite> retryWrite(Function<String, RetryRecord> forMachine) {
-        return request().machineId().map(machineId -> new EnrollmentCommit.RetryWrite(forMachine.apply(machineId), replacedRetryActivationId));
+        return request()
+                .machineId()
+                .map(machineId ->
+                        new EnrollmentCommit.RetryWrite(forMachine.apply(machineId), replacedRetryActivationId));
     }
 }

@@ -8,5 +8,4 @@ import java.time.Instant;
  * @param bearerToken what the Authorization header carried, or null
  * @param deadline    when the function must have answered; work that could not finish by then is not started
  */
-public record EnrollmentAttempt(String bearerToken, Requester requester, EnrollmentRequest request, Instant deadline) {
-}
+public record EnrollmentAttempt(String bearerToken, Requester requester, EnrollmentRequest request, Instant deadline) {}

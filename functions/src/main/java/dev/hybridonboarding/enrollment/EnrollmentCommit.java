@@ -22,16 +22,13 @@ public record EnrollmentCommit(
         Instant handoutDeadline) {
 
     /** How the enrollment uses an activation. */
-    public sealed interface ActivationUse {
-    }
+    public sealed interface ActivationUse {}
 
     /** A single-use activation created for this enrollment, recorded by the commit. */
-    public record NewSingleUseActivation(ActivationRecord record) implements ActivationUse {
-    }
+    public record NewSingleUseActivation(ActivationRecord record) implements ActivationUse {}
 
     /** One more handout of the fleet's current shared activation, counted against its limit. */
-    public record SharedHandout(String activationId) implements ActivationUse {
-    }
+    public record SharedHandout(String activationId) implements ActivationUse {}
 
     /**
      * The retry record to write.
@@ -39,16 +36,26 @@ public record EnrollmentCommit(
      * @param replacesActivationId the activation of an existing retry record that this one may overwrite, because
      *                             that activation can no longer register the machine
      */
-    public record RetryWrite(RetryRecord record, Optional<String> replacesActivationId) {
+    public record RetryWrite(RetryRecord record, Optional<String> replacesActivationId) {}
+
+    public static EnrollmentCommit singleUse(
+            String tokenId,
+            EnrollmentRecord enrollment,
+            Optional<RetryWrite> retry,
+            ActivationRecord activation,
+            Instant now,
+            Instant handoutDeadline) {
+        return new EnrollmentCommit(
+                tokenId, enrollment, retry, new NewSingleUseActivation(activation), now, handoutDeadline);
     }
 
-    public static EnrollmentCommit singleUse(String tokenId, EnrollmentRecord enrollment, Optional<RetryWrite> retry,
-                                             ActivationRecord activation, Instant now, Instant handoutDeadline) {
-        return new EnrollmentCommit(tokenId, enrollment, retry, new NewSingleUseActivation(activation), now, handoutDeadline);
-    }
-
-    public static EnrollmentCommit sharedHandout(String tokenId, EnrollmentRecord enrollment, Optional<RetryWrite> retry,
-                                                 String activationId, Instant now, Instant handoutDeadline) {
+    public static EnrollmentCommit sharedHandout(
+            String tokenId,
+            EnrollmentRecord enrollment,
+            Optional<RetryWrite> retry,
+            String activationId,
+            Instant now,
+            Instant handoutDeadline) {
         return new EnrollmentCommit(tokenId, enrollment, retry, new SharedHandout(activationId), now, handoutDeadline);
     }
 }

@@ -1,15 +1,15 @@
 package dev.hybridonboarding.enrollment;
 
 import dev.hybridonboarding.activation.InstanceTags;
-import java.util.LinkedHashMap;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * @param machineId a stable id of the machine (for example {@code /etc/machine-id}); with it a retry gets
  *                  the same activation back instead of spending another use of the token
  */
-public record EnrollmentRequest(String hostname, Platform platform, Optional<String> machineId, Map<String, String> tags) {
+public record EnrollmentRequest(
+        String hostname, Platform platform, Optional<String> machineId, Map<String, String> tags) {
 
     public static final int MAX_HOSTNAME_LENGTH = 253;
     private static final Set<String> FIELDS = Set.of("hostname", "platform", "machineId", "tags");
@@ -34,10 +35,16 @@ public record EnrollmentRequest(String hostname, Platform platform, Optional<Str
      * send them again unchanged to get the same activation back.
      */
     public String digest() {
-        StringBuilder canonical = new StringBuilder(hostname).append('\n').append(platform.label()).append('\n');
-        new TreeMap<>(tags).forEach((key, value) -> canonical.append(key).append('=').append(value).append('\n'));
+        StringBuilder canonical = new StringBuilder(hostname)
+                .append('\n')
+                .append(platform.label())
+                .append('\n');
+        new TreeMap<>(tags)
+                .forEach((key, value) ->
+                        canonical.append(key).append('=').append(value).append('\n'));
         try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] hash = MessageDigest.getInstance("SHA-256")
+                    .digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
             return Base64.getUrlEncoder().withoutPadding().encodeToString(hash);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK provides SHA-256", e);
@@ -48,8 +55,9 @@ public record EnrollmentRequest(String hostname, Platform platform, Optional<Str
     public static EnrollmentRequest fromJson(Map<String, Object> body) {
         for (String field : body.keySet()) {
             if (!FIELDS.contains(field)) {
-                throw invalid(EnrollmentFailure.INVALID_REQUEST, "unknown field '" + field
-                        + "'; the request takes hostname, platform, machineId and tags");
+                throw invalid(
+                        EnrollmentFailure.INVALID_REQUEST,
+                        "unknown field '" + field + "'; the request takes hostname, platform, machineId and tags");
             }
         }
         return new EnrollmentRequest(
@@ -62,10 +70,13 @@ public record EnrollmentRequest(String hostname, Platform platform, Optional<Str
     private static String hostname(Object value) {
         String hostname = text(value, EnrollmentFailure.INVALID_HOSTNAME, "hostname");
         if (hostname.length() > MAX_HOSTNAME_LENGTH) {
-            throw invalid(EnrollmentFailure.INVALID_HOSTNAME, "hostname is longer than " + MAX_HOSTNAME_LENGTH + " characters");
+            throw invalid(
+                    EnrollmentFailure.INVALID_HOSTNAME,
+                    "hostname is longer than " + MAX_HOSTNAME_LENGTH + " characters");
         }
         if (!HOSTNAME.matcher(hostname).matches()) {
-            throw invalid(EnrollmentFailure.INVALID_HOSTNAME,
+            throw invalid(
+                    EnrollmentFailure.INVALID_HOSTNAME,
                     "hostname may only contain letters, digits, '.', '-' and '_', and must start and end with a letter or digit");
         }
         return hostname;
@@ -76,8 +87,8 @@ public record EnrollmentRequest(String hostname, Platform platform, Optional<Str
             return Optional.empty();
         }
         if (!(value instanceof String id) || !MACHINE_ID.matcher(id).matches()) {
-            throw invalid(EnrollmentFailure.INVALID_MACHINE_ID,
-                    "machineId must be 1-128 letters, digits or . _ : { } -");
+            throw invalid(
+                    EnrollmentFailure.INVALID_MACHINE_ID, "machineId must be 1-128 letters, digits or . _ : { } -");
         }
         return Optional.of(id);
     }
@@ -90,7 +101,9 @@ public record EnrollmentRequest(String hostname, Platform platform, Optional<Str
             throw invalid(EnrollmentFailure.INVALID_TAGS, "tags must be an object of string keys to string values");
         }
         if (raw.size() > InstanceTags.MAX_REQUEST_TAGS) {
-            throw invalid(EnrollmentFailure.INVALID_TAGS, "at most " + InstanceTags.MAX_REQUEST_TAGS + " tags are allowed, got " + raw.size());
+            throw invalid(
+                    EnrollmentFailure.INVALID_TAGS,
+                    "at most " + InstanceTags.MAX_REQUEST_TAGS + " tags are allowed, got " + raw.size());
         }
         Map<String, String> tags = new LinkedHashMap<>();
         for (Map.Entry<?, ?> tag : raw.entrySet()) {

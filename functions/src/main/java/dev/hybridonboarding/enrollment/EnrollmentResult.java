@@ -16,5 +16,4 @@ public record EnrollmentResult(
         Instant expiresAt,
         String fleet,
         String instanceName,
-        String enrollmentId) {
-}
+        String enrollmentId) {}

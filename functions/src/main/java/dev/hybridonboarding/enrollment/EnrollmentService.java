@@ -31,9 +31,11 @@ import java.util.Optional;
 public final class EnrollmentService {
 
     /** The ports an enrollment talks to the world through. */
-    public record Ports(EnrollmentStore enrollments, SharedActivationStore sharedActivations, Activations activations,
-                        SharedCodeVault vault) {
-    }
+    public record Ports(
+            EnrollmentStore enrollments,
+            SharedActivationStore sharedActivations,
+            Activations activations,
+            SharedCodeVault vault) {}
 
     /**
      * How this deployment enrolls.
@@ -41,8 +43,7 @@ public final class EnrollmentService {
      * @param templateFleet the default fleet the template declares, used until a stored fleet of its name exists
      * @param region        the Region machines register in
      */
-    public record Settings(Fleet templateFleet, ActivationOwner owner, String region, FailurePolicy failurePolicy) {
-    }
+    public record Settings(Fleet templateFleet, ActivationOwner owner, String region, FailurePolicy failurePolicy) {}
 
     /** How long a shared activation's registrations, as SSM counts them, are taken as known. */
     static final Duration SHARED_STATUS_FRESH_FOR = Duration.ofMinutes(1);
@@ -69,11 +70,20 @@ public final class EnrollmentService {
         Commits commits = new Commits(ports.enrollments(), log);
         this.authenticator = new TokenAuthenticator(ports.enrollments(), failurePolicy, refusals, log);
         this.replays = new Replays(ports.activations(), ports.vault(), seal, refusals, region, log);
-        this.singleUse = new SingleUseEnrollments(ports.activations(), settings.owner(), commits, seal, refusals, clock, region, log);
-        SharedActivationInstaller installer = new SharedActivationInstaller(ports.sharedActivations(), ports.activations(), ports.vault(),
-                settings.owner(), clock, random, log);
-        this.shared = new SharedEnrollments(ports.sharedActivations(), installer, ports.vault(),
-                new RecentActivationStatus(ports.activations(), clock, SHARED_STATUS_FRESH_FOR), commits, refusals, clock, region, log);
+        this.singleUse = new SingleUseEnrollments(
+                ports.activations(), settings.owner(), commits, seal, refusals, clock, region, log);
+        SharedActivationInstaller installer = new SharedActivationInstaller(
+                ports.sharedActivations(), ports.activations(), ports.vault(), settings.owner(), clock, random, log);
+        this.shared = new SharedEnrollments(
+                ports.sharedActivations(),
+                installer,
+                ports.vault(),
+                new RecentActivationStatus(ports.activations(), clock, SHARED_STATUS_FRESH_FOR),
+                commits,
+                refusals,
+                clock,
+                region,
+                log);
         this.templateFleet = templateFleet;
         this.failurePolicy = failurePolicy;
         this.clock = clock;
@@ -97,9 +107,13 @@ public final class EnrollmentService {
     private Outcome enrollOnce(EnrollmentAttempt attempt) {
         Instant now = clock.instant();
         EnrollmentRequest request = attempt.request();
-        BearerToken bearer = BearerToken.parse(attempt.bearerToken()).orElseThrow(() -> authenticator.malformed(attempt.requester()));
-        EnrollmentSnapshot snapshot = refusals.unlessUnavailable(() -> store.load(new EnrollmentStore.SnapshotKey(bearer.fleet(),
-                bearer.tokenId(), request.machineId(), FailurePolicy.failureSource(attempt.requester().sourceIp()),
+        BearerToken bearer = BearerToken.parse(attempt.bearerToken())
+                .orElseThrow(() -> authenticator.malformed(attempt.requester()));
+        EnrollmentSnapshot snapshot = refusals.unlessUnavailable(() -> store.load(new EnrollmentStore.SnapshotKey(
+                bearer.fleet(),
+                bearer.tokenId(),
+                request.machineId(),
+                FailurePolicy.failureSource(attempt.requester().sourceIp()),
                 failurePolicy.windowStart(now))));
         EnrollmentToken token = authenticator.authenticate(bearer, snapshot, attempt.requester(), now);
         Fleet fleet = resolveFleet(bearer.fleet(), snapshot.storedFleet());
@@ -114,16 +128,26 @@ public final class EnrollmentService {
         if (token.usesLeft() == 0) {
             throw refusals.tokenExhausted(token);
         }
-        Enrollment enrollment = new Enrollment(attempt, bearer, token, fleet, acceptedTags(fleet, request.tags()),
-                "enr-" + RandomIds.base32(random, 16), now, retry.map(RetryRecord::activationId));
-        return fleet.mode() == FleetMode.SINGLE_USE ? singleUse.enroll(enrollment) : shared.enroll(enrollment, snapshot.sharedActivation());
+        Enrollment enrollment = new Enrollment(
+                attempt,
+                bearer,
+                token,
+                fleet,
+                acceptedTags(fleet, request.tags()),
+                "enr-" + RandomIds.base32(random, 16),
+                now,
+                retry.map(RetryRecord::activationId));
+        return fleet.mode() == FleetMode.SINGLE_USE
+                ? singleUse.enroll(enrollment)
+                : shared.enroll(enrollment, snapshot.sharedActivation());
     }
 
     private Fleet resolveFleet(String name, Optional<Fleet> stored) {
         Fleet fleet = stored.orElse(name.equals(templateFleet.name()) ? templateFleet : null);
         if (fleet == null) {
             log.error("enrollment.rejected", "reason", "fleet-not-found", "fleet", name);
-            throw new EnrollmentRejectedException(EnrollmentFailure.FLEET_NOT_FOUND, "fleet '" + name + "' does not exist");
+            throw new EnrollmentRejectedException(
+                    EnrollmentFailure.FLEET_NOT_FOUND, "fleet '" + name + "' does not exist");
         }
         if (!fleet.enabled()) {
             throw refusals.fleetDisabled(name);
@@ -133,9 +157,12 @@ public final class EnrollmentService {
 
     private static Map<String, String> acceptedTags(Fleet fleet, Map<String, String> requested) {
         fleet.unacceptedTagKey(requested).ifPresent(key -> {
-            throw new EnrollmentRejectedException(EnrollmentFailure.TAG_NOT_ACCEPTED,
+            throw new EnrollmentRejectedException(
+                    EnrollmentFailure.TAG_NOT_ACCEPTED,
                     "fleet '" + fleet.name() + "' does not accept the tag key '" + key + "'"
-                            + (fleet.acceptedTagKeys().isEmpty() ? "; it accepts no request tags" : "; it accepts " + fleet.acceptedTagKeys()));
+                            + (fleet.acceptedTagKeys().isEmpty()
+                                    ? "; it accepts no request tags"
+                                    : "; it accepts " + fleet.acceptedTagKeys()));
         });
         return requested;
     }

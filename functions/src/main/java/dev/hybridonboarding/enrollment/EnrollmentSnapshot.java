@@ -12,5 +12,4 @@ public record EnrollmentSnapshot(
         Optional<SharedActivation> sharedActivation,
         Optional<RetryRecord> retryRecord,
         int sourceFailures,
-        int tokenFailures) {
-}
+        int tokenFailures) {}

@@ -12,8 +12,8 @@ import java.util.Optional;
 public interface EnrollmentStore {
 
     /** The key of everything {@link #load} reads. */
-    record SnapshotKey(String fleet, String tokenId, Optional<String> machineId, String failureSource, Instant failureWindow) {
-    }
+    record SnapshotKey(
+            String fleet, String tokenId, Optional<String> machineId, String failureSource, Instant failureWindow) {}
 
     /** Reads token, fleet, shared activation, retry record and failure counters in one consistent round trip. */
     EnrollmentSnapshot load(SnapshotKey key);

@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /** The operating systems SSM supports for hybrid activations (macOS is not one of them). */
 public enum Platform {
-    LINUX, WINDOWS;
+    LINUX,
+    WINDOWS;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);
@@ -16,7 +17,7 @@ public enum Platform {
                 return platform;
             }
         }
-        throw new EnrollmentRejectedException(EnrollmentFailure.INVALID_PLATFORM,
-                "platform must be 'linux' or 'windows'");
+        throw new EnrollmentRejectedException(
+                EnrollmentFailure.INVALID_PLATFORM, "platform must be 'linux' or 'windows'");
     }
 }

@@ -30,8 +30,16 @@ final class Refusals {
     }
 
     EnrollmentRejectedException tokenExhausted(EnrollmentToken token) {
-        log.warn("enrollment.rejected", "reason", "token-exhausted", "tokenId", token.tokenId(), "maxUses", token.maxUses());
-        return new EnrollmentRejectedException(EnrollmentFailure.TOKEN_EXHAUSTED, "the enrollment token has no uses left");
+        log.warn(
+                "enrollment.rejected",
+                "reason",
+                "token-exhausted",
+                "tokenId",
+                token.tokenId(),
+                "maxUses",
+                token.maxUses());
+        return new EnrollmentRejectedException(
+                EnrollmentFailure.TOKEN_EXHAUSTED, "the enrollment token has no uses left");
     }
 
     /** A commit refused because the token or the fleet changed since they were read. */

@@ -25,7 +25,13 @@ final class Replays {
     private final String region;
     private final StructuredLog log;
 
-    Replays(Activations activations, SharedCodeVault vault, TokenBoundSeal seal, Refusals refusals, String region, StructuredLog log) {
+    Replays(
+            Activations activations,
+            SharedCodeVault vault,
+            TokenBoundSeal seal,
+            Refusals refusals,
+            String region,
+            StructuredLog log) {
         this.activations = activations;
         this.vault = vault;
         this.seal = seal;
@@ -34,33 +40,68 @@ final class Replays {
         this.log = log;
     }
 
-    Optional<EnrollmentResult> replay(RetryRecord retry, EnrollmentRequest request, BearerToken bearer, Fleet fleet, Instant now) {
+    Optional<EnrollmentResult> replay(
+            RetryRecord retry, EnrollmentRequest request, BearerToken bearer, Fleet fleet, Instant now) {
         if (!now.plus(Handout.MARGIN).isBefore(retry.expiresAt())) {
             return Optional.empty();
         }
         // Someone who knows another machine's id but sends their own hostname or tags does not get its activation.
         if (!retry.requestDigest().equals(request.digest())) {
-            log.warn("enrollment.retry-request-differs", "enrollmentId", retry.enrollmentId(), "tokenId", bearer.tokenId(),
-                    "hostname", request.hostname());
+            log.warn(
+                    "enrollment.retry-request-differs",
+                    "enrollmentId",
+                    retry.enrollmentId(),
+                    "tokenId",
+                    bearer.tokenId(),
+                    "hostname",
+                    request.hostname());
             return Optional.empty();
         }
         ActivationCode code;
         try {
             code = retry.sealing() == RetryRecord.CodeSealing.TOKEN
-                    ? seal.open(retry.sealedCode(), bearer.secret(), RetryRecord.sealBinding(bearer.tokenId(), retry.machineId(), retry.activationId(),
-                            retry.requestDigest()))
-                    : refusals.unlessUnavailable(() -> vault.open(retry.sealedCode(), fleet.name(), retry.activationId()));
+                    ? seal.open(
+                            retry.sealedCode(),
+                            bearer.secret(),
+                            RetryRecord.sealBinding(
+                                    bearer.tokenId(), retry.machineId(), retry.activationId(), retry.requestDigest()))
+                    : refusals.unlessUnavailable(
+                            () -> vault.open(retry.sealedCode(), fleet.name(), retry.activationId()));
         } catch (TokenBoundSeal.SealBrokenException broken) {
-            log.error("enrollment.retry-record-unreadable", "enrollmentId", retry.enrollmentId(), "tokenId", bearer.tokenId());
+            log.error(
+                    "enrollment.retry-record-unreadable",
+                    "enrollmentId",
+                    retry.enrollmentId(),
+                    "tokenId",
+                    bearer.tokenId());
             return Optional.empty();
         }
         Optional<ActivationStatus> status = refusals.unlessUnavailable(() -> activations.status(retry.activationId()));
         if (status.isEmpty() || !status.get().canRegister()) {
-            log.info("enrollment.retry-record-spent", "enrollmentId", retry.enrollmentId(), "activationId", retry.activationId());
+            log.info(
+                    "enrollment.retry-record-spent",
+                    "enrollmentId",
+                    retry.enrollmentId(),
+                    "activationId",
+                    retry.activationId());
             return Optional.empty();
         }
-        log.info("enrollment.replayed", "enrollmentId", retry.enrollmentId(), "tokenId", bearer.tokenId(), "activationId", retry.activationId());
-        return Optional.of(new EnrollmentResult(false, retry.activationId(), code, region, retry.expiresAt(), fleet.name(),
-                retry.instanceName(), retry.enrollmentId()));
+        log.info(
+                "enrollment.replayed",
+                "enrollmentId",
+                retry.enrollmentId(),
+                "tokenId",
+                bearer.tokenId(),
+                "activationId",
+                retry.activationId());
+        return Optional.of(new EnrollmentResult(
+                false,
+                retry.activationId(),
+                code,
+                region,
+                retry.expiresAt(),
+                fleet.name(),
+                retry.instanceName(),
+                retry.enrollmentId()));
     }
 }

@@ -1,5 +1,4 @@
 package dev.hybridonboarding.enrollment;
 
 /** Who sent an enrollment request, as the API saw them. */
-public record Requester(String sourceIp, String userAgent) {
-}
+public record Requester(String sourceIp, String userAgent) {}

@@ -19,7 +19,10 @@ public record RetryRecord(
         String instanceName,
         String requestDigest) {
 
-    public enum CodeSealing { TOKEN, VAULT }
+    public enum CodeSealing {
+        TOKEN,
+        VAULT
+    }
 
     public RetryRecord {
         sealedCode = sealedCode.clone();

@@ -40,8 +40,16 @@ final class SharedEnrollments {
     private final String region;
     private final StructuredLog log;
 
-    SharedEnrollments(SharedActivationStore sharedActivations, SharedActivationInstaller installer, SharedCodeVault vault,
-                      RecentActivationStatus statuses, Commits commits, Refusals refusals, Clock clock, String region, StructuredLog log) {
+    SharedEnrollments(
+            SharedActivationStore sharedActivations,
+            SharedActivationInstaller installer,
+            SharedCodeVault vault,
+            RecentActivationStatus statuses,
+            Commits commits,
+            Refusals refusals,
+            Clock clock,
+            String region,
+            StructuredLog log) {
         this.sharedActivations = sharedActivations;
         this.installer = installer;
         this.vault = vault;
@@ -56,9 +64,11 @@ final class SharedEnrollments {
     Outcome enroll(Enrollment e, Optional<SharedActivation> current) {
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             if (attempt > 0) {
-                current = refusals.unlessUnavailable(() -> sharedActivations.current(e.fleet().name()));
+                current = refusals.unlessUnavailable(
+                        () -> sharedActivations.current(e.fleet().name()));
             }
-            Optional<SharedActivation> usable = current.filter(a -> a.canHandOut(e.now(), Handout.MARGIN) && !usedUpInSsm(a));
+            Optional<SharedActivation> usable =
+                    current.filter(a -> a.canHandOut(e.now(), Handout.MARGIN) && !usedUpInSsm(a));
             if (usable.isEmpty()) {
                 usable = installNext(e, current);
                 if (usable.isEmpty()) {
@@ -66,14 +76,27 @@ final class SharedEnrollments {
                 }
             }
             SharedActivation handed = usable.get();
-            ActivationCode code = refusals.unlessUnavailable(() -> vault.open(handed.sealedCode(), e.fleet().name(), handed.activationId()));
-            EnrollmentCommit commit = EnrollmentCommit.sharedHandout(e.token().tokenId(), e.record(handed.activationId(), handed.expiresAt()),
-                    e.retryWrite(machineId -> new RetryRecord(machineId, e.enrollmentId(), handed.activationId(), handed.sealedCode(),
-                            RetryRecord.CodeSealing.VAULT, handed.expiresAt(), e.request().hostname(), e.request().digest())),
-                    handed.activationId(), e.now(), e.now().plus(Handout.MARGIN));
+            ActivationCode code = refusals.unlessUnavailable(
+                    () -> vault.open(handed.sealedCode(), e.fleet().name(), handed.activationId()));
+            EnrollmentCommit commit = EnrollmentCommit.sharedHandout(
+                    e.token().tokenId(),
+                    e.record(handed.activationId(), handed.expiresAt()),
+                    e.retryWrite(machineId -> new RetryRecord(
+                            machineId,
+                            e.enrollmentId(),
+                            handed.activationId(),
+                            handed.sealedCode(),
+                            RetryRecord.CodeSealing.VAULT,
+                            handed.expiresAt(),
+                            e.request().hostname(),
+                            e.request().digest())),
+                    handed.activationId(),
+                    e.now(),
+                    e.now().plus(Handout.MARGIN));
             Commits.Settled settled = commits.commit(commit);
             if (settled instanceof Commits.Settled.Committed) {
-                return new Outcome.Enrolled(EnrollmentResults.issued(e, handed.activationId(), code, handed.expiresAt(), region, log));
+                return new Outcome.Enrolled(
+                        EnrollmentResults.issued(e, handed.activationId(), code, handed.expiresAt(), region, log));
             }
             if (settled instanceof Commits.Settled.Failed failed) {
                 throw refusals.unavailable(failed.cause());
@@ -89,7 +112,12 @@ final class SharedEnrollments {
                 throw refusals.changedMeanwhile(reason, e.token());
             }
         }
-        log.warn("enrollment.shared-contention", "fleet", e.fleet().name(), "tokenId", e.token().tokenId());
+        log.warn(
+                "enrollment.shared-contention",
+                "fleet",
+                e.fleet().name(),
+                "tokenId",
+                e.token().tokenId());
         throw Refusals.tryAgainShortly("the fleet's shared activation is being replaced; try again shortly");
     }
 
@@ -102,7 +130,12 @@ final class SharedEnrollments {
         try {
             status = statuses.status(activation.activationId());
         } catch (DependencyUnavailableException unknown) {
-            log.warn("shared-activation.status-unknown", "activationId", activation.activationId(), "cause", unknown.getMessage());
+            log.warn(
+                    "shared-activation.status-unknown",
+                    "activationId",
+                    activation.activationId(),
+                    "cause",
+                    unknown.getMessage());
             return false;
         }
         if (status.isEmpty()) {
@@ -110,8 +143,14 @@ final class SharedEnrollments {
             return true;
         }
         if (status.get().registrationsCount() > activation.handedOut()) {
-            log.warn("shared-activation.registered-beyond-handouts", "activationId", activation.activationId(),
-                    "registrations", status.get().registrationsCount(), "handedOut", activation.handedOut());
+            log.warn(
+                    "shared-activation.registered-beyond-handouts",
+                    "activationId",
+                    activation.activationId(),
+                    "registrations",
+                    status.get().registrationsCount(),
+                    "handedOut",
+                    activation.handedOut());
         }
         return !status.get().canRegister();
     }
@@ -120,7 +159,8 @@ final class SharedEnrollments {
     private Optional<SharedActivation> installNext(Enrollment e, Optional<SharedActivation> spent) {
         Installation installation;
         try {
-            installation = refusals.unlessUnavailable(() -> installer.installNext(e.fleet(), spent, e.attempt().deadline()));
+            installation = refusals.unlessUnavailable(
+                    () -> installer.installNext(e.fleet(), spent, e.attempt().deadline()));
         } catch (ActivationRejectedException rejected) {
             throw EnrollmentResults.misconfigured(e.fleet(), rejected, log);
         }
@@ -143,8 +183,10 @@ final class SharedEnrollments {
         Instant giveUp = e.attempt().deadline().minus(SharedActivationInstaller.TIME_BUDGET);
         for (int wait = 0; wait < INSTALL_WAITS && clock.instant().isBefore(giveUp); wait++) {
             pause(INSTALL_WAIT_STEP);
-            Optional<SharedActivation> current = refusals.unlessUnavailable(() -> sharedActivations.current(e.fleet().name()));
-            if (current.isPresent() && !current.map(SharedActivation::activationId).equals(spentId)) {
+            Optional<SharedActivation> current = refusals.unlessUnavailable(
+                    () -> sharedActivations.current(e.fleet().name()));
+            if (current.isPresent()
+                    && !current.map(SharedActivation::activationId).equals(spentId)) {
                 return;
             }
         }

@@ -12,7 +12,6 @@ import dev.hybridonboarding.log.StructuredLog;
 import dev.hybridonboarding.rotation.ActivationRecord;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -39,8 +38,15 @@ final class SingleUseEnrollments {
     private final String region;
     private final StructuredLog log;
 
-    SingleUseEnrollments(Activations activations, ActivationOwner owner, Commits commits, TokenBoundSeal seal, Refusals refusals, Clock clock, String region,
-                         StructuredLog log) {
+    SingleUseEnrollments(
+            Activations activations,
+            ActivationOwner owner,
+            Commits commits,
+            TokenBoundSeal seal,
+            Refusals refusals,
+            Clock clock,
+            String region,
+            StructuredLog log) {
         this.activations = activations;
         this.owner = owner;
         this.unused = new UnusedActivations(activations, log);
@@ -58,22 +64,40 @@ final class SingleUseEnrollments {
             throw Refusals.tryAgainShortly("the service is busy; try again shortly");
         }
         IssuedActivation issued = create(e);
-        EnrollmentCommit commit = EnrollmentCommit.singleUse(e.token().tokenId(), e.record(issued.activationId(), issued.expiresAt()),
-                e.retryWrite(machineId -> new RetryRecord(machineId, e.enrollmentId(), issued.activationId(),
-                        seal.seal(issued.code(), e.bearer().secret(),
-                                RetryRecord.sealBinding(e.token().tokenId(), machineId, issued.activationId(), e.request().digest())),
-                        RetryRecord.CodeSealing.TOKEN, issued.expiresAt(), e.request().hostname(), e.request().digest())),
-                ActivationRecord.singleUse(issued.activationId(), e.fleet().name(), e.enrollmentId(), issued.expiresAt(), e.now()),
-                e.now(), e.now().plus(Handout.MARGIN));
+        EnrollmentCommit commit = EnrollmentCommit.singleUse(
+                e.token().tokenId(),
+                e.record(issued.activationId(), issued.expiresAt()),
+                e.retryWrite(machineId -> new RetryRecord(
+                        machineId,
+                        e.enrollmentId(),
+                        issued.activationId(),
+                        seal.seal(
+                                issued.code(),
+                                e.bearer().secret(),
+                                RetryRecord.sealBinding(
+                                        e.token().tokenId(),
+                                        machineId,
+                                        issued.activationId(),
+                                        e.request().digest())),
+                        RetryRecord.CodeSealing.TOKEN,
+                        issued.expiresAt(),
+                        e.request().hostname(),
+                        e.request().digest())),
+                ActivationRecord.singleUse(
+                        issued.activationId(), e.fleet().name(), e.enrollmentId(), issued.expiresAt(), e.now()),
+                e.now(),
+                e.now().plus(Handout.MARGIN));
         Commits.Settled settled = commits.commit(commit);
         if (settled instanceof Commits.Settled.Committed) {
-            return new Outcome.Enrolled(EnrollmentResults.issued(e, issued.activationId(), issued.code(), issued.expiresAt(), region, log));
+            return new Outcome.Enrolled(
+                    EnrollmentResults.issued(e, issued.activationId(), issued.code(), issued.expiresAt(), region, log));
         }
         if (settled instanceof Commits.Settled.Unknown unknown) {
             // A used activation must never be deleted; kept, it carries the fleet's tag for the clean-up to find.
             throw refusals.unavailable(unknown.cause());
         }
-        unused.delete(issued.activationId(), settled instanceof Commits.Settled.Refused ? "commit-refused" : "commit-failed");
+        unused.delete(
+                issued.activationId(), settled instanceof Commits.Settled.Refused ? "commit-refused" : "commit-failed");
         if (settled instanceof Commits.Settled.Failed failed) {
             throw refusals.unavailable(failed.cause());
         }
@@ -90,8 +114,13 @@ final class SingleUseEnrollments {
         tags.put(InstanceTags.FLEET, e.fleet().name());
         tags.put(InstanceTags.ENROLLMENT_ID, e.enrollmentId());
         tags.putAll(owner.tags());
-        ActivationSpec spec = new ActivationSpec(e.fleet().instanceRole(), 1, e.fleet().activationExpiry(e.now()), e.request().hostname(),
-                "Hybrid Onboarding enrollment " + e.enrollmentId() + " of fleet " + e.fleet().name() + " by token " + e.token().tokenId(),
+        ActivationSpec spec = new ActivationSpec(
+                e.fleet().instanceRole(),
+                1,
+                e.fleet().activationExpiry(e.now()),
+                e.request().hostname(),
+                "Hybrid Onboarding enrollment " + e.enrollmentId() + " of fleet "
+                        + e.fleet().name() + " by token " + e.token().tokenId(),
                 tags);
         try {
             return refusals.unlessUnavailable(() -> activations.create(spec));

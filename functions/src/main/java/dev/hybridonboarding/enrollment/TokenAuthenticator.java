@@ -36,7 +36,9 @@ final class TokenAuthenticator {
     /** @return the stored token when the presented one authenticates and may be used from the requester's address */
     EnrollmentToken authenticate(BearerToken bearer, EnrollmentSnapshot snapshot, Requester requester, Instant now) {
         Optional<EnrollmentToken> stored = snapshot.token();
-        Optional<TokenRejection> rejection = stored.isEmpty() ? Optional.of(TokenRejection.UNKNOWN) : stored.get().rejection(bearer, now);
+        Optional<TokenRejection> rejection = stored.isEmpty()
+                ? Optional.of(TokenRejection.UNKNOWN)
+                : stored.get().rejection(bearer, now);
         // A right secret from outside the token's networks is answered like a wrong one: telling it apart would
         // confirm to whoever stole the token that it is live.
         if (rejection.isEmpty() && !stored.get().allowsSource(requester.sourceIp())) {
@@ -48,24 +50,47 @@ final class TokenAuthenticator {
         return stored.get();
     }
 
-    private EnrollmentRejectedException failed(BearerToken bearer, EnrollmentSnapshot snapshot, Requester requester,
-                                               TokenRejection rejection, Instant now) {
+    private EnrollmentRejectedException failed(
+            BearerToken bearer,
+            EnrollmentSnapshot snapshot,
+            Requester requester,
+            TokenRejection rejection,
+            Instant now) {
         boolean sourceOverLimit = snapshot.sourceFailures() >= policy.sourceLimit();
-        boolean tokenOverLimit = (rejection == TokenRejection.WRONG_SECRET || rejection == TokenRejection.SOURCE_NOT_ALLOWED)
-                && snapshot.tokenFailures() >= policy.tokenLimit();
+        boolean tokenOverLimit =
+                (rejection == TokenRejection.WRONG_SECRET || rejection == TokenRejection.SOURCE_NOT_ALLOWED)
+                        && snapshot.tokenFailures() >= policy.tokenLimit();
         if (sourceOverLimit || tokenOverLimit) {
-            log.warn("enrollment.slowed-down", "scope", sourceOverLimit ? "source" : "token", "reason", rejection,
-                    "tokenId", bearer.tokenId(), "sourceIp", requester.sourceIp());
-            return new EnrollmentRejectedException(EnrollmentFailure.TOO_MANY_FAILURES,
-                    "too many failed enrollment attempts; try again later", policy.retryAfter(now));
+            log.warn(
+                    "enrollment.slowed-down",
+                    "scope",
+                    sourceOverLimit ? "source" : "token",
+                    "reason",
+                    rejection,
+                    "tokenId",
+                    bearer.tokenId(),
+                    "sourceIp",
+                    requester.sourceIp());
+            return new EnrollmentRejectedException(
+                    EnrollmentFailure.TOO_MANY_FAILURES,
+                    "too many failed enrollment attempts; try again later",
+                    policy.retryAfter(now));
         }
         try {
-            store.recordFailure(FailurePolicy.failureSource(requester.sourceIp()),
+            store.recordFailure(
+                    FailurePolicy.failureSource(requester.sourceIp()),
                     snapshot.token().isPresent() ? Optional.of(bearer.tokenId()) : Optional.empty(),
-                    policy.windowStart(now), policy.windowEnd(now));
+                    policy.windowStart(now),
+                    policy.windowEnd(now));
         } catch (DependencyUnavailableException notCounted) {
-            log.warn("enrollment.failure-not-counted", "sourceIp", requester.sourceIp(), "cause", notCounted.getMessage());
+            log.warn(
+                    "enrollment.failure-not-counted",
+                    "sourceIp",
+                    requester.sourceIp(),
+                    "cause",
+                    notCounted.getMessage());
         }
-        return refusals.invalidToken(rejection, "tokenId", bearer.tokenId(), "fleet", bearer.fleet(), "sourceIp", requester.sourceIp());
+        return refusals.invalidToken(
+                rejection, "tokenId", bearer.tokenId(), "fleet", bearer.fleet(), "sourceIp", requester.sourceIp());
     }
 }

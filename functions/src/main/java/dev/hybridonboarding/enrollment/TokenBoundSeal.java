@@ -36,7 +36,11 @@ public final class TokenBoundSeal {
         try {
             Cipher cipher = cipher(Cipher.ENCRYPT_MODE, secret, iv, binding);
             byte[] sealed = cipher.doFinal(code.reveal().getBytes(StandardCharsets.UTF_8));
-            return ByteBuffer.allocate(1 + IV_BYTES + sealed.length).put(VERSION).put(iv).put(sealed).array();
+            return ByteBuffer.allocate(1 + IV_BYTES + sealed.length)
+                    .put(VERSION)
+                    .put(iv)
+                    .put(sealed)
+                    .array();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM is unavailable", e);
         }
@@ -58,7 +62,8 @@ public final class TokenBoundSeal {
         }
     }
 
-    private static Cipher cipher(int mode, TokenSecret secret, byte[] iv, String binding) throws GeneralSecurityException {
+    private static Cipher cipher(int mode, TokenSecret secret, byte[] iv, String binding)
+            throws GeneralSecurityException {
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(secret.keyMaterial(), "HmacSHA256"));
         SecretKeySpec key = new SecretKeySpec(mac.doFinal(KEY_LABEL), "AES");

@@ -33,6 +33,7 @@ public record Fleet(
     public static final Duration MIN_LIFETIME = Duration.ofMinutes(30);
     /** SSM refuses expiration dates more than 30 days ahead. */
     public static final Duration MAX_LIFETIME = Duration.ofDays(30);
+
     public static final Duration DEFAULT_SINGLE_USE_LIFETIME = Duration.ofHours(1);
     public static final Duration DEFAULT_SHARED_LIFETIME = Duration.ofDays(7);
     public static final int DEFAULT_SHARED_REGISTRATION_LIMIT = 100;
@@ -50,7 +51,8 @@ public record Fleet(
         acceptedTagKeys = requireTagKeys(acceptedTagKeys == null ? Set.of() : acceptedTagKeys);
         for (String key : acceptedTagKeys) {
             if (tags.containsKey(key)) {
-                throw new IllegalArgumentException("tag key '" + key + "' is a fleet tag; machines cannot also set it in their request");
+                throw new IllegalArgumentException(
+                        "tag key '" + key + "' is a fleet tag; machines cannot also set it in their request");
             }
         }
         if (mode == FleetMode.SINGLE_USE) {
@@ -66,21 +68,31 @@ public record Fleet(
                     + " minutes and " + MAX_LIFETIME.toDays() + " days, got " + activationLifetime);
         }
         if (description != null && description.length() > ActivationSpec.MAX_TEXT_LENGTH) {
-            throw new IllegalArgumentException("description must be at most " + ActivationSpec.MAX_TEXT_LENGTH + " characters");
+            throw new IllegalArgumentException(
+                    "description must be at most " + ActivationSpec.MAX_TEXT_LENGTH + " characters");
         }
     }
 
     /** A fleet with the defaults of its mode; the caller changes what it needs with the wither methods. */
     public static Fleet withDefaults(String name, FleetMode mode, String instanceRole) {
-        return new Fleet(name, mode, instanceRole, Map.of(), Set.of(),
+        return new Fleet(
+                name,
+                mode,
+                instanceRole,
+                Map.of(),
+                Set.of(),
                 mode == FleetMode.SHARED ? DEFAULT_SHARED_REGISTRATION_LIMIT : 1,
                 mode == FleetMode.SHARED ? DEFAULT_SHARED_LIFETIME : DEFAULT_SINGLE_USE_LIFETIME,
-                true, null, 0);
+                true,
+                null,
+                0);
     }
 
     /** The first request tag key this fleet does not let machines set, if any. */
     public Optional<String> unacceptedTagKey(Map<String, String> requestTags) {
-        return requestTags.keySet().stream().filter(key -> !acceptedTagKeys.contains(key)).findFirst();
+        return requestTags.keySet().stream()
+                .filter(key -> !acceptedTagKeys.contains(key))
+                .findFirst();
     }
 
     /** When an activation created now expires: whole seconds, since the table keeps epoch seconds and every reader must see the same instant. */
@@ -89,41 +101,131 @@ public record Fleet(
     }
 
     public Fleet withMode(FleetMode newMode) {
-        return new Fleet(name, newMode, instanceRole, tags, acceptedTagKeys,
-                newMode == FleetMode.SHARED && registrationLimit == 1 ? DEFAULT_SHARED_REGISTRATION_LIMIT : registrationLimit,
-                activationLifetime, enabled, description, version);
+        return new Fleet(
+                name,
+                newMode,
+                instanceRole,
+                tags,
+                acceptedTagKeys,
+                newMode == FleetMode.SHARED && registrationLimit == 1
+                        ? DEFAULT_SHARED_REGISTRATION_LIMIT
+                        : registrationLimit,
+                activationLifetime,
+                enabled,
+                description,
+                version);
     }
 
     public Fleet withInstanceRole(String role) {
-        return new Fleet(name, mode, role, tags, acceptedTagKeys, registrationLimit, activationLifetime, enabled, description, version);
+        return new Fleet(
+                name,
+                mode,
+                role,
+                tags,
+                acceptedTagKeys,
+                registrationLimit,
+                activationLifetime,
+                enabled,
+                description,
+                version);
     }
 
     public Fleet withTags(Map<String, String> newTags) {
-        return new Fleet(name, mode, instanceRole, newTags, acceptedTagKeys, registrationLimit, activationLifetime, enabled, description, version);
+        return new Fleet(
+                name,
+                mode,
+                instanceRole,
+                newTags,
+                acceptedTagKeys,
+                registrationLimit,
+                activationLifetime,
+                enabled,
+                description,
+                version);
     }
 
     public Fleet withAcceptedTagKeys(Set<String> keys) {
-        return new Fleet(name, mode, instanceRole, tags, keys, registrationLimit, activationLifetime, enabled, description, version);
+        return new Fleet(
+                name,
+                mode,
+                instanceRole,
+                tags,
+                keys,
+                registrationLimit,
+                activationLifetime,
+                enabled,
+                description,
+                version);
     }
 
     public Fleet withRegistrationLimit(int limit) {
-        return new Fleet(name, mode, instanceRole, tags, acceptedTagKeys, limit, activationLifetime, enabled, description, version);
+        return new Fleet(
+                name,
+                mode,
+                instanceRole,
+                tags,
+                acceptedTagKeys,
+                limit,
+                activationLifetime,
+                enabled,
+                description,
+                version);
     }
 
     public Fleet withActivationLifetime(Duration lifetime) {
-        return new Fleet(name, mode, instanceRole, tags, acceptedTagKeys, registrationLimit, lifetime, enabled, description, version);
+        return new Fleet(
+                name,
+                mode,
+                instanceRole,
+                tags,
+                acceptedTagKeys,
+                registrationLimit,
+                lifetime,
+                enabled,
+                description,
+                version);
     }
 
     public Fleet withEnabled(boolean isEnabled) {
-        return new Fleet(name, mode, instanceRole, tags, acceptedTagKeys, registrationLimit, activationLifetime, isEnabled, description, version);
+        return new Fleet(
+                name,
+                mode,
+                instanceRole,
+                tags,
+                acceptedTagKeys,
+                registrationLimit,
+                activationLifetime,
+                isEnabled,
+                description,
+                version);
     }
 
     public Fleet withDescription(String text) {
-        return new Fleet(name, mode, instanceRole, tags, acceptedTagKeys, registrationLimit, activationLifetime, enabled, text, version);
+        return new Fleet(
+                name,
+                mode,
+                instanceRole,
+                tags,
+                acceptedTagKeys,
+                registrationLimit,
+                activationLifetime,
+                enabled,
+                text,
+                version);
     }
 
     public Fleet withVersion(long newVersion) {
-        return new Fleet(name, mode, instanceRole, tags, acceptedTagKeys, registrationLimit, activationLifetime, enabled, description, newVersion);
+        return new Fleet(
+                name,
+                mode,
+                instanceRole,
+                tags,
+                acceptedTagKeys,
+                registrationLimit,
+                activationLifetime,
+                enabled,
+                description,
+                newVersion);
     }
 
     private static void requireRoleName(String role) {
@@ -133,7 +235,8 @@ public record Fleet(
         if (role.startsWith("arn:")) {
             int name = role.indexOf(":role/");
             String hint = name >= 0 ? " ('" + role.substring(name + ":role/".length()) + "')" : "";
-            throw new IllegalArgumentException("give the instance role's name" + hint + ", not its ARN: SSM's IamRole takes a role name");
+            throw new IllegalArgumentException(
+                    "give the instance role's name" + hint + ", not its ARN: SSM's IamRole takes a role name");
         }
         if (!ROLE_NAME.matcher(role).matches()) {
             throw new IllegalArgumentException("'" + role + "' is not a valid IAM role name");
@@ -142,7 +245,8 @@ public record Fleet(
 
     private static Set<String> requireTagKeys(Set<String> keys) {
         if (keys.size() > InstanceTags.MAX_REQUEST_TAGS) {
-            throw new IllegalArgumentException("a fleet accepts at most " + InstanceTags.MAX_REQUEST_TAGS + " request tag keys");
+            throw new IllegalArgumentException(
+                    "a fleet accepts at most " + InstanceTags.MAX_REQUEST_TAGS + " request tag keys");
         }
         for (String key : keys) {
             InstanceTags.problem(key, "").ifPresent(problem -> {

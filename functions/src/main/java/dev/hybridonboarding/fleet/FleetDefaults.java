@@ -23,8 +23,7 @@ public final class FleetDefaults {
     public static final String REGISTRATION_LIMIT = "DEFAULT_FLEET_REGISTRATION_LIMIT";
     public static final String ACTIVATION_LIFETIME = "DEFAULT_FLEET_ACTIVATION_LIFETIME";
 
-    private FleetDefaults() {
-    }
+    private FleetDefaults() {}
 
     public static Fleet fromSettings(Map<String, String> settings) {
         String name = required(settings, NAME);
@@ -52,14 +51,18 @@ public final class FleetDefaults {
             if (equals <= 0) {
                 throw new IllegalArgumentException("tags are written key=value, got '" + pair + "'");
             }
-            tags.put(pair.substring(0, equals).trim(), pair.substring(equals + 1).trim());
+            tags.put(
+                    pair.substring(0, equals).trim(), pair.substring(equals + 1).trim());
         }
         return tags;
     }
 
     public static Set<String> parseList(String text) {
         Set<String> items = new LinkedHashSet<>();
-        Arrays.stream(text.split(",")).map(String::trim).filter(item -> !item.isEmpty()).forEach(items::add);
+        Arrays.stream(text.split(","))
+                .map(String::trim)
+                .filter(item -> !item.isEmpty())
+                .forEach(items::add);
         return items;
     }
 
@@ -67,7 +70,8 @@ public final class FleetDefaults {
         try {
             return Duration.parse(text);
         } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(setting + " must be an ISO-8601 duration such as PT1H or P7D, got '" + text + "'");
+            throw new IllegalArgumentException(
+                    setting + " must be an ISO-8601 duration such as PT1H or P7D, got '" + text + "'");
         }
     }
 

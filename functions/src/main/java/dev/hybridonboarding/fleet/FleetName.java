@@ -7,8 +7,7 @@ public final class FleetName {
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?");
 
-    private FleetName() {
-    }
+    private FleetName() {}
 
     public static boolean isValid(String name) {
         return name != null && NAME.matcher(name).matches();

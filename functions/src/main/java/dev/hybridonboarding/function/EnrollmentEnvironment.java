@@ -87,8 +87,13 @@ public final class EnrollmentEnvironment implements Resource {
                 new DynamoSharedActivationStore(table),
                 new SsmActivations(ssm),
                 new CachingCodeVault(new KmsCodeVault(kms, required(CODE_KEY_ID))));
-        return new EnrollmentService(ports, new EnrollmentService.Settings(templateFleet, owner, clients.region().id(), failurePolicy),
-                Clock.systemUTC(), randomSource, log);
+        return new EnrollmentService(
+                ports,
+                new EnrollmentService.Settings(
+                        templateFleet, owner, clients.region().id(), failurePolicy),
+                Clock.systemUTC(),
+                randomSource,
+                log);
     }
 
     @Override
@@ -115,9 +120,15 @@ public final class EnrollmentEnvironment implements Resource {
     private static FailurePolicy failurePolicy(Map<String, String> env) {
         FailurePolicy defaults = FailurePolicy.DEFAULT;
         return new FailurePolicy(
-                env.containsKey(FAILURE_WINDOW) ? FleetDefaults.parseDuration(FAILURE_WINDOW, env.get(FAILURE_WINDOW)) : defaults.window(),
-                env.containsKey(SOURCE_FAILURE_LIMIT) ? Integer.parseInt(env.get(SOURCE_FAILURE_LIMIT)) : defaults.sourceLimit(),
-                env.containsKey(TOKEN_FAILURE_LIMIT) ? Integer.parseInt(env.get(TOKEN_FAILURE_LIMIT)) : defaults.tokenLimit());
+                env.containsKey(FAILURE_WINDOW)
+                        ? FleetDefaults.parseDuration(FAILURE_WINDOW, env.get(FAILURE_WINDOW))
+                        : defaults.window(),
+                env.containsKey(SOURCE_FAILURE_LIMIT)
+                        ? Integer.parseInt(env.get(SOURCE_FAILURE_LIMIT))
+                        : defaults.sourceLimit(),
+                env.containsKey(TOKEN_FAILURE_LIMIT)
+                        ? Integer.parseInt(env.get(TOKEN_FAILURE_LIMIT))
+                        : defaults.tokenLimit());
     }
 
     private String required(String name) {

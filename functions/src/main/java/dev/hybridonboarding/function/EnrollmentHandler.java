@@ -23,7 +23,8 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /** {@code POST /v1/activations}: a machine trades its enrollment token for an SSM activation. */
-public final class EnrollmentHandler implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
+public final class EnrollmentHandler
+        implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
 
     public static final int MAX_BODY_BYTES = 16 * 1024;
     /** The function's timeout in the template, for callers that invoke the handler without a Lambda context. */
@@ -54,24 +55,42 @@ public final class EnrollmentHandler implements RequestHandler<APIGatewayProxyRe
     public APIGatewayProxyResponseEvent handleRequest(APIGatewayProxyRequestEvent event, Context context) {
         try {
             HttpRequest request = HttpRequest.of(event);
-            EnrollmentResult result = service.get().enroll(new EnrollmentAttempt(request.bearerToken().orElse(null),
-                    new Requester(request.sourceIp(), request.userAgent()), parse(request), deadline(context)));
+            EnrollmentResult result = service.get()
+                    .enroll(new EnrollmentAttempt(
+                            request.bearerToken().orElse(null),
+                            new Requester(request.sourceIp(), request.userAgent()),
+                            parse(request),
+                            deadline(context)));
             return JsonResponses.secret(result.created() ? 201 : 200, body(result));
         } catch (EnrollmentRejectedException rejected) {
             EnrollmentFailure failure = rejected.failure();
             return JsonResponses.error(status(failure), failure.code(), rejected.getMessage(), rejected.retryAfter());
         } catch (RuntimeException unexpected) {
-            log.error("enrollment.failed", "requestId", context == null ? null : context.getAwsRequestId(),
-                    "error", unexpected.getClass().getName(), "cause", unexpected.getMessage());
-            return JsonResponses.error(status(EnrollmentFailure.INTERNAL_ERROR), EnrollmentFailure.INTERNAL_ERROR.code(),
-                    "the enrollment failed unexpectedly; nothing was issued", Optional.empty());
+            log.error(
+                    "enrollment.failed",
+                    "requestId",
+                    context == null ? null : context.getAwsRequestId(),
+                    "error",
+                    unexpected.getClass().getName(),
+                    "cause",
+                    unexpected.getMessage());
+            return JsonResponses.error(
+                    status(EnrollmentFailure.INTERNAL_ERROR),
+                    EnrollmentFailure.INTERNAL_ERROR.code(),
+                    "the enrollment failed unexpectedly; nothing was issued",
+                    Optional.empty());
         }
     }
 
     /** The API's status for each refusal. */
     static int status(EnrollmentFailure failure) {
         return switch (failure) {
-            case MALFORMED_JSON, INVALID_REQUEST, INVALID_HOSTNAME, INVALID_PLATFORM, INVALID_MACHINE_ID, INVALID_TAGS -> 400;
+            case MALFORMED_JSON,
+                    INVALID_REQUEST,
+                    INVALID_HOSTNAME,
+                    INVALID_PLATFORM,
+                    INVALID_MACHINE_ID,
+                    INVALID_TAGS -> 400;
             case INVALID_TOKEN -> 401;
             case TOKEN_EXHAUSTED, TAG_NOT_ACCEPTED, FLEET_NOT_FOUND, FLEET_DISABLED -> 403;
             case PAYLOAD_TOO_LARGE -> 413;
@@ -90,13 +109,16 @@ public final class EnrollmentHandler implements RequestHandler<APIGatewayProxyRe
 
     private static EnrollmentRequest parse(HttpRequest request) {
         if (!request.hasJsonBody()) {
-            throw new EnrollmentRejectedException(EnrollmentFailure.UNSUPPORTED_MEDIA_TYPE,
-                    "send the request as Content-Type: application/json");
+            throw new EnrollmentRejectedException(
+                    EnrollmentFailure.UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json");
         }
-        byte[] body = request.body(MAX_BODY_BYTES).orElseThrow(() -> new EnrollmentRejectedException(
-                EnrollmentFailure.PAYLOAD_TOO_LARGE, "the request body is larger than " + MAX_BODY_BYTES + " bytes"));
-        Map<String, Object> json = JsonBodies.object(body).orElseThrow(() -> new EnrollmentRejectedException(
-                EnrollmentFailure.MALFORMED_JSON, "the request body must be one JSON object"));
+        byte[] body = request.body(MAX_BODY_BYTES)
+                .orElseThrow(() -> new EnrollmentRejectedException(
+                        EnrollmentFailure.PAYLOAD_TOO_LARGE,
+                        "the request body is larger than " + MAX_BODY_BYTES + " bytes"));
+        Map<String, Object> json = JsonBodies.object(body)
+                .orElseThrow(() -> new EnrollmentRejectedException(
+                        EnrollmentFailure.MALFORMED_JSON, "the request body must be one JSON object"));
         return EnrollmentRequest.fromJson(json);
     }
 

@@ -67,8 +67,12 @@ final class EnrollmentPriming {
     }
 
     /** With the canned clients of each attempt given, for tests of a failed attempt. */
-    EnrollmentPriming(EnrollmentEnvironment environment, AwsClients clients, String table, String codeKeyId,
-                      Supplier<CannedHttpClient> answers) {
+    EnrollmentPriming(
+            EnrollmentEnvironment environment,
+            AwsClients clients,
+            String table,
+            String codeKeyId,
+            Supplier<CannedHttpClient> answers) {
         this.environment = environment;
         this.clients = clients;
         this.table = table;
@@ -93,46 +97,91 @@ final class EnrollmentPriming {
     }
 
     private void attempt(CannedHttpClient canned) {
-        clients.answerFrom(canned, StaticCredentialsProvider.create(AwsBasicCredentials.create("PRIMING", "priming-secret")));
-        StructuredLog nowhere = new StructuredLog(new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8));
+        clients.answerFrom(
+                canned, StaticCredentialsProvider.create(AwsBasicCredentials.create("PRIMING", "priming-secret")));
+        StructuredLog nowhere =
+                new StructuredLog(new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8));
         EnrollmentHandler handler = new EnrollmentHandler(environment.service(random, nowhere), nowhere);
         TokenIssuer issuer = new TokenIssuer(random);
-        Fleet singleUse = Fleet.withDefaults(SINGLE_USE_FLEET, FleetMode.SINGLE_USE, "priming").withVersion(1);
-        Fleet shared = Fleet.withDefaults(SHARED_FLEET, FleetMode.SHARED, "priming").withVersion(1);
+        Fleet singleUse = Fleet.withDefaults(SINGLE_USE_FLEET, FleetMode.SINGLE_USE, "priming")
+                .withVersion(1);
+        Fleet shared =
+                Fleet.withDefaults(SHARED_FLEET, FleetMode.SHARED, "priming").withVersion(1);
 
-        TokenIssuer.Issued singleUseToken = issuer.issue(SINGLE_USE_FLEET, 10, Duration.ofHours(1), List.of(), "priming", now);
-        canned.answer(CannedAnswers.BATCH_GET, CannedAnswers.batchGet(table).token(singleUseToken.token()).fleet(singleUse, now).json())
+        TokenIssuer.Issued singleUseToken =
+                issuer.issue(SINGLE_USE_FLEET, 10, Duration.ofHours(1), List.of(), "priming", now);
+        canned.answer(
+                        CannedAnswers.BATCH_GET,
+                        CannedAnswers.batchGet(table)
+                                .token(singleUseToken.token())
+                                .fleet(singleUse, now)
+                                .json())
                 .answer(CannedAnswers.CREATE_ACTIVATION, CannedAnswers.createdActivation(ACTIVATION_ID, CODE))
                 .answer(CannedAnswers.TRANSACT_WRITE, CannedAnswers.nothing());
-        expect(201, handler.handleRequest(event(singleUseToken.bearer().reveal(), "priming-machine"), null), "a single-use enrollment");
+        expect(
+                201,
+                handler.handleRequest(event(singleUseToken.bearer().reveal(), "priming-machine"), null),
+                "a single-use enrollment");
 
-        String digest = new EnrollmentRequest(HOSTNAME, Platform.LINUX, Optional.of("priming-machine"), Map.of()).digest();
-        RetryRecord retry = new RetryRecord("priming-machine", "enr-priming", ACTIVATION_ID,
-                new TokenBoundSeal(random).seal(CODE, singleUseToken.bearer().secret(),
-                        RetryRecord.sealBinding(singleUseToken.token().tokenId(), "priming-machine", ACTIVATION_ID, digest)),
-                RetryRecord.CodeSealing.TOKEN, now.plus(Duration.ofHours(1)), HOSTNAME, digest);
-        canned.answer(CannedAnswers.BATCH_GET, CannedAnswers.batchGet(table).token(singleUseToken.token()).fleet(singleUse, now)
-                        .retryRecord(singleUseToken.token().tokenId(), retry).json())
-                .answer(CannedAnswers.DESCRIBE_ACTIVATIONS, CannedAnswers.describedActivation(ACTIVATION_ID, 1, now.plus(Duration.ofHours(1))));
+        String digest =
+                new EnrollmentRequest(HOSTNAME, Platform.LINUX, Optional.of("priming-machine"), Map.of()).digest();
+        RetryRecord retry = new RetryRecord(
+                "priming-machine",
+                "enr-priming",
+                ACTIVATION_ID,
+                new TokenBoundSeal(random)
+                        .seal(
+                                CODE,
+                                singleUseToken.bearer().secret(),
+                                RetryRecord.sealBinding(
+                                        singleUseToken.token().tokenId(), "priming-machine", ACTIVATION_ID, digest)),
+                RetryRecord.CodeSealing.TOKEN,
+                now.plus(Duration.ofHours(1)),
+                HOSTNAME,
+                digest);
+        canned.answer(
+                        CannedAnswers.BATCH_GET,
+                        CannedAnswers.batchGet(table)
+                                .token(singleUseToken.token())
+                                .fleet(singleUse, now)
+                                .retryRecord(singleUseToken.token().tokenId(), retry)
+                                .json())
+                .answer(
+                        CannedAnswers.DESCRIBE_ACTIVATIONS,
+                        CannedAnswers.describedActivation(ACTIVATION_ID, 1, now.plus(Duration.ofHours(1))));
         expect(200, handler.handleRequest(event(singleUseToken.bearer().reveal(), "priming-machine"), null), "a retry");
 
         TokenIssuer.Issued sharedToken = issuer.issue(SHARED_FLEET, 10, Duration.ofHours(1), List.of(), "priming", now);
-        SharedActivation current = new SharedActivation(ACTIVATION_ID, new byte[] {1, 2, 3}, now.plus(Duration.ofDays(7)), 100, 0, now);
-        canned.answer(CannedAnswers.BATCH_GET, CannedAnswers.batchGet(table).token(sharedToken.token()).fleet(shared, now)
-                        .sharedActivation(SHARED_FLEET, current).json())
-                .answer(CannedAnswers.DESCRIBE_ACTIVATIONS, CannedAnswers.describedActivation(ACTIVATION_ID, 100, current.expiresAt()))
+        SharedActivation current =
+                new SharedActivation(ACTIVATION_ID, new byte[] {1, 2, 3}, now.plus(Duration.ofDays(7)), 100, 0, now);
+        canned.answer(
+                        CannedAnswers.BATCH_GET,
+                        CannedAnswers.batchGet(table)
+                                .token(sharedToken.token())
+                                .fleet(shared, now)
+                                .sharedActivation(SHARED_FLEET, current)
+                                .json())
+                .answer(
+                        CannedAnswers.DESCRIBE_ACTIVATIONS,
+                        CannedAnswers.describedActivation(ACTIVATION_ID, 100, current.expiresAt()))
                 .answer(CannedAnswers.DECRYPT, CannedAnswers.decrypted(CODE, codeKeyId))
                 .answer(CannedAnswers.TRANSACT_WRITE, CannedAnswers.nothing());
         expect(201, handler.handleRequest(event(sharedToken.bearer().reveal(), null), null), "a shared enrollment");
 
-        BearerToken wrong = new BearerToken(SINGLE_USE_FLEET, singleUseToken.token().tokenId(), TokenSecret.generate(random));
-        canned.answer(CannedAnswers.BATCH_GET, CannedAnswers.batchGet(table).token(singleUseToken.token()).json())
+        BearerToken wrong =
+                new BearerToken(SINGLE_USE_FLEET, singleUseToken.token().tokenId(), TokenSecret.generate(random));
+        canned.answer(
+                        CannedAnswers.BATCH_GET,
+                        CannedAnswers.batchGet(table)
+                                .token(singleUseToken.token())
+                                .json())
                 .answer(CannedAnswers.UPDATE_ITEM, CannedAnswers.nothing())
                 .answer(CannedAnswers.UPDATE_ITEM, CannedAnswers.nothing());
         expect(401, handler.handleRequest(event(wrong.reveal(), null), null), "a wrong token");
 
         if (!canned.allAnswered()) {
-            throw new IllegalStateException("priming left canned answers unasked; it no longer runs the path it was written for");
+            throw new IllegalStateException(
+                    "priming left canned answers unasked; it no longer runs the path it was written for");
         }
     }
 
@@ -140,24 +189,33 @@ final class EnrollmentPriming {
         if (response.getStatusCode() != status) {
             // An error body names its reason and holds no code; a success body would hold the canned one.
             String reason = response.getStatusCode() >= 400 ? " " + response.getBody() : "";
-            throw new IllegalStateException("priming " + what + " answered " + response.getStatusCode() + reason + ", not " + status);
+            throw new IllegalStateException(
+                    "priming " + what + " answered " + response.getStatusCode() + reason + ", not " + status);
         }
     }
 
     /** A request as the REST API's Lambda proxy integration delivers it, headers as a client sends them. */
     private static APIGatewayProxyRequestEvent event(String bearer, String machineId) {
-        String body = "{\"hostname\":\"" + HOSTNAME + "\",\"platform\":\"linux\"" + (machineId == null ? "" : ",\"machineId\":\"" + machineId + "\"")
-                + ",\"tags\":{}}";
+        String body = "{\"hostname\":\"" + HOSTNAME + "\",\"platform\":\"linux\""
+                + (machineId == null ? "" : ",\"machineId\":\"" + machineId + "\"") + ",\"tags\":{}}";
         return new APIGatewayProxyRequestEvent()
                 .withHttpMethod("POST")
                 .withPath("/v1/activations")
                 .withResource("/v1/activations")
-                .withHeaders(Map.of("Authorization", "Bearer " + bearer, "Content-Type", "application/json", "User-Agent", "priming"))
+                .withHeaders(Map.of(
+                        "Authorization",
+                        "Bearer " + bearer,
+                        "Content-Type",
+                        "application/json",
+                        "User-Agent",
+                        "priming"))
                 .withBody(body)
                 .withIsBase64Encoded(false)
                 .withRequestContext(new APIGatewayProxyRequestEvent.ProxyRequestContext()
                         .withHttpMethod("POST")
                         .withStage("prod")
-                        .withIdentity(new APIGatewayProxyRequestEvent.RequestIdentity().withSourceIp(SOURCE_IP).withUserAgent("priming")));
+                        .withIdentity(new APIGatewayProxyRequestEvent.RequestIdentity()
+                                .withSourceIp(SOURCE_IP)
+                                .withUserAgent("priming")));
     }
 }

@@ -25,7 +25,8 @@ final class RegistrationEnvironment {
 
     RegistrationEnvironment(Map<String, String> env, AwsClients clients) {
         RegistrationSettings settings = RegistrationSettings.fromEnvironment(env);
-        DynamoRegistrationStore store = new DynamoRegistrationStore(new DynamoCalls(clients.dynamoDb(), required(env, TABLE_NAME)));
+        DynamoRegistrationStore store =
+                new DynamoRegistrationStore(new DynamoCalls(clients.dynamoDb(), required(env, TABLE_NAME)));
         this.queue = new SqsRegistrationQueue(clients::sqs, required(env, QUEUE_URL));
         Registrations.Ports ports = new Registrations.Ports(
                 new SsmManagedInstances(clients.repeatableSsm(), Pacer.realTime(settings.ssmCallsPerSecond())),

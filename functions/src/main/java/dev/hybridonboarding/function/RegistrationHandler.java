@@ -55,7 +55,8 @@ public final class RegistrationHandler implements RequestHandler<Map<String, Obj
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
-        Instant deadline = Instant.now().plus(context == null ? WITHOUT_CONTEXT : Duration.ofMillis(context.getRemainingTimeInMillis()));
+        Instant deadline = Instant.now()
+                .plus(context == null ? WITHOUT_CONTEXT : Duration.ofMillis(context.getRemainingTimeInMillis()));
         if (event.get("Records") instanceof List<?> records) {
             return batch(records, deadline);
         }
@@ -89,12 +90,24 @@ public final class RegistrationHandler implements RequestHandler<Map<String, Obj
                     redelivery.after(receipts.get(messageId), retry.delay());
                 } catch (RuntimeException notChanged) {
                     // It comes back after the queue's visibility timeout instead.
-                    log.warn("registration.redelivery-not-set", "messageId", messageId, "cause", notChanged.getMessage());
+                    log.warn(
+                            "registration.redelivery-not-set",
+                            "messageId",
+                            messageId,
+                            "cause",
+                            notChanged.getMessage());
                 }
                 failures.add(Map.of("itemIdentifier", messageId));
             }
         });
-        log.info("registration.batch", "messages", deliveries.size(), "settled", deliveries.size() - failures.size(), "later", failures.size());
+        log.info(
+                "registration.batch",
+                "messages",
+                deliveries.size(),
+                "settled",
+                deliveries.size() - failures.size(),
+                "later",
+                failures.size());
         return Map.of("batchItemFailures", failures);
     }
 

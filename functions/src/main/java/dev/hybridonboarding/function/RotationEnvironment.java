@@ -23,8 +23,7 @@ final class RotationEnvironment {
     static final String CODE_KEY_ID = "CODE_KEY_ID";
     static final String TOPIC_ARN = "TOPIC_ARN";
 
-    private RotationEnvironment() {
-    }
+    private RotationEnvironment() {}
 
     static Rotation rotation(Map<String, String> env, AwsClients clients) {
         DynamoCalls table = new DynamoCalls(clients.dynamoDb(), required(env, TABLE_NAME));
@@ -37,7 +36,13 @@ final class RotationEnvironment {
                 new KmsCodeVault(clients::kms, required(env, CODE_KEY_ID)),
                 new SnsNotifier(clients::sns, required(env, TOPIC_ARN)));
         Rotation.Settings settings = Rotation.Settings.fromSettings(env);
-        return new Rotation(ports, settings, Pacer.realTime(settings.ssmPace()), Clock.systemUTC(), new SecureRandom(), StructuredLog.stdout());
+        return new Rotation(
+                ports,
+                settings,
+                Pacer.realTime(settings.ssmPace()),
+                Clock.systemUTC(),
+                new SecureRandom(),
+                StructuredLog.stdout());
     }
 
     private static String required(Map<String, String> env, String name) {

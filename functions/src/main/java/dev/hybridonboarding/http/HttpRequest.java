@@ -31,11 +31,15 @@ public final class HttpRequest {
         if (event.getHeaders() != null) {
             event.getHeaders().forEach((name, value) -> headers.put(name.toLowerCase(Locale.ROOT), value));
         }
-        APIGatewayProxyRequestEvent.RequestIdentity identity =
-                event.getRequestContext() == null ? null : event.getRequestContext().getIdentity();
+        APIGatewayProxyRequestEvent.RequestIdentity identity = event.getRequestContext() == null
+                ? null
+                : event.getRequestContext().getIdentity();
         String sourceIp = identity == null ? null : identity.getSourceIp();
-        String userAgent = identity != null && identity.getUserAgent() != null ? identity.getUserAgent() : headers.get("user-agent");
-        return new HttpRequest(headers, event.getBody(), Boolean.TRUE.equals(event.getIsBase64Encoded()), sourceIp, userAgent);
+        String userAgent = identity != null && identity.getUserAgent() != null
+                ? identity.getUserAgent()
+                : headers.get("user-agent");
+        return new HttpRequest(
+                headers, event.getBody(), Boolean.TRUE.equals(event.getIsBase64Encoded()), sourceIp, userAgent);
     }
 
     public Optional<String> header(String name) {
@@ -68,7 +72,8 @@ public final class HttpRequest {
         for (int i = 1; i < parts.length; i++) {
             String[] parameter = parts[i].trim().split("=", 2);
             if (parameter[0].trim().equalsIgnoreCase("charset")
-                    && !(parameter.length == 2 && parameter[1].trim().replace("\"", "").equalsIgnoreCase("utf-8"))) {
+                    && !(parameter.length == 2
+                            && parameter[1].trim().replace("\"", "").equalsIgnoreCase("utf-8"))) {
                 return false;
             }
         }

@@ -16,8 +16,7 @@ public final class JsonBodies {
             .build();
     private static final JSON READER = JSON.builder(FACTORY).build();
 
-    private JsonBodies() {
-    }
+    private JsonBodies() {}
 
     /** The decoded object, or empty when the bytes are not exactly one JSON object. */
     public static Optional<Map<String, Object>> object(byte[] body) {

@@ -13,15 +13,15 @@ import java.util.Optional;
 /** JSON responses, including the {@code {"error":{"code","message"}}} shape every error uses. */
 public final class JsonResponses {
 
-    private JsonResponses() {
-    }
+    private JsonResponses() {}
 
     /** A response that carries a secret: no intermediary may keep a copy. */
     public static APIGatewayProxyResponseEvent secret(int status, Map<String, Object> body) {
         return json(status, body, Map.of("Cache-Control", "no-store"));
     }
 
-    public static APIGatewayProxyResponseEvent error(int status, String code, String message, Optional<Duration> retryAfter) {
+    public static APIGatewayProxyResponseEvent error(
+            int status, String code, String message, Optional<Duration> retryAfter) {
         Map<String, String> headers = new HashMap<>();
         retryAfter.ifPresent(delay -> headers.put("Retry-After", Long.toString(Math.max(1, delay.toSeconds()))));
         if (status == 401) {
@@ -33,7 +33,8 @@ public final class JsonResponses {
         return json(status, Map.of("error", error), headers);
     }
 
-    private static APIGatewayProxyResponseEvent json(int status, Map<String, Object> body, Map<String, String> extraHeaders) {
+    private static APIGatewayProxyResponseEvent json(
+            int status, Map<String, Object> body, Map<String, String> extraHeaders) {
         Map<String, String> headers = new HashMap<>(extraHeaders);
         headers.put("Content-Type", "application/json");
         try {

@@ -5,5 +5,4 @@ package dev.hybridonboarding.install;
  *
  * @param etag a strong entity tag of the text, so that caches can revalidate instead of downloading again
  */
-public record InstallScript(InstallTarget target, String text, String etag) {
-}
+public record InstallScript(InstallTarget target, String text, String etag) {}

@@ -16,10 +16,12 @@ import org.crac.Core;
  * the request came through. It reads the path and the host the caller used, and maps the rendered script to a
  * response that a browser shows and {@code curl | sh} or PowerShell runs.
  */
-public final class InstallScriptHandler implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
+public final class InstallScriptHandler
+        implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
 
     /** The scripts change only with a deployment; caches may keep them briefly and then revalidate by ETag. */
     static final String CACHE_CONTROL = "public, max-age=300";
+
     private static final Pattern LOOPBACK = Pattern.compile("(?:127\\.0\\.0\\.1|localhost)(?::[0-9]+)?");
 
     private final InstallScripts scripts;
@@ -41,7 +43,10 @@ public final class InstallScriptHandler implements RequestHandler<APIGatewayProx
     public APIGatewayProxyResponseEvent handleRequest(APIGatewayProxyRequestEvent event, Context context) {
         Optional<InstallTarget> target = InstallTarget.ofPath(event.getPath());
         if (target.isEmpty()) {
-            return JsonResponses.error(404, "not_found", "the install scripts are /v1/install/linux and /v1/install/windows",
+            return JsonResponses.error(
+                    404,
+                    "not_found",
+                    "the install scripts are /v1/install/linux and /v1/install/windows",
                     Optional.empty());
         }
         HttpRequest request = HttpRequest.of(event);
@@ -49,10 +54,15 @@ public final class InstallScriptHandler implements RequestHandler<APIGatewayProx
         try {
             script = scripts.render(target.get(), apiUrl(event, request), region);
         } catch (IllegalArgumentException notUsable) {
-            return JsonResponses.error(400, "invalid_host", "the request's host cannot be written into an install script",
+            return JsonResponses.error(
+                    400,
+                    "invalid_host",
+                    "the request's host cannot be written into an install script",
                     Optional.empty());
         }
-        if (request.header("if-none-match").map(tags -> tags.contains(script.etag())).orElse(false)) {
+        if (request.header("if-none-match")
+                .map(tags -> tags.contains(script.etag()))
+                .orElse(false)) {
             return new APIGatewayProxyResponseEvent()
                     .withStatusCode(304)
                     .withHeaders(Map.of("ETag", script.etag(), "Cache-Control", CACHE_CONTROL));
@@ -60,11 +70,16 @@ public final class InstallScriptHandler implements RequestHandler<APIGatewayProx
         return new APIGatewayProxyResponseEvent()
                 .withStatusCode(200)
                 .withHeaders(Map.of(
-                        "Content-Type", "text/plain; charset=utf-8",
-                        "Content-Disposition", "inline; filename=\"" + script.target().fileName() + "\"",
-                        "X-Content-Type-Options", "nosniff",
-                        "Cache-Control", CACHE_CONTROL,
-                        "ETag", script.etag()))
+                        "Content-Type",
+                        "text/plain; charset=utf-8",
+                        "Content-Disposition",
+                        "inline; filename=\"" + script.target().fileName() + "\"",
+                        "X-Content-Type-Options",
+                        "nosniff",
+                        "Cache-Control",
+                        CACHE_CONTROL,
+                        "ETag",
+                        script.etag()))
                 .withBody(script.text());
     }
 

@@ -33,16 +33,19 @@ final class InstallScriptPriming implements Resource {
     }
 
     @Override
-    public void afterRestore(Context<? extends Resource> context) {
-    }
+    public void afterRestore(Context<? extends Resource> context) {}
 
     private static APIGatewayProxyRequestEvent event(String path) {
         return new APIGatewayProxyRequestEvent()
                 .withHttpMethod("GET")
                 .withPath(path)
                 .withResource(path)
-                .withHeaders(new HashMap<>(Map.of("Host", DOMAIN, "X-Forwarded-Proto", "https", "User-Agent", "priming")))
+                .withHeaders(
+                        new HashMap<>(Map.of("Host", DOMAIN, "X-Forwarded-Proto", "https", "User-Agent", "priming")))
                 .withRequestContext(new APIGatewayProxyRequestEvent.ProxyRequestContext()
-                        .withDomainName(DOMAIN).withStage("prod").withPath("/prod" + path).withHttpMethod("GET"));
+                        .withDomainName(DOMAIN)
+                        .withStage("prod")
+                        .withPath("/prod" + path)
+                        .withHttpMethod("GET"));
     }
 }

@@ -46,7 +46,9 @@ public final class StructuredLog {
         for (int i = 0; i < keyValues.length; i += 2) {
             Object value = keyValues[i + 1];
             if (value != null) {
-                line.put(String.valueOf(keyValues[i]), value instanceof Number || value instanceof Boolean ? value : String.valueOf(value));
+                line.put(
+                        String.valueOf(keyValues[i]),
+                        value instanceof Number || value instanceof Boolean ? value : String.valueOf(value));
             }
         }
         try {

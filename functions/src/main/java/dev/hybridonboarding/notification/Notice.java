@@ -12,8 +12,15 @@ import java.util.Objects;
  * @param resources ARNs of what it is about (instances, activations, functions)
  * @param threadId  notices about the same thing share one (Slack threads them)
  */
-public record Notice(String id, NoticeKind kind, String title, String summary, List<Fact> facts, List<String> resources,
-                     List<String> nextSteps, String threadId) {
+public record Notice(
+        String id,
+        NoticeKind kind,
+        String title,
+        String summary,
+        List<Fact> facts,
+        List<String> resources,
+        List<String> nextSteps,
+        String threadId) {
 
     /**
      * One fact, named twice: {@code key} for programs (stable, part of the JSON document's schema) and {@code label}
@@ -101,7 +108,15 @@ public record Notice(String id, NoticeKind kind, String title, String summary, L
         }
 
         public Notice build() {
-            return new Notice(kind.eventType() + "/" + id, kind, title, summary, facts, resources, nextSteps, threadId == null ? id : threadId);
+            return new Notice(
+                    kind.eventType() + "/" + id,
+                    kind,
+                    title,
+                    summary,
+                    facts,
+                    resources,
+                    nextSteps,
+                    threadId == null ? id : threadId);
         }
     }
 }

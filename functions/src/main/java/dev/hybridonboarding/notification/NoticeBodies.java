@@ -14,31 +14,41 @@ public final class NoticeBodies {
 
     /** The version of the JSON document's own fields; the envelope's {@code version} is Chatbot's. */
     public static final String SCHEMA = "hybrid-onboarding/notice/1";
+
     private static final int MAX_SUBJECT = 100;
 
-    private NoticeBodies() {
-    }
+    private NoticeBodies() {}
 
     /** Readable text for email. */
     public static String text(Notice notice) {
         StringBuilder text = new StringBuilder();
-        text.append(notice.isAlert() ? "ALERT: " : "").append(notice.title()).append("\n\n").append(notice.summary()).append("\n\n");
-        notice.facts().stream().filter(Notice.Fact::forPeople)
-                .forEach(fact -> text.append(fact.label()).append(": ").append(fact.value()).append('\n'));
+        text.append(notice.isAlert() ? "ALERT: " : "")
+                .append(notice.title())
+                .append("\n\n")
+                .append(notice.summary())
+                .append("\n\n");
+        notice.facts().stream()
+                .filter(Notice.Fact::forPeople)
+                .forEach(fact -> text.append(fact.label())
+                        .append(": ")
+                        .append(fact.value())
+                        .append('\n'));
         if (!notice.nextSteps().isEmpty()) {
             text.append("\nNext steps:\n");
             notice.nextSteps().forEach(step -> text.append("- ").append(step).append('\n'));
         }
         if (!notice.resources().isEmpty()) {
             text.append("\nResources:\n");
-            notice.resources().forEach(resource -> text.append("- ").append(resource).append('\n'));
+            notice.resources()
+                    .forEach(resource -> text.append("- ").append(resource).append('\n'));
         }
         return text.toString();
     }
 
     /** An email subject: SNS takes at most 100 printable ASCII characters. */
     public static String subject(Notice notice) {
-        String subject = ((notice.isAlert() ? "ALERT: " : "") + "Hybrid Onboarding: " + notice.title()).replaceAll("[^\\x20-\\x7E]", "?");
+        String subject = ((notice.isAlert() ? "ALERT: " : "") + "Hybrid Onboarding: " + notice.title())
+                .replaceAll("[^\\x20-\\x7E]", "?");
         return subject.length() <= MAX_SUBJECT ? subject : subject.substring(0, MAX_SUBJECT - 3) + "...";
     }
 
@@ -47,8 +57,13 @@ public final class NoticeBodies {
         StringBuilder description = new StringBuilder(notice.summary());
         if (notice.facts().stream().anyMatch(Notice.Fact::forPeople)) {
             description.append("\n");
-            notice.facts().stream().filter(Notice.Fact::forPeople)
-                    .forEach(fact -> description.append("\n*").append(fact.label()).append(":* ").append(fact.value()));
+            notice.facts().stream()
+                    .filter(Notice.Fact::forPeople)
+                    .forEach(fact -> description
+                            .append("\n*")
+                            .append(fact.label())
+                            .append(":* ")
+                            .append(fact.value()));
         }
         Map<String, Object> content = new LinkedHashMap<>();
         content.put("textType", "client-markdown");

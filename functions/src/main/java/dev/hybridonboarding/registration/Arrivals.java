@@ -27,8 +27,14 @@ final class Arrivals {
     private final Clock clock;
     private final StructuredLog log;
 
-    Arrivals(Registrations.Ports ports, RegistrationSettings settings, Announcer announcer, RegistrationNotices notices, Retries retries,
-             Clock clock, StructuredLog log) {
+    Arrivals(
+            Registrations.Ports ports,
+            RegistrationSettings settings,
+            Announcer announcer,
+            RegistrationNotices notices,
+            Retries retries,
+            Clock clock,
+            StructuredLog log) {
         this.ports = ports;
         this.settings = settings;
         this.judge = new Judge(ports.store(), ports.instances(), settings.owner());
@@ -40,7 +46,8 @@ final class Arrivals {
     }
 
     /** @param instance what SSM shows of it, read for the whole batch before the lease was taken */
-    Disposition handle(RegistrationEvent event, InstanceRecord record, Optional<ManagedInstance> instance, int receiveCount) {
+    Disposition handle(
+            RegistrationEvent event, InstanceRecord record, Optional<ManagedInstance> instance, int receiveCount) {
         Instant now = clock.instant();
         if (record.deregistrationHandledAt().isPresent()) {
             return goneBeforeHandled(event, record);
@@ -49,22 +56,35 @@ final class Arrivals {
         if (instance.isEmpty()) {
             Instant expectedBy = event.time().plus(settings.reportWait());
             if (!lastChance && now.isBefore(expectedBy)) {
-                return Disposition.retry(retries.waiting(receiveCount, now, expectedBy), "not visible in Systems Manager yet");
+                return Disposition.retry(
+                        retries.waiting(receiveCount, now, expectedBy), "not visible in Systems Manager yet");
             }
-            log.warn("registration.never-visible", "instanceId", event.instanceId(), "route", event.route(), "receives", receiveCount);
+            log.warn(
+                    "registration.never-visible",
+                    "instanceId",
+                    event.instanceId(),
+                    "route",
+                    event.route(),
+                    "receives",
+                    receiveCount);
             return Disposition.done();
         }
         ManagedInstance found = instance.get();
         Instant reportDue = found.registeredAt().plus(settings.reportWait());
         if (found.report().isEmpty() && !lastChance && now.isBefore(reportDue)) {
-            return Disposition.retry(retries.waiting(receiveCount, now, reportDue), "waiting for the agent's first report");
+            return Disposition.retry(
+                    retries.waiting(receiveCount, now, reportDue), "waiting for the agent's first report");
         }
         Handling handling = act(found, judge.judge(found), event.route(), receiveCount);
         Optional<DigestEntry> digest = Optional.empty();
         Notice notice = null;
         if (!(handling.judgement() instanceof Judgement.Foreign)) {
             notice = notices.of(handling);
-            digest = announcer.announce(notice, DigestKind.REGISTERED, new DigestMember(found.instanceId(), name(handling), fleet(handling).orElse("-")));
+            digest = announcer.announce(
+                    notice,
+                    DigestKind.REGISTERED,
+                    new DigestMember(
+                            found.instanceId(), name(handling), fleet(handling).orElse("-")));
         }
         InstanceRecord.Facts facts = facts(handling);
         if (!ports.store().handled(found.instanceId(), Change.REGISTERED, facts, now, digest)) {
@@ -73,8 +93,20 @@ final class Arrivals {
         if (handling.deregistered()) {
             ports.store().handled(found.instanceId(), Change.DEREGISTERED, facts, now, Optional.empty());
         }
-        log.info("registration.handled", "instanceId", found.instanceId(), "verdict", handling.judgement().verdict().label(),
-                "route", event.route(), "reported", found.report().isPresent(), "digested", digest.isPresent(), "receives", receiveCount);
+        log.info(
+                "registration.handled",
+                "instanceId",
+                found.instanceId(),
+                "verdict",
+                handling.judgement().verdict().label(),
+                "route",
+                event.route(),
+                "reported",
+                found.report().isPresent(),
+                "digested",
+                digest.isPresent(),
+                "receives",
+                receiveCount);
         return Disposition.done();
     }
 
@@ -82,17 +114,24 @@ final class Arrivals {
      * @param receiveCount past the first receive, an earlier attempt may have tagged the instance and failed after (its
      *                     record write timed out): the tags are read first, and not added again when they are there
      */
-    private Handling act(ManagedInstance instance, Judgement judgement, RegistrationEvent.Route route, int receiveCount) {
+    private Handling act(
+            ManagedInstance instance, Judgement judgement, RegistrationEvent.Route route, int receiveCount) {
         Map<String, String> tags = RegistrationTags.of(judgement, instance);
         Optional<String> problem = Optional.empty();
-        if (!tags.isEmpty() && (receiveCount <= 1 || !ports.instances().tags(instance.instanceId()).entrySet().containsAll(tags.entrySet()))) {
+        if (!tags.isEmpty()
+                && (receiveCount <= 1
+                        || !ports.instances()
+                                .tags(instance.instanceId())
+                                .entrySet()
+                                .containsAll(tags.entrySet()))) {
             try {
                 if (!ports.instances().tag(instance.instanceId(), tags)) {
                     problem = Optional.of("the instance was deregistered before it could be tagged");
                 }
             } catch (TaggingRefusedException refused) {
                 problem = Optional.of(refused.getMessage());
-                log.error("registration.not-tagged", "instanceId", instance.instanceId(), "cause", refused.getMessage());
+                log.error(
+                        "registration.not-tagged", "instanceId", instance.instanceId(), "cause", refused.getMessage());
             }
         }
         boolean deregistered = false;
@@ -105,26 +144,46 @@ final class Arrivals {
 
     /** Deregistered before this registration was handled: nothing left to tag or announce; the enrollment learns both. */
     private Disposition goneBeforeHandled(RegistrationEvent event, InstanceRecord record) {
-        Optional<EnrollmentRecord> enrollment = event.activationId().flatMap(ports.store()::activation)
+        Optional<EnrollmentRecord> enrollment = event.activationId()
+                .flatMap(ports.store()::activation)
                 .filter(activation -> activation.mode() == FleetMode.SINGLE_USE)
                 .flatMap(activation -> activation.enrollmentId())
                 .flatMap(ports.store()::enrollment);
         Instant now = clock.instant();
         enrollment.ifPresent(e -> {
             ports.store().linkEnrollment(e.enrollmentId(), event.instanceId(), event.time());
-            ports.store().enrollmentDeregistered(e.enrollmentId(), event.instanceId(), record.deregistrationHandledAt().orElse(now));
+            ports.store()
+                    .enrollmentDeregistered(
+                            e.enrollmentId(),
+                            event.instanceId(),
+                            record.deregistrationHandledAt().orElse(now));
         });
-        InstanceRecord.Facts facts = record.facts().orElse(new InstanceRecord.Facts(event.activationId().orElse("unknown"), Verdict.GONE,
-                enrollment.map(EnrollmentRecord::fleet), enrollment.map(EnrollmentRecord::enrollmentId),
-                enrollment.map(e -> e.request().hostname())));
+        InstanceRecord.Facts facts = record.facts()
+                .orElse(new InstanceRecord.Facts(
+                        event.activationId().orElse("unknown"),
+                        Verdict.GONE,
+                        enrollment.map(EnrollmentRecord::fleet),
+                        enrollment.map(EnrollmentRecord::enrollmentId),
+                        enrollment.map(e -> e.request().hostname())));
         ports.store().handled(event.instanceId(), Change.REGISTERED, facts, now, Optional.empty());
-        log.info("registration.handled", "instanceId", event.instanceId(), "verdict", Verdict.GONE.label(), "route", event.route());
+        log.info(
+                "registration.handled",
+                "instanceId",
+                event.instanceId(),
+                "verdict",
+                Verdict.GONE.label(),
+                "route",
+                event.route());
         return Disposition.done();
     }
 
     private static InstanceRecord.Facts facts(Handling handling) {
         Optional<String> enrollmentId = enrollment(handling.judgement()).map(EnrollmentRecord::enrollmentId);
-        return new InstanceRecord.Facts(handling.instance().activationId(), handling.judgement().verdict(), fleet(handling), enrollmentId,
+        return new InstanceRecord.Facts(
+                handling.instance().activationId(),
+                handling.judgement().verdict(),
+                fleet(handling),
+                enrollmentId,
                 Optional.of(name(handling)));
     }
 

@@ -23,11 +23,13 @@ final class Consoles {
 
     /** The node's page in Fleet Manager. */
     String node(String instanceId) {
-        return "https://" + host() + "/systems-manager/fleet-manager/managed-nodes/" + instanceId + "/general?region=" + region;
+        return "https://" + host() + "/systems-manager/fleet-manager/managed-nodes/" + instanceId + "/general?region="
+                + region;
     }
 
     Optional<String> instanceArn(String instanceId) {
-        return partition.flatMap(p -> account.map(a -> "arn:" + p + ":ssm:" + region + ":" + a + ":managed-instance/" + instanceId));
+        return partition.flatMap(
+                p -> account.map(a -> "arn:" + p + ":ssm:" + region + ":" + a + ":managed-instance/" + instanceId));
     }
 
     private String host() {

@@ -5,5 +5,4 @@ package dev.hybridonboarding.registration;
  *
  * @param receiveCount how many times the queue has delivered it, this time included
  */
-public record Delivery(String messageId, QueueMessage message, int receiveCount) {
-}
+public record Delivery(String messageId, QueueMessage message, int receiveCount) {}

@@ -20,8 +20,14 @@ final class DigestSender {
     private final Clock clock;
     private final StructuredLog log;
 
-    DigestSender(DigestStore digests, Notifier notifier, RegistrationNotices notices, DigestPolicy policy, Retries retries, Clock clock,
-                 StructuredLog log) {
+    DigestSender(
+            DigestStore digests,
+            Notifier notifier,
+            RegistrationNotices notices,
+            DigestPolicy policy,
+            Retries retries,
+            Clock clock,
+            StructuredLog log) {
         this.digests = digests;
         this.notifier = notifier;
         this.notices = notices;
@@ -47,7 +53,8 @@ final class DigestSender {
         try {
             List<DigestMember> members = digests.members(kind, windowStart);
             if (!members.isEmpty()) {
-                notifier.send(notices.digest(kind, windowStart, policy.windowEnd(windowStart), policy.threshold(), members));
+                notifier.send(
+                        notices.digest(kind, windowStart, policy.windowEnd(windowStart), policy.threshold(), members));
             }
             digests.sent(kind, windowStart, clock.instant());
             log.info("digest.sent", "kind", kind.label(), "windowStart", windowStart, "machines", members.size());

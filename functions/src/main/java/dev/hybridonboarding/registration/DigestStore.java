@@ -11,12 +11,10 @@ import java.util.List;
 public interface DigestStore {
 
     /** The window's count after counting one more announcement, and whether its digest has gone out already. */
-    record Admission(long count, boolean digestSent) {
-    }
+    record Admission(long count, boolean digestSent) {}
 
     /** A window whose digest has not gone out. */
-    record Window(DigestKind kind, Instant start) {
-    }
+    record Window(DigestKind kind, Instant start) {}
 
     /** Counts one announcement in the window, atomically. */
     Admission admit(DigestKind kind, Instant windowStart, Instant windowEnd);

@@ -6,12 +6,10 @@ import java.time.Duration;
 public sealed interface Disposition {
 
     /** Settled: the queue may forget it. */
-    record Done() implements Disposition {
-    }
+    record Done() implements Disposition {}
 
     /** To be delivered again after {@code delay}, for the reason given (logged). */
-    record RetryAfter(Duration delay, String why) implements Disposition {
-    }
+    record RetryAfter(Duration delay, String why) implements Disposition {}
 
     static Disposition done() {
         return new Done();

@@ -55,21 +55,25 @@ final class Judge {
         if (!owner.owns(tags)) {
             return new Judgement.Foreign(stack);
         }
-        return new Judgement.Unmatched(Optional.ofNullable(tags.get(InstanceTags.FLEET)),
+        return new Judgement.Unmatched(
+                Optional.ofNullable(tags.get(InstanceTags.FLEET)),
                 "its activation is this deployment's (tagged " + InstanceTags.STACK + ") but was never recorded");
     }
 
     private Judgement singleUse(ManagedInstance instance, ActivationRecord activation) {
         Optional<EnrollmentRecord> enrollment = activation.enrollmentId().flatMap(store::enrollment);
         if (enrollment.isEmpty()) {
-            return new Judgement.Unmatched(Optional.of(activation.fleet()), "the enrollment of its single-use activation is not recorded");
+            return new Judgement.Unmatched(
+                    Optional.of(activation.fleet()), "the enrollment of its single-use activation is not recorded");
         }
         EnrollmentRecord enrolled = enrollment.get();
         store.linkEnrollment(enrolled.enrollmentId(), instance.instanceId(), instance.registeredAt());
         Optional<MachineReport> report = instance.report();
         if (report.isEmpty()) {
-            return new Judgement.Enrolled(enrolled, Optional.of("the machine has not reported its computer name yet, so it could not "
-                    + "be checked against the hostname that enrolled"));
+            return new Judgement.Enrolled(
+                    enrolled,
+                    Optional.of("the machine has not reported its computer name yet, so it could not "
+                            + "be checked against the hostname that enrolled"));
         }
         if (!sameHost(enrolled.request().hostname(), report.get().computerName())) {
             return new Judgement.Mismatch(enrolled, report.get().computerName());
@@ -80,32 +84,48 @@ final class Judge {
     private Judgement shared(ManagedInstance instance, ActivationRecord activation) {
         Optional<MachineReport> report = instance.report();
         if (report.isEmpty()) {
-            return new Judgement.Unmatched(Optional.of(activation.fleet()), "the machine has not reported its computer name or address "
-                    + "yet, so it could not be matched to one of the enrollments that received the fleet's shared activation");
+            return new Judgement.Unmatched(
+                    Optional.of(activation.fleet()),
+                    "the machine has not reported its computer name or address "
+                            + "yet, so it could not be matched to one of the enrollments that received the fleet's shared activation");
         }
-        List<EnrollmentRecord> candidates = store.enrollmentsWith(activation.fleet(), activation.activationId(),
-                instance.registeredAt().minus(ENROLLED_BEFORE), instance.registeredAt().plus(CLOCK_SKEW));
+        List<EnrollmentRecord> candidates = store.enrollmentsWith(
+                activation.fleet(),
+                activation.activationId(),
+                instance.registeredAt().minus(ENROLLED_BEFORE),
+                instance.registeredAt().plus(CLOCK_SKEW));
         String computerName = report.get().computerName();
-        List<EnrollmentRecord> byName = candidates.stream().filter(e -> sameHost(e.request().hostname(), computerName)).toList();
+        List<EnrollmentRecord> byName = candidates.stream()
+                .filter(e -> sameHost(e.request().hostname(), computerName))
+                .toList();
         for (EnrollmentRecord candidate : byName) {
             if (store.linkEnrollment(candidate.enrollmentId(), instance.instanceId(), instance.registeredAt())) {
-                return new Judgement.Enrolled(candidate, byName.size() == 1 ? Optional.empty()
-                        : Optional.of(byName.size() + " enrollments of fleet " + activation.fleet() + " used the hostname " + computerName
-                                + "; this is the newest one no other instance was matched to"));
+                return new Judgement.Enrolled(
+                        candidate,
+                        byName.size() == 1
+                                ? Optional.empty()
+                                : Optional.of(byName.size() + " enrollments of fleet " + activation.fleet()
+                                        + " used the hostname " + computerName
+                                        + "; this is the newest one no other instance was matched to"));
             }
         }
         Optional<String> ip = report.get().ip();
         if (ip.isPresent()) {
             for (EnrollmentRecord candidate : candidates) {
                 if (ip.get().equals(candidate.requester().sourceIp())
-                        && store.linkEnrollment(candidate.enrollmentId(), instance.instanceId(), instance.registeredAt())) {
-                    return new Judgement.Enrolled(candidate, Optional.of("matched by address only: the machine reports the computer name "
-                            + computerName + " and enrolled as " + candidate.request().hostname() + " from " + ip.get()));
+                        && store.linkEnrollment(
+                                candidate.enrollmentId(), instance.instanceId(), instance.registeredAt())) {
+                    return new Judgement.Enrolled(
+                            candidate,
+                            Optional.of("matched by address only: the machine reports the computer name " + computerName
+                                    + " and enrolled as " + candidate.request().hostname() + " from " + ip.get()));
                 }
             }
         }
-        return new Judgement.Unmatched(Optional.of(activation.fleet()), "no enrollment of fleet " + activation.fleet()
-                + " that received this activation used the hostname " + computerName + ip.map(a -> " or the address " + a).orElse(""));
+        return new Judgement.Unmatched(
+                Optional.of(activation.fleet()),
+                "no enrollment of fleet " + activation.fleet() + " that received this activation used the hostname "
+                        + computerName + ip.map(a -> " or the address " + a).orElse(""));
     }
 
     /** The same machine, going by the first label: one side may give a fully qualified name, and case varies. */

@@ -4,14 +4,11 @@ package dev.hybridonboarding.registration;
 public sealed interface Leased<T> {
 
     /** Ours until the lease runs out; {@code current} is what the table held when we took it. */
-    record Taken<T>(T current) implements Leased<T> {
-    }
+    record Taken<T>(T current) implements Leased<T> {}
 
     /** Someone else is handling it now. */
-    record Held<T>() implements Leased<T> {
-    }
+    record Held<T>() implements Leased<T> {}
 
     /** Handled already. */
-    record Handled<T>() implements Leased<T> {
-    }
+    record Handled<T>() implements Leased<T> {}
 }

@@ -8,14 +8,16 @@ import java.util.Optional;
  *
  * @param report what the agent's service said of the machine, once it has: SSM knows nothing of it at registration
  */
-public record ManagedInstance(String instanceId, String activationId, Instant registeredAt, Optional<MachineReport> report) {
+public record ManagedInstance(
+        String instanceId, String activationId, Instant registeredAt, Optional<MachineReport> report) {
 
     /**
      * The machine as its agent reported it, with the second ping after its service starts.
      *
      * @param ipAddress    may be empty, as may the platform's parts
      */
-    public record MachineReport(String computerName, String ipAddress, String platformName, String platformVersion, String platformType) {
+    public record MachineReport(
+            String computerName, String ipAddress, String platformName, String platformVersion, String platformType) {
 
         /** "Ubuntu 22.04 (Linux)", or what of it is known. */
         public String platform() {

@@ -29,11 +29,12 @@ public final class QueueMessages {
     static final String DIGEST_DUE = "Registration Digest Due";
 
     private static final Pattern INSTANCE_ID = Pattern.compile("mi-[0-9a-f]{17}");
-    private static final Pattern INSTANCE_ARN = Pattern.compile("arn:[^:]+:ssm:[^:]*:[^:]*:managed-instance/(mi-[0-9a-f]{17})");
-    private static final Pattern ACTIVATION_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final Pattern INSTANCE_ARN =
+            Pattern.compile("arn:[^:]+:ssm:[^:]*:[^:]*:managed-instance/(mi-[0-9a-f]{17})");
+    private static final Pattern ACTIVATION_ID =
+            Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
-    private QueueMessages() {
-    }
+    private QueueMessages() {}
 
     /** @param receivedAt the time to assume when the event carries none */
     public static QueueMessage read(Map<String, Object> envelope, Instant receivedAt) {
@@ -48,8 +49,9 @@ public final class QueueMessages {
         if (CLOUDTRAIL.equals(detailType)) {
             route = Route.CLOUDTRAIL;
             if (detail.get("errorCode") != null) {
-                return new QueueMessage.Ignored("a " + text(detail.get("eventName")).orElse("call") + " that failed: "
-                        + text(detail.get("errorCode")).orElse(""));
+                return new QueueMessage.Ignored(
+                        "a " + text(detail.get("eventName")).orElse("call") + " that failed: "
+                                + text(detail.get("errorCode")).orElse(""));
             }
             change = switch (text(detail.get("eventName")).orElse("")) {
                 case "RegisterManagedInstance" -> Optional.of(Change.REGISTERED);
@@ -65,14 +67,18 @@ public final class QueueMessages {
             };
         }
         if (change.isEmpty()) {
-            return new QueueMessage.Unreadable("no registration or deregistration in an event of type '" + detailType + "' from '" + source + "'");
+            return new QueueMessage.Unreadable(
+                    "no registration or deregistration in an event of type '" + detailType + "' from '" + source + "'");
         }
         Optional<String> instanceId = instanceId(envelope, detail);
         if (instanceId.isEmpty()) {
             return new QueueMessage.Unreadable("no managed instance id in a '" + detailType + "' event");
         }
-        Instant time = instant(envelope.get("time")).or(() -> instant(detail.get("eventTime"))).orElse(receivedAt);
-        return new QueueMessage.Change(new RegistrationEvent(change.get(), instanceId.get(), activationId(detail), route, time));
+        Instant time = instant(envelope.get("time"))
+                .or(() -> instant(detail.get("eventTime")))
+                .orElse(receivedAt);
+        return new QueueMessage.Change(
+                new RegistrationEvent(change.get(), instanceId.get(), activationId(detail), route, time));
     }
 
     /** A registration the sweep found, as a message that {@link #read} takes back. */
@@ -102,7 +108,8 @@ public final class QueueMessages {
 
     private static QueueMessage digestDue(Map<String, Object> detail) {
         try {
-            return new QueueMessage.DigestDue(DigestKind.parse(text(detail.get("kind")).orElse("")),
+            return new QueueMessage.DigestDue(
+                    DigestKind.parse(text(detail.get("kind")).orElse("")),
                     Instant.parse(text(detail.get("windowStart")).orElse("")));
         } catch (IllegalArgumentException | DateTimeParseException e) {
             return new QueueMessage.Unreadable("a digest message without a kind and window: " + e.getMessage());
@@ -110,9 +117,15 @@ public final class QueueMessages {
     }
 
     private static Optional<String> instanceId(Map<String, Object> envelope, Map<String, Object> detail) {
-        Stream<Object> candidates = Stream.of(detail.get("instance-id"), detail.get("instanceId"),
-                object(detail.get("responseElements")).get("instanceId"), object(detail.get("requestParameters")).get("instanceId"));
-        Optional<String> named = candidates.flatMap(value -> text(value).stream()).filter(id -> INSTANCE_ID.matcher(id).matches()).findFirst();
+        Stream<Object> candidates = Stream.of(
+                detail.get("instance-id"),
+                detail.get("instanceId"),
+                object(detail.get("responseElements")).get("instanceId"),
+                object(detail.get("requestParameters")).get("instanceId"));
+        Optional<String> named = candidates
+                .flatMap(value -> text(value).stream())
+                .filter(id -> INSTANCE_ID.matcher(id).matches())
+                .findFirst();
         if (named.isPresent()) {
             return named;
         }
@@ -129,7 +142,10 @@ public final class QueueMessages {
     }
 
     private static Optional<String> activationId(Map<String, Object> detail) {
-        return Stream.of(detail.get("activation-id"), detail.get("activationId"), object(detail.get("requestParameters")).get("activationId"))
+        return Stream.of(
+                        detail.get("activation-id"),
+                        detail.get("activationId"),
+                        object(detail.get("requestParameters")).get("activationId"))
                 .flatMap(value -> text(value).stream())
                 .filter(id -> ACTIVATION_ID.matcher(id).matches())
                 .findFirst();

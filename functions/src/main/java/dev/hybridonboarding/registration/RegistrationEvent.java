@@ -10,14 +10,20 @@ import java.util.Optional;
  * @param activationId the activation it registered with, when the event names it (CloudTrail's deregistration does not)
  * @param time         when it happened, as the event says
  */
-public record RegistrationEvent(Change change, String instanceId, Optional<String> activationId, Route route, Instant time) {
+public record RegistrationEvent(
+        Change change, String instanceId, Optional<String> activationId, Route route, Instant time) {
 
     /** What happened to the instance. */
-    public enum Change { REGISTERED, DEREGISTERED }
+    public enum Change {
+        REGISTERED,
+        DEREGISTERED
+    }
 
     /** How we heard of it: both AWS routes usually arrive for one change; the sweep finds what neither delivered. */
     public enum Route {
-        SSM_EVENT("Systems Manager event"), CLOUDTRAIL("CloudTrail event"), SWEEP("scheduled sweep");
+        SSM_EVENT("Systems Manager event"),
+        CLOUDTRAIL("CloudTrail event"),
+        SWEEP("scheduled sweep");
 
         private final String description;
 

@@ -19,8 +19,16 @@ import java.util.Map;
  * @param sweepLookback      how long after its expiry an activation's registrations are still swept for
  * @param ssmCallsPerSecond  SSM calls per second of one execution environment
  */
-public record RegistrationSettings(ActivationOwner owner, String region, String templateFleet, Duration reportWait, DigestPolicy digest,
-                                   boolean deregisterUnmanaged, int maxReceives, Duration sweepLookback, double ssmCallsPerSecond) {
+public record RegistrationSettings(
+        ActivationOwner owner,
+        String region,
+        String templateFleet,
+        Duration reportWait,
+        DigestPolicy digest,
+        boolean deregisterUnmanaged,
+        int maxReceives,
+        Duration sweepLookback,
+        double ssmCallsPerSecond) {
 
     public static final String STACK_ID = "STACK_ID";
     public static final String REPORT_WAIT = "REPORT_WAIT";
@@ -47,13 +55,16 @@ public record RegistrationSettings(ActivationOwner owner, String region, String 
      * {@code AWS_REGION}. The SSM rate is the deployment's; each of the {@code MAX_CONCURRENCY} environments takes its share.
      */
     public static RegistrationSettings fromEnvironment(Map<String, String> env) {
-        double perEnvironment = Double.parseDouble(required(env, SSM_CALLS_PER_SECOND)) / Integer.parseInt(required(env, MAX_CONCURRENCY));
+        double perEnvironment = Double.parseDouble(required(env, SSM_CALLS_PER_SECOND))
+                / Integer.parseInt(required(env, MAX_CONCURRENCY));
         return new RegistrationSettings(
                 new ActivationOwner(required(env, STACK_ID)),
                 required(env, "AWS_REGION"),
                 required(env, FleetDefaults.NAME),
                 FleetDefaults.parseDuration(REPORT_WAIT, required(env, REPORT_WAIT)),
-                new DigestPolicy(Integer.parseInt(required(env, DIGEST_THRESHOLD)), FleetDefaults.parseDuration(DIGEST_WINDOW, required(env, DIGEST_WINDOW))),
+                new DigestPolicy(
+                        Integer.parseInt(required(env, DIGEST_THRESHOLD)),
+                        FleetDefaults.parseDuration(DIGEST_WINDOW, required(env, DIGEST_WINDOW))),
                 Boolean.parseBoolean(required(env, DEREGISTER_UNMANAGED)),
                 Integer.parseInt(required(env, MAX_RECEIVE_COUNT)),
                 SWEEP_LOOKBACK,

@@ -20,7 +20,8 @@ public interface RegistrationStore {
     Map<String, InstanceRecord> instances(Collection<String> instanceIds);
 
     /** Takes the right to handle {@code change} of the instance until {@code until}, unless someone holds it or it is handled. */
-    Leased<InstanceRecord> lease(String instanceId, RegistrationEvent.Change change, String owner, Instant now, Instant until);
+    Leased<InstanceRecord> lease(
+            String instanceId, RegistrationEvent.Change change, String owner, Instant now, Instant until);
 
     /** Gives the lease back unhandled, so a retry need not wait for it to run out. */
     void release(String instanceId, String owner);
@@ -30,7 +31,12 @@ public interface RegistrationStore {
      *
      * @return false when the digest went out meanwhile: the change is recorded without a place in it, to be announced alone
      */
-    boolean handled(String instanceId, RegistrationEvent.Change change, InstanceRecord.Facts facts, Instant at, Optional<DigestEntry> digest);
+    boolean handled(
+            String instanceId,
+            RegistrationEvent.Change change,
+            InstanceRecord.Facts facts,
+            Instant at,
+            Optional<DigestEntry> digest);
 
     Optional<ActivationRecord> activation(String activationId);
 

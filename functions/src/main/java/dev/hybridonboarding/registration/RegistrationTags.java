@@ -11,8 +11,7 @@ import java.util.Map;
  */
 final class RegistrationTags {
 
-    private RegistrationTags() {
-    }
+    private RegistrationTags() {}
 
     /** Nothing for an instance another deployment handles. */
     static Map<String, String> of(Judgement judgement, ManagedInstance instance) {
@@ -21,13 +20,16 @@ final class RegistrationTags {
         }
         Map<String, String> tags = new LinkedHashMap<>();
         if (judgement instanceof Judgement.Enrolled enrolled) {
-            tags.put(InstanceTags.NAME, InstanceTags.safeValue(enrolled.enrollment().request().hostname()));
+            tags.put(
+                    InstanceTags.NAME,
+                    InstanceTags.safeValue(enrolled.enrollment().request().hostname()));
             if (enrolled.shared()) {
                 tags.putAll(enrolled.enrollment().acceptedTags());
             }
             tags.put(InstanceTags.ENROLLMENT_ID, enrolled.enrollment().enrollmentId());
         } else if (judgement instanceof Judgement.Unmatched) {
-            instance.report().ifPresent(report -> tags.put(InstanceTags.NAME, InstanceTags.safeValue(report.computerName())));
+            instance.report()
+                    .ifPresent(report -> tags.put(InstanceTags.NAME, InstanceTags.safeValue(report.computerName())));
         } else if (judgement instanceof Judgement.Mismatch mismatch) {
             tags.put(InstanceTags.ENROLLMENT_ID, mismatch.enrollment().enrollmentId());
             tags.put(InstanceTags.STATUS, Verdict.MISMATCH.label());

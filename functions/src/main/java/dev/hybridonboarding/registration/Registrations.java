@@ -26,8 +26,12 @@ import java.util.UUID;
 public final class Registrations {
 
     /** The ports a batch talks to the world through. */
-    public record Ports(ManagedInstances instances, RegistrationStore store, DigestStore digests, RegistrationQueue queue, Notifier notifier) {
-    }
+    public record Ports(
+            ManagedInstances instances,
+            RegistrationStore store,
+            DigestStore digests,
+            RegistrationQueue queue,
+            Notifier notifier) {}
 
     /** Longer than an invocation: a lease outlives its holder only when the holder crashed. */
     static final Duration LEASE = Duration.ofMinutes(2);
@@ -46,11 +50,13 @@ public final class Registrations {
     public Registrations(Ports ports, RegistrationSettings settings, Clock clock, StructuredLog log) {
         this.ports = ports;
         this.retries = new Retries(settings.maxReceives());
-        RegistrationNotices notices = new RegistrationNotices(new Consoles(settings.region(), settings.owner().stackId()));
+        RegistrationNotices notices = new RegistrationNotices(
+                new Consoles(settings.region(), settings.owner().stackId()));
         Announcer announcer = new Announcer(ports.digests(), ports.queue(), ports.notifier(), settings.digest(), clock);
         this.arrivals = new Arrivals(ports, settings, announcer, notices, retries, clock, log);
         this.departures = new Departures(ports, announcer, notices, clock, log);
-        this.digestSender = new DigestSender(ports.digests(), ports.notifier(), notices, settings.digest(), retries, clock, log);
+        this.digestSender =
+                new DigestSender(ports.digests(), ports.notifier(), notices, settings.digest(), retries, clock, log);
         this.sweep = new Sweep(ports, settings, clock, log);
         this.clock = clock;
         this.log = log;
@@ -90,7 +96,8 @@ public final class Registrations {
         return sweep.run(deadline);
     }
 
-    private Disposition settle(Delivery delivery, String owner, Map<String, InstanceRecord> known, Visible visible, Set<String> seen) {
+    private Disposition settle(
+            Delivery delivery, String owner, Map<String, InstanceRecord> known, Visible visible, Set<String> seen) {
         QueueMessage message = delivery.message();
         if (message instanceof QueueMessage.Ignored ignored) {
             log.info("registration.ignored", "messageId", delivery.messageId(), "why", ignored.why());
@@ -118,7 +125,8 @@ public final class Registrations {
             return Disposition.done();
         }
         if (leased instanceof Leased.Held) {
-            return Disposition.retry(retries.busy(delivery.receiveCount(), LEASE), "another invocation holds the instance");
+            return Disposition.retry(
+                    retries.busy(delivery.receiveCount(), LEASE), "another invocation holds the instance");
         }
         InstanceRecord current = ((Leased.Taken<InstanceRecord>) leased).current();
         Disposition disposition = null;
@@ -137,7 +145,14 @@ public final class Registrations {
     }
 
     private Disposition unavailable(Delivery delivery, DependencyUnavailableException unavailable) {
-        log.warn("registration.retry", "messageId", delivery.messageId(), "cause", unavailable.getMessage(), "receives", delivery.receiveCount());
+        log.warn(
+                "registration.retry",
+                "messageId",
+                delivery.messageId(),
+                "cause",
+                unavailable.getMessage(),
+                "receives",
+                delivery.receiveCount());
         return Disposition.retry(retries.unavailable(delivery.receiveCount()), unavailable.getMessage());
     }
 
@@ -167,7 +182,8 @@ public final class Registrations {
 
         Visible(List<Delivery> batch, Map<String, InstanceRecord> known) {
             this.ids = instanceIds(batch, Optional.of(Change.REGISTERED)).stream()
-                    .filter(id -> !known.getOrDefault(id, InstanceRecord.unknown(id)).handled(Change.REGISTERED))
+                    .filter(id ->
+                            !known.getOrDefault(id, InstanceRecord.unknown(id)).handled(Change.REGISTERED))
                     .toList();
         }
 

@@ -11,7 +11,10 @@ import java.util.concurrent.ThreadLocalRandom;
 final class Retries {
 
     /** Waits after the first, second, third… receive: the agent's first report comes seconds after its service starts. */
-    private static final Duration[] WAITS = {Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(75)};
+    private static final Duration[] WAITS = {
+        Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(75)
+    };
+
     private static final Duration SHORTEST = Duration.ofSeconds(1);
     private static final Duration BUSY = Duration.ofSeconds(5);
 

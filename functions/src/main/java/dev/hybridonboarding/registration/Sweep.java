@@ -60,15 +60,27 @@ final class Sweep {
             List<ManagedInstance> found = ports.instances().registeredWith(batch);
             looked += batch.size();
             instances += found.size();
-            Map<String, InstanceRecord> records = ports.store().instances(found.stream().map(ManagedInstance::instanceId).toList());
+            Map<String, InstanceRecord> records = ports.store()
+                    .instances(found.stream().map(ManagedInstance::instanceId).toList());
             List<RegistrationEvent> unseen = new ArrayList<>();
             for (ManagedInstance instance : found) {
                 InstanceRecord record = records.get(instance.instanceId());
-                if ((record == null || !record.handled(Change.REGISTERED)) && instance.registeredAt().isBefore(settled)) {
-                    unseen.add(new RegistrationEvent(Change.REGISTERED, instance.instanceId(), Optional.of(instance.activationId()), Route.SWEEP,
+                if ((record == null || !record.handled(Change.REGISTERED))
+                        && instance.registeredAt().isBefore(settled)) {
+                    unseen.add(new RegistrationEvent(
+                            Change.REGISTERED,
+                            instance.instanceId(),
+                            Optional.of(instance.activationId()),
+                            Route.SWEEP,
                             instance.registeredAt()));
-                    log.warn("registration.found-by-sweep", "instanceId", instance.instanceId(), "activationId", instance.activationId(),
-                            "registeredAt", instance.registeredAt());
+                    log.warn(
+                            "registration.found-by-sweep",
+                            "instanceId",
+                            instance.instanceId(),
+                            "activationId",
+                            instance.activationId(),
+                            "registeredAt",
+                            instance.registeredAt());
                 }
             }
             if (!unseen.isEmpty()) {
@@ -79,9 +91,20 @@ final class Sweep {
         List<DigestStore.Window> windows = ports.digests().unsent(now.minus(DigestPolicy.GRACE));
         windows.forEach(window -> ports.queue().digestDue(window.kind(), window.start(), Duration.ZERO));
         SweepRun run = new SweepRun(looked, activations.size() - looked, instances, enqueued, windows.size());
-        log.info("registration.sweep", "activations", run.activations(), "deferredActivations", run.deferredActivations(),
-                "instances", run.instances(), "enqueued", run.enqueued(), "digestsDue", run.digestsDue(),
-                "tookMs", Duration.between(now, clock.instant()).toMillis());
+        log.info(
+                "registration.sweep",
+                "activations",
+                run.activations(),
+                "deferredActivations",
+                run.deferredActivations(),
+                "instances",
+                run.instances(),
+                "enqueued",
+                run.enqueued(),
+                "digestsDue",
+                run.digestsDue(),
+                "tookMs",
+                Duration.between(now, clock.instant()).toMillis());
         return run;
     }
 
@@ -93,7 +116,10 @@ final class Sweep {
         for (String fleet : fleets) {
             records.addAll(ports.store().activationsExpiringAfter(fleet, now.minus(settings.sweepLookback())));
         }
-        return records.stream().sorted(Comparator.comparing(ActivationRecord::createdAt).reversed())
-                .map(ActivationRecord::activationId).distinct().toList();
+        return records.stream()
+                .sorted(Comparator.comparing(ActivationRecord::createdAt).reversed())
+                .map(ActivationRecord::activationId)
+                .distinct()
+                .toList();
     }
 }

@@ -9,5 +9,4 @@ package dev.hybridonboarding.registration;
  * @param enqueued            registrations it found unhandled and put on the queue
  * @param digestsDue          digests it found unsent and had sent
  */
-public record SweepRun(int activations, int deferredActivations, int instances, int enqueued, int digestsDue) {
-}
+public record SweepRun(int activations, int deferredActivations, int instances, int enqueued, int digestsDue) {}

@@ -19,11 +19,15 @@ public record ActivationRecord(
         Instant expiresAt,
         Instant createdAt) {
 
-    public static ActivationRecord singleUse(String activationId, String fleet, String enrollmentId, Instant expiresAt, Instant createdAt) {
-        return new ActivationRecord(activationId, fleet, FleetMode.SINGLE_USE, Optional.of(enrollmentId), 1, expiresAt, createdAt);
+    public static ActivationRecord singleUse(
+            String activationId, String fleet, String enrollmentId, Instant expiresAt, Instant createdAt) {
+        return new ActivationRecord(
+                activationId, fleet, FleetMode.SINGLE_USE, Optional.of(enrollmentId), 1, expiresAt, createdAt);
     }
 
-    public static ActivationRecord shared(String activationId, String fleet, int registrationLimit, Instant expiresAt, Instant createdAt) {
-        return new ActivationRecord(activationId, fleet, FleetMode.SHARED, Optional.empty(), registrationLimit, expiresAt, createdAt);
+    public static ActivationRecord shared(
+            String activationId, String fleet, int registrationLimit, Instant expiresAt, Instant createdAt) {
+        return new ActivationRecord(
+                activationId, fleet, FleetMode.SHARED, Optional.empty(), registrationLimit, expiresAt, createdAt);
     }
 }

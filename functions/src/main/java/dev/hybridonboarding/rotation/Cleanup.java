@@ -27,8 +27,7 @@ import java.util.Set;
 final class Cleanup {
 
     /** What a clean-up did. */
-    record Counts(int deletedSpent, int deletedReplaced, int deletedOrphans, int foreign, int deferred) {
-    }
+    record Counts(int deletedSpent, int deletedReplaced, int deletedOrphans, int foreign, int deferred) {}
 
     private final RotationStore store;
     private final SharedActivationStore sharedActivations;
@@ -38,8 +37,14 @@ final class Cleanup {
     private final Clock clock;
     private final StructuredLog log;
 
-    Cleanup(RotationStore store, SharedActivationStore sharedActivations, Activations activations, ActivationOwner owner,
-            RotationPolicy policy, Clock clock, StructuredLog log) {
+    Cleanup(
+            RotationStore store,
+            SharedActivationStore sharedActivations,
+            Activations activations,
+            ActivationOwner owner,
+            RotationPolicy policy,
+            Clock clock,
+            StructuredLog log) {
         this.store = store;
         this.sharedActivations = sharedActivations;
         this.activations = activations;
@@ -61,7 +66,8 @@ final class Cleanup {
     Counts run(List<Fleet> fleets, Map<String, ListedActivation> inSsm, Instant listedAt, Instant stopBy) {
         Tally tally = new Tally();
         Set<String> recorded = new HashSet<>();
-        // An activation of ours is an orphan only if no fleet's records name it: with a fleet unread, none can be called one.
+        // An activation of ours is an orphan only if no fleet's records name it: with a fleet unread, none can be
+        // called one.
         boolean everyFleetRead = true;
         for (Fleet fleet : fleets) {
             // Reading a fleet's records is work too: 500 fleets' reads after the stop would outlast the reserve.
@@ -74,8 +80,10 @@ final class Cleanup {
             Optional<String> current;
             try {
                 records = new ArrayList<>(store.liveActivations(fleet.name()));
-                current = fleet.mode() == FleetMode.SHARED || records.stream().anyMatch(r -> r.mode() == FleetMode.SHARED)
-                        ? sharedActivations.current(fleet.name()).map(SharedActivation::activationId) : Optional.empty();
+                current =
+                        fleet.mode() == FleetMode.SHARED || records.stream().anyMatch(r -> r.mode() == FleetMode.SHARED)
+                                ? sharedActivations.current(fleet.name()).map(SharedActivation::activationId)
+                                : Optional.empty();
             } catch (DependencyUnavailableException unread) {
                 log.warn("rotation.deferred", "fleet", fleet.name(), "cause", unread.getMessage());
                 tally.deferred++;
@@ -110,8 +118,13 @@ final class Cleanup {
         return new Counts(tally.spent, tally.replaced, tally.orphans, tally.foreign, tally.deferred);
     }
 
-    private void cleanUp(ActivationRecord record, List<ActivationRecord> ofFleet, Optional<String> current, ListedActivation listed,
-                         Instant listedAt, Tally tally) {
+    private void cleanUp(
+            ActivationRecord record,
+            List<ActivationRecord> ofFleet,
+            Optional<String> current,
+            ListedActivation listed,
+            Instant listedAt,
+            Tally tally) {
         Instant now = clock.instant();
         if (listed == null) {
             if (record.createdAt().isBefore(listedAt)) {
@@ -131,7 +144,8 @@ final class Cleanup {
             return;
         }
         Instant replacedAt = replacedAt(record, ofFleet);
-        if ((expired || !now.isBefore(replacedAt.plus(policy.gracePeriod()))) && delete(record.activationId(), "replaced", tally)) {
+        if ((expired || !now.isBefore(replacedAt.plus(policy.gracePeriod())))
+                && delete(record.activationId(), "replaced", tally)) {
             forget(record, now, tally);
             tally.replaced++;
         }
@@ -140,7 +154,8 @@ final class Cleanup {
     /** A shared activation was replaced when the fleet's next one was created. */
     private static Instant replacedAt(ActivationRecord record, List<ActivationRecord> ofFleet) {
         return ofFleet.stream()
-                .filter(other -> other.mode() == FleetMode.SHARED && other.createdAt().isAfter(record.createdAt()))
+                .filter(other ->
+                        other.mode() == FleetMode.SHARED && other.createdAt().isAfter(record.createdAt()))
                 .map(ActivationRecord::createdAt)
                 .min(Comparator.naturalOrder())
                 .orElse(record.createdAt());

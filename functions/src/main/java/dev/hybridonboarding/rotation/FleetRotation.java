@@ -16,14 +16,23 @@ import java.util.Optional;
 final class FleetRotation {
 
     /** What became of one fleet. */
-    enum Outcome { UNCHANGED, ROTATED, IN_PROGRESS_ELSEWHERE, DEFERRED }
+    enum Outcome {
+        UNCHANGED,
+        ROTATED,
+        IN_PROGRESS_ELSEWHERE,
+        DEFERRED
+    }
 
     private final SharedActivationStore sharedActivations;
     private final SharedActivationInstaller installer;
     private final RotationPolicy policy;
     private final Clock clock;
 
-    FleetRotation(SharedActivationStore sharedActivations, SharedActivationInstaller installer, RotationPolicy policy, Clock clock) {
+    FleetRotation(
+            SharedActivationStore sharedActivations,
+            SharedActivationInstaller installer,
+            RotationPolicy policy,
+            Clock clock) {
         this.sharedActivations = sharedActivations;
         this.installer = installer;
         this.policy = policy;
@@ -36,7 +45,8 @@ final class FleetRotation {
      */
     Outcome keepReady(Fleet fleet, Map<String, ListedActivation> inSsm, Instant listedAt, Instant deadline) {
         Optional<SharedActivation> current = sharedActivations.current(fleet.name());
-        if (current.isPresent() && !due(current.get(), inSsm.get(current.get().activationId()), listedAt, clock.instant())) {
+        if (current.isPresent()
+                && !due(current.get(), inSsm.get(current.get().activationId()), listedAt, clock.instant())) {
             return Outcome.UNCHANGED;
         }
         Installation installation = installer.installNext(fleet, current, deadline);
@@ -52,7 +62,8 @@ final class FleetRotation {
     /** When the activation will be replaced, going by its life alone; sooner if machines use up its registrations. */
     Instant rotatesAt(SharedActivation activation) {
         Duration life = Duration.between(activation.createdAt(), activation.expiresAt());
-        return activation.expiresAt().minus(Duration.ofMillis((long) (life.toMillis() * policy.rotateWhenLifeLeftBelow())));
+        return activation.expiresAt().minus(Duration.ofMillis((long)
+                (life.toMillis() * policy.rotateWhenLifeLeftBelow())));
     }
 
     private boolean due(SharedActivation activation, ListedActivation listed, Instant listedAt, Instant now) {

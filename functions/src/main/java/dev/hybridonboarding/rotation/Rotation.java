@@ -34,9 +34,13 @@ public final class Rotation {
     static final Duration RESERVE = Duration.ofSeconds(20);
 
     /** The ports a run talks to the world through. */
-    public record Ports(RotationStore store, SharedActivationStore sharedActivations, Activations activations, ActivationsInSsm listing,
-                        SharedCodeVault vault, Notifier notifier) {
-    }
+    public record Ports(
+            RotationStore store,
+            SharedActivationStore sharedActivations,
+            Activations activations,
+            ActivationsInSsm listing,
+            SharedCodeVault vault,
+            Notifier notifier) {}
 
     /**
      * How this deployment rotates.
@@ -62,7 +66,10 @@ public final class Rotation {
                     percent(settings, ROTATE_REGISTRATIONS_LEFT_PERCENT),
                     FleetDefaults.parseDuration(GRACE_PERIOD, required(settings, GRACE_PERIOD)),
                     RotationPolicy.ORPHAN_AGE);
-            return new Settings(FleetDefaults.fromSettings(settings), new ActivationOwner(required(settings, STACK_ID)), policy,
+            return new Settings(
+                    FleetDefaults.fromSettings(settings),
+                    new ActivationOwner(required(settings, STACK_ID)),
+                    policy,
                     Double.parseDouble(required(settings, SSM_CALLS_PER_SECOND)));
         }
 
@@ -94,9 +101,11 @@ public final class Rotation {
         this.settings = settings;
         this.pacer = pacer;
         Activations paced = new PacedActivations(ports.activations(), pacer);
-        this.installer = new SharedActivationInstaller(ports.sharedActivations(), paced, ports.vault(), settings.owner(), clock, random, log);
+        this.installer = new SharedActivationInstaller(
+                ports.sharedActivations(), paced, ports.vault(), settings.owner(), clock, random, log);
         this.fleetRotation = new FleetRotation(ports.sharedActivations(), installer, settings.policy(), clock);
-        this.cleanup = new Cleanup(ports.store(), ports.sharedActivations(), paced, settings.owner(), settings.policy(), clock, log);
+        this.cleanup = new Cleanup(
+                ports.store(), ports.sharedActivations(), paced, settings.owner(), settings.policy(), clock, log);
         this.notices = new RotationNotices();
         this.clock = clock;
         this.log = log;
@@ -139,9 +148,18 @@ public final class Rotation {
             }
         }
         Cleanup.Counts cleaned = cleanup.run(fleets, inSsm, listedAt, stopBy);
-        RotationRun run = new RotationRun(started, Duration.between(started, clock.instant()), fleets.size(), rotated, failed,
-                cleaned.deletedSpent(), cleaned.deletedReplaced(), cleaned.deletedOrphans(), cleaned.foreign(),
-                deferred + cleaned.deferred(), pacer.calls() - callsBefore);
+        RotationRun run = new RotationRun(
+                started,
+                Duration.between(started, clock.instant()),
+                fleets.size(),
+                rotated,
+                failed,
+                cleaned.deletedSpent(),
+                cleaned.deletedReplaced(),
+                cleaned.deletedOrphans(),
+                cleaned.foreign(),
+                deferred + cleaned.deferred(),
+                pacer.calls() - callsBefore);
         report(run);
         return run;
     }
@@ -149,12 +167,20 @@ public final class Rotation {
     /** Replaces one fleet's shared activation now, whatever its state: {@code hob fleet rotate}. */
     public Installation rotateNow(Fleet fleet) {
         if (fleet.mode() != FleetMode.SHARED) {
-            throw new IllegalArgumentException("fleet '" + fleet.name() + "' is single-use: each machine gets an activation of its own");
+            throw new IllegalArgumentException(
+                    "fleet '" + fleet.name() + "' is single-use: each machine gets an activation of its own");
         }
-        Installation installation = installer.installNext(fleet, ports.sharedActivations().current(fleet.name()),
+        Installation installation = installer.installNext(
+                fleet,
+                ports.sharedActivations().current(fleet.name()),
                 clock.instant().plus(Duration.ofMinutes(1)));
         if (installation instanceof Installation.Installed installed) {
-            log.info("rotation.rotated-now", "fleet", fleet.name(), "activationId", installed.activation().activationId());
+            log.info(
+                    "rotation.rotated-now",
+                    "fleet",
+                    fleet.name(),
+                    "activationId",
+                    installed.activation().activationId());
         }
         return installation;
     }
@@ -170,16 +196,36 @@ public final class Rotation {
 
     private List<Fleet> fleets() {
         List<Fleet> fleets = new ArrayList<>(ports.store().storedFleets());
-        if (fleets.stream().noneMatch(fleet -> fleet.name().equals(settings.templateFleet().name()))) {
+        if (fleets.stream()
+                .noneMatch(fleet -> fleet.name().equals(settings.templateFleet().name()))) {
             fleets.add(settings.templateFleet());
         }
         return fleets;
     }
 
     private void report(RotationRun run) {
-        log.info("rotation.run", "fleetsChecked", run.fleetsChecked(), "rotated", run.rotated().size(), "failed", run.failed().size(),
-                "deletedSpent", run.deletedSpent(), "deletedReplaced", run.deletedReplaced(), "deletedOrphans", run.deletedOrphans(),
-                "foreign", run.foreign(), "deferred", run.deferred(), "ssmCalls", run.ssmCalls(), "tookMs", run.took().toMillis());
+        log.info(
+                "rotation.run",
+                "fleetsChecked",
+                run.fleetsChecked(),
+                "rotated",
+                run.rotated().size(),
+                "failed",
+                run.failed().size(),
+                "deletedSpent",
+                run.deletedSpent(),
+                "deletedReplaced",
+                run.deletedReplaced(),
+                "deletedOrphans",
+                run.deletedOrphans(),
+                "foreign",
+                run.foreign(),
+                "deferred",
+                run.deferred(),
+                "ssmCalls",
+                run.ssmCalls(),
+                "tookMs",
+                run.took().toMillis());
         try {
             ports.store().saveRun(run);
         } catch (DependencyUnavailableException notSaved) {

@@ -16,8 +16,18 @@ import java.util.Map;
  * @param foreign         activations in the account that this deployment did not create, left alone
  * @param deferred        pieces of work left for the next run (time ran short, or SSM throttled)
  */
-public record RotationRun(Instant startedAt, Duration took, int fleetsChecked, List<String> rotated, Map<String, String> failed,
-                          int deletedSpent, int deletedReplaced, int deletedOrphans, int foreign, int deferred, long ssmCalls) {
+public record RotationRun(
+        Instant startedAt,
+        Duration took,
+        int fleetsChecked,
+        List<String> rotated,
+        Map<String, String> failed,
+        int deletedSpent,
+        int deletedReplaced,
+        int deletedOrphans,
+        int foreign,
+        int deferred,
+        long ssmCalls) {
 
     public RotationRun {
         rotated = List.copyOf(rotated);

@@ -41,23 +41,23 @@ public final class SharedActivationInstaller {
     public sealed interface Installation {
 
         /** This caller installed it. */
-        record Installed(SharedActivation activation) implements Installation {
-        }
+        record Installed(SharedActivation activation) implements Installation {}
 
         /** Another caller installed a newer one than the caller had seen: read the current one again. */
-        record Superseded() implements Installation {
-        }
+        record Superseded() implements Installation {}
 
         /** Another caller holds the lease and is creating one now. */
-        record InProgressElsewhere() implements Installation {
-        }
+        record InProgressElsewhere() implements Installation {}
 
         /** Too little time was left to create one and still record or clean it up; nothing was created. */
-        record Postponed() implements Installation {
-        }
+        record Postponed() implements Installation {}
     }
 
-    private enum Landed { YES, NO, UNKNOWN }
+    private enum Landed {
+        YES,
+        NO,
+        UNKNOWN
+    }
 
     private final SharedActivationStore store;
     private final Activations activations;
@@ -68,8 +68,14 @@ public final class SharedActivationInstaller {
     private final SecureRandom random;
     private final StructuredLog log;
 
-    public SharedActivationInstaller(SharedActivationStore store, Activations activations, SharedCodeVault vault, ActivationOwner owner,
-                                     Clock clock, SecureRandom random, StructuredLog log) {
+    public SharedActivationInstaller(
+            SharedActivationStore store,
+            Activations activations,
+            SharedCodeVault vault,
+            ActivationOwner owner,
+            Clock clock,
+            SecureRandom random,
+            StructuredLog log) {
         this.store = store;
         this.activations = activations;
         this.vault = vault;
@@ -96,7 +102,10 @@ public final class SharedActivationInstaller {
         try {
             // The lease may have been given back by an installation that the caller's read predates.
             Optional<SharedActivation> current = store.current(fleet.name());
-            if (current.isPresent() && !current.get().activationId().equals(replaced.map(SharedActivation::activationId).orElse(null))
+            if (current.isPresent()
+                    && !current.get()
+                            .activationId()
+                            .equals(replaced.map(SharedActivation::activationId).orElse(null))
                     && current.get().canHandOut(now, Handout.MARGIN)) {
                 return new Installation.Superseded();
             }
@@ -107,8 +116,13 @@ public final class SharedActivationInstaller {
             IssuedActivation issued = activations.create(spec(fleet, now, owner));
             SharedActivation next;
             try {
-                next = new SharedActivation(issued.activationId(), vault.seal(issued.code(), fleet.name(), issued.activationId()),
-                        issued.expiresAt(), fleet.registrationLimit(), 0, now);
+                next = new SharedActivation(
+                        issued.activationId(),
+                        vault.seal(issued.code(), fleet.name(), issued.activationId()),
+                        issued.expiresAt(),
+                        fleet.registrationLimit(),
+                        0,
+                        now);
             } catch (RuntimeException sealFailed) {
                 unused.delete(issued.activationId(), "shared-code-not-sealed");
                 throw sealFailed;
@@ -128,7 +142,8 @@ public final class SharedActivationInstaller {
      * lost meets its own first attempt, and other callers may already be handing that activation out.
      */
     private Landed install(Fleet fleet, Optional<SharedActivation> replaced, SharedActivation next, Instant now) {
-        ActivationRecord record = ActivationRecord.shared(next.activationId(), fleet.name(), next.registrationLimit(), next.expiresAt(), now);
+        ActivationRecord record = ActivationRecord.shared(
+                next.activationId(), fleet.name(), next.registrationLimit(), next.expiresAt(), now);
         boolean installed;
         try {
             installed = store.install(fleet.name(), replaced.map(SharedActivation::activationId), next, record);
@@ -145,9 +160,18 @@ public final class SharedActivationInstaller {
     }
 
     private Landed installed(Fleet fleet, Optional<SharedActivation> replaced, SharedActivation next) {
-        log.info("shared-activation.installed", "fleet", fleet.name(), "activationId", next.activationId(),
-                "replaced", replaced.map(SharedActivation::activationId).orElse("none"),
-                "registrationLimit", next.registrationLimit(), "expiresAt", next.expiresAt());
+        log.info(
+                "shared-activation.installed",
+                "fleet",
+                fleet.name(),
+                "activationId",
+                next.activationId(),
+                "replaced",
+                replaced.map(SharedActivation::activationId).orElse("none"),
+                "registrationLimit",
+                next.registrationLimit(),
+                "expiresAt",
+                next.expiresAt());
         return Landed.YES;
     }
 
@@ -163,8 +187,14 @@ public final class SharedActivationInstaller {
                 return Landed.YES;
             }
         } catch (RuntimeException unknown) {
-            log.error("activation.kept-unconfirmed", "activationId", activationId, "fleet", fleet.name(),
-                    "cause", unknown.getClass().getSimpleName());
+            log.error(
+                    "activation.kept-unconfirmed",
+                    "activationId",
+                    activationId,
+                    "fleet",
+                    fleet.name(),
+                    "cause",
+                    unknown.getClass().getSimpleName());
             return Landed.UNKNOWN;
         }
         unused.delete(activationId, "shared-install-failed");
@@ -175,7 +205,12 @@ public final class SharedActivationInstaller {
         try {
             store.releaseLease(fleet.name(), leaseHolder);
         } catch (RuntimeException failed) {
-            log.warn("shared-activation.lease-not-released", "fleet", fleet.name(), "cause", failed.getClass().getSimpleName());
+            log.warn(
+                    "shared-activation.lease-not-released",
+                    "fleet",
+                    fleet.name(),
+                    "cause",
+                    failed.getClass().getSimpleName());
         }
     }
 
@@ -183,7 +218,12 @@ public final class SharedActivationInstaller {
         Map<String, String> tags = new LinkedHashMap<>(fleet.tags());
         tags.put(InstanceTags.FLEET, fleet.name());
         tags.putAll(owner.tags());
-        return new ActivationSpec(fleet.instanceRole(), fleet.registrationLimit(), fleet.activationExpiry(now), fleet.name(),
-                "Hybrid Onboarding shared activation of fleet " + fleet.name(), tags);
+        return new ActivationSpec(
+                fleet.instanceRole(),
+                fleet.registrationLimit(),
+                fleet.activationExpiry(now),
+                fleet.name(),
+                "Hybrid Onboarding shared activation of fleet " + fleet.name(),
+                tags);
     }
 }

@@ -27,7 +27,8 @@ public final class Pacer {
     }
 
     public static Pacer realTime(double perSecond) {
-        return new Pacer(perSecond, duration -> Thread.sleep(duration.toMillis(), (int) (duration.toNanos() % 1_000_000)));
+        return new Pacer(
+                perSecond, duration -> Thread.sleep(duration.toMillis(), (int) (duration.toNanos() % 1_000_000)));
     }
 
     /** Waits until the next call may start, then counts it. */

@@ -7,8 +7,7 @@ public final class RandomIds {
 
     private static final char[] ALPHABET = "abcdefghijklmnopqrstuvwxyz234567".toCharArray();
 
-    private RandomIds() {
-    }
+    private RandomIds() {}
 
     public static String base32(SecureRandom random, int length) {
         char[] id = new char[length];

@@ -11,8 +11,7 @@ public final class SourceCidrs {
 
     public static final int MAX_CIDRS = 20;
 
-    private SourceCidrs() {
-    }
+    private SourceCidrs() {}
 
     /** Validates and normalises CIDR blocks ({@code 10.1.2.3/8} becomes {@code 10.0.0.0/8}). */
     public static List<String> normalise(List<String> cidrs) {
@@ -49,7 +48,8 @@ public final class SourceCidrs {
                 throw new IllegalArgumentException("'" + cidr + "' is not a valid CIDR block");
             }
             if (!text.isPrefixed()) {
-                throw new IllegalArgumentException("'" + cidr + "' is not a CIDR block (write it as address/prefix, e.g. 10.0.0.0/8)");
+                throw new IllegalArgumentException(
+                        "'" + cidr + "' is not a CIDR block (write it as address/prefix, e.g. 10.0.0.0/8)");
             }
             return text.toAddress().toPrefixBlock();
         } catch (AddressStringException e) {

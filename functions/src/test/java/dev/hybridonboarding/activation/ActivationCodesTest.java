@@ -39,8 +39,12 @@ class ActivationCodesTest {
         CachingCodeVault vault = new CachingCodeVault(kms);
         vault.open(new byte[] {1}, "edge", "act-1");
 
-        assertThatThrownBy(() -> vault.open(new byte[] {9}, "edge", "act-1")).as("an altered ciphertext").hasMessageContaining("refused");
-        assertThatThrownBy(() -> vault.open(new byte[] {1}, "lab", "act-1")).as("another fleet").hasMessageContaining("refused");
+        assertThatThrownBy(() -> vault.open(new byte[] {9}, "edge", "act-1"))
+                .as("an altered ciphertext")
+                .hasMessageContaining("refused");
+        assertThatThrownBy(() -> vault.open(new byte[] {1}, "lab", "act-1"))
+                .as("another fleet")
+                .hasMessageContaining("refused");
     }
 
     @Test
@@ -57,10 +61,12 @@ class ActivationCodesTest {
 
     @Test
     void specsStayWithinSsmLimits() {
-        ActivationSpec spec = new ActivationSpec("Role", 1, java.time.Instant.EPOCH, "n".repeat(300), "d".repeat(300), java.util.Map.of());
+        ActivationSpec spec = new ActivationSpec(
+                "Role", 1, java.time.Instant.EPOCH, "n".repeat(300), "d".repeat(300), java.util.Map.of());
         assertThat(spec.defaultInstanceName()).hasSize(256);
         assertThat(spec.description()).hasSize(256);
-        assertThatThrownBy(() -> new ActivationSpec("Role", 1001, java.time.Instant.EPOCH, null, null, java.util.Map.of()))
+        assertThatThrownBy(
+                        () -> new ActivationSpec("Role", 1001, java.time.Instant.EPOCH, null, null, java.util.Map.of()))
                 .hasMessageContaining("1-1000");
     }
 }

@@ -40,13 +40,20 @@ class TakeBackTest {
     private final InMemoryTable table = new InMemoryTable();
     private final FakeSsm ssm = new FakeSsm(clock);
     private final FakeCodeVault vault = new FakeCodeVault();
-    private final Fleet singleUse = Fleet.withDefaults("web", FleetMode.SINGLE_USE, "Role").withVersion(1);
-    private final Fleet shared = Fleet.withDefaults("edge", FleetMode.SHARED, "Role").withRegistrationLimit(50).withVersion(1);
+    private final Fleet singleUse =
+            Fleet.withDefaults("web", FleetMode.SINGLE_USE, "Role").withVersion(1);
+    private final Fleet shared = Fleet.withDefaults("edge", FleetMode.SHARED, "Role")
+            .withRegistrationLimit(50)
+            .withVersion(1);
     private static final ActivationOwner OWNER = new ActivationOwner("stack-under-test");
-    private final EnrollmentService service = new EnrollmentService(new EnrollmentService.Ports(table, table, ssm, vault),
-            new EnrollmentService.Settings(singleUse, OWNER, "us-east-1", FailurePolicy.DEFAULT), clock, RANDOM, NOWHERE);
-    private final TakeBack takeBack = new TakeBack(table, ssm, new SharedActivationInstaller(table, ssm, vault, OWNER, clock, RANDOM, NOWHERE),
-            clock);
+    private final EnrollmentService service = new EnrollmentService(
+            new EnrollmentService.Ports(table, table, ssm, vault),
+            new EnrollmentService.Settings(singleUse, OWNER, "us-east-1", FailurePolicy.DEFAULT),
+            clock,
+            RANDOM,
+            NOWHERE);
+    private final TakeBack takeBack = new TakeBack(
+            table, ssm, new SharedActivationInstaller(table, ssm, vault, OWNER, clock, RANDOM, NOWHERE), clock);
 
     TakeBackTest() {
         table.putFleet(singleUse, 0, NOW);
@@ -54,14 +61,18 @@ class TakeBackTest {
     }
 
     private TokenIssuer.Issued token(Fleet fleet) {
-        TokenIssuer.Issued issued = new TokenIssuer(RANDOM).issue(fleet.name(), 10, Duration.ofHours(1), List.of(), "t", NOW);
+        TokenIssuer.Issued issued =
+                new TokenIssuer(RANDOM).issue(fleet.name(), 10, Duration.ofHours(1), List.of(), "t", NOW);
         table.putToken(issued.token());
         return issued;
     }
 
     private EnrollmentResult enroll(TokenIssuer.Issued issued, String host) {
-        return service.enroll(new EnrollmentAttempt(issued.bearer().reveal(), new Requester("192.0.2.1", "t"),
-                new EnrollmentRequest(host, Platform.LINUX, Optional.of("machine-" + host), Map.of()), NOW.plusSeconds(29)));
+        return service.enroll(new EnrollmentAttempt(
+                issued.bearer().reveal(),
+                new Requester("192.0.2.1", "t"),
+                new EnrollmentRequest(host, Platform.LINUX, Optional.of("machine-" + host), Map.of()),
+                NOW.plusSeconds(29)));
     }
 
     @Test
@@ -90,16 +101,19 @@ class TakeBackTest {
 
         assertThat(report.deletedShared()).containsExactly(handed.activationId());
         assertThat(report.newSharedActivation()).isPresent().isNotEqualTo(Optional.of(handed.activationId()));
-        assertThat(table.current("edge").orElseThrow().activationId()).isEqualTo(report.newSharedActivation().get());
+        assertThat(table.current("edge").orElseThrow().activationId())
+                .isEqualTo(report.newSharedActivation().get());
         assertThat(ssm.activation(handed.activationId())).isEmpty();
-        assertThat(enroll(token(shared), "b").activationId()).isEqualTo(report.newSharedActivation().get());
+        assertThat(enroll(token(shared), "b").activationId())
+                .isEqualTo(report.newSharedActivation().get());
     }
 
     @Test
     void aSharedActivationTheRevokedTokenNeverReceivedStays() {
         EnrollmentResult handed = enroll(token(shared), "a");
 
-        TakeBack.Report report = takeBack.afterTokenRevoked(token(shared).token().tokenId(), shared);
+        TakeBack.Report report =
+                takeBack.afterTokenRevoked(token(shared).token().tokenId(), shared);
 
         assertThat(report.nothing()).isTrue();
         assertThat(ssm.activation(handed.activationId())).isPresent();

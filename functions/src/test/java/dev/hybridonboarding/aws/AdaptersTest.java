@@ -6,7 +6,6 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
-import dev.hybridonboarding.activation.ActivationCode;
 import dev.hybridonboarding.activation.ActivationRejectedException;
 import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.enrollment.CommitResult;
@@ -37,11 +36,8 @@ import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 import software.amazon.awssdk.services.kms.KmsClient;
-import software.amazon.awssdk.services.kms.model.DecryptRequest;
 import software.amazon.awssdk.services.kms.model.KmsException;
 import software.amazon.awssdk.services.ssm.SsmClient;
-import software.amazon.awssdk.services.ssm.model.CreateActivationRequest;
-import software.amazon.awssdk.services.ssm.model.DeleteActivationRequest;
 import software.amazon.awssdk.services.ssm.model.InvalidActivationException;
 import software.amazon.awssdk.services.ssm.model.SsmException;
 
@@ -50,8 +46,13 @@ class AdaptersTest {
 
     private static final Instant NOW = Instant.parse("2026-11-30T12:00:00Z");
 
-    private static <E extends software.amazon.awssdk.awscore.exception.AwsServiceException.Builder> E error(E builder, String code, int status) {
-        builder.awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(code + " happened").build()).statusCode(status);
+    private static <E extends software.amazon.awssdk.awscore.exception.AwsServiceException.Builder> E error(
+            E builder, String code, int status) {
+        builder.awsErrorDetails(AwsErrorDetails.builder()
+                        .errorCode(code)
+                        .errorMessage(code + " happened")
+                        .build())
+                .statusCode(status);
         return builder;
     }
 
@@ -62,11 +63,13 @@ class AdaptersTest {
         SsmActivations activations = new SsmActivations(() -> ssm);
         ActivationSpec spec = new ActivationSpec("Role", 1, NOW, "web", "d", Map.of());
 
-        when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "ThrottlingException", 400).build());
+        when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException)
+                error(SsmException.builder(), "ThrottlingException", 400).build());
         assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(DependencyUnavailableException.class);
 
         org.mockito.Mockito.reset(ssm);
-        when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "InternalServerError", 500).build());
+        when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException)
+                error(SsmException.builder(), "InternalServerError", 500).build());
         assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(DependencyUnavailableException.class);
 
         org.mockito.Mockito.reset(ssm);
@@ -74,8 +77,10 @@ class AdaptersTest {
         assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(DependencyUnavailableException.class);
 
         org.mockito.Mockito.reset(ssm);
-        when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException) error(SsmException.builder(), "ValidationException", 400).build());
-        assertThatThrownBy(() -> activations.create(spec)).isInstanceOf(ActivationRejectedException.class)
+        when(ssm.createActivation(any(Consumer.class))).thenThrow((SsmException)
+                error(SsmException.builder(), "ValidationException", 400).build());
+        assertThatThrownBy(() -> activations.create(spec))
+                .isInstanceOf(ActivationRejectedException.class)
                 .hasMessageContaining("ValidationException");
     }
 
@@ -83,7 +88,8 @@ class AdaptersTest {
     @Test
     void deletingAnActivationThatIsGoneIsFine() {
         SsmClient ssm = mock(SsmClient.class);
-        when(ssm.deleteActivation(any(Consumer.class))).thenThrow(InvalidActivationException.builder().message("gone").build());
+        when(ssm.deleteActivation(any(Consumer.class)))
+                .thenThrow(InvalidActivationException.builder().message("gone").build());
 
         new SsmActivations(() -> ssm).delete("11111111-2222-3333-4444-555555555555");
     }
@@ -93,18 +99,31 @@ class AdaptersTest {
     void kmsThrottlingIsTransientAndABrokenCiphertextIsNot() {
         KmsClient kms = mock(KmsClient.class);
         KmsCodeVault vault = new KmsCodeVault(() -> kms, "key");
-        when(kms.decrypt(any(Consumer.class))).thenThrow((KmsException) error(KmsException.builder(), "ThrottlingException", 400).build());
-        assertThatThrownBy(() -> vault.open(new byte[] {1}, "edge", "act")).isInstanceOf(DependencyUnavailableException.class);
+        when(kms.decrypt(any(Consumer.class))).thenThrow((KmsException)
+                error(KmsException.builder(), "ThrottlingException", 400).build());
+        assertThatThrownBy(() -> vault.open(new byte[] {1}, "edge", "act"))
+                .isInstanceOf(DependencyUnavailableException.class);
 
         org.mockito.Mockito.reset(kms);
-        when(kms.decrypt(any(Consumer.class))).thenThrow((KmsException) error(KmsException.builder(), "InvalidCiphertextException", 400).build());
-        assertThatThrownBy(() -> vault.open(new byte[] {1}, "edge", "act")).isInstanceOf(IllegalStateException.class)
+        when(kms.decrypt(any(Consumer.class))).thenThrow((KmsException)
+                error(KmsException.builder(), "InvalidCiphertextException", 400).build());
+        assertThatThrownBy(() -> vault.open(new byte[] {1}, "edge", "act"))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageNotContaining("act-code");
     }
 
     private static EnrollmentRecord record(Optional<String> machineId) {
-        return new EnrollmentRecord("enr-1", "tok", "edge", FleetMode.SHARED, new Requester("198.51.100.7", null),
-                new EnrollmentRequest("web-01", Platform.LINUX, machineId, Map.of()), Map.of(), "act-1", NOW, NOW);
+        return new EnrollmentRecord(
+                "enr-1",
+                "tok",
+                "edge",
+                FleetMode.SHARED,
+                new Requester("198.51.100.7", null),
+                new EnrollmentRequest("web-01", Platform.LINUX, machineId, Map.of()),
+                Map.of(),
+                "act-1",
+                NOW,
+                NOW);
     }
 
     private static EnrollmentCommit commit() {
@@ -112,14 +131,30 @@ class AdaptersTest {
     }
 
     private static EnrollmentCommit commitWithRetryRecord() {
-        return EnrollmentCommit.sharedHandout("tok", record(Optional.of("m-1")), Optional.of(new EnrollmentCommit.RetryWrite(
-                new RetryRecord("m-1", "enr-1", "act-1", new byte[] {1}, RetryRecord.CodeSealing.VAULT, NOW, "web-01", "digest"), Optional.empty())),
-                "act-1", NOW, NOW);
+        return EnrollmentCommit.sharedHandout(
+                "tok",
+                record(Optional.of("m-1")),
+                Optional.of(new EnrollmentCommit.RetryWrite(
+                        new RetryRecord(
+                                "m-1",
+                                "enr-1",
+                                "act-1",
+                                new byte[] {1},
+                                RetryRecord.CodeSealing.VAULT,
+                                NOW,
+                                "web-01",
+                                "digest"),
+                        Optional.empty())),
+                "act-1",
+                NOW,
+                NOW);
     }
 
     private static TransactionCanceledException cancelled(String... codes) {
         return TransactionCanceledException.builder()
-                .cancellationReasons(java.util.Arrays.stream(codes).map(code -> CancellationReason.builder().code(code).build()).toList())
+                .cancellationReasons(java.util.Arrays.stream(codes)
+                        .map(code -> CancellationReason.builder().code(code).build())
+                        .toList())
                 .build();
     }
 
@@ -131,13 +166,21 @@ class AdaptersTest {
         Map<String, AttributeValue> usedUp = new java.util.HashMap<>();
         usedUp.put(Attr.REVOKED.attribute(), AttributeValue.fromBool(false));
         usedUp.put(Attr.EXPIRES_AT.attribute(), TableItems.epoch(NOW.plusSeconds(3600)));
-        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
-                CancellationReason.builder().code("ConditionalCheckFailed").item(usedUp).build(),
-                CancellationReason.builder().code("None").build(), CancellationReason.builder().code("None").build()).build());
+        when(dynamo.transactWriteItems(any(Consumer.class)))
+                .thenThrow(TransactionCanceledException.builder()
+                        .cancellationReasons(
+                                CancellationReason.builder()
+                                        .code("ConditionalCheckFailed")
+                                        .item(usedUp)
+                                        .build(),
+                                CancellationReason.builder().code("None").build(),
+                                CancellationReason.builder().code("None").build())
+                        .build());
         assertThat(store.commit(commit())).isEqualTo(CommitResult.TOKEN_SPENT);
 
         org.mockito.Mockito.reset(dynamo);
-        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(cancelled("None", "None", "ConditionalCheckFailed"));
+        when(dynamo.transactWriteItems(any(Consumer.class)))
+                .thenThrow(cancelled("None", "None", "ConditionalCheckFailed"));
         assertThat(store.commit(commit())).isEqualTo(CommitResult.SHARED_ACTIVATION_SPENT);
     }
 
@@ -161,12 +204,15 @@ class AdaptersTest {
         DynamoDbClient dynamo = mock(DynamoDbClient.class);
         DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
 
-        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(cancelled("TransactionConflict", "None", "None"));
+        when(dynamo.transactWriteItems(any(Consumer.class)))
+                .thenThrow(cancelled("TransactionConflict", "None", "None"));
         assertThatThrownBy(() -> store.commit(commit())).isInstanceOf(DependencyUnavailableException.class);
 
-        when(dynamo.batchGetItem(any(Consumer.class)))
-                .thenThrow((DynamoDbException) error(DynamoDbException.builder(), "ProvisionedThroughputExceededException", 400).build());
-        assertThatThrownBy(() -> store.load(new EnrollmentStore.SnapshotKey("edge", "tok", Optional.empty(), "198.51.100.7", NOW)))
+        when(dynamo.batchGetItem(any(Consumer.class))).thenThrow((DynamoDbException)
+                error(DynamoDbException.builder(), "ProvisionedThroughputExceededException", 400)
+                        .build());
+        assertThatThrownBy(() -> store.load(
+                        new EnrollmentStore.SnapshotKey("edge", "tok", Optional.empty(), "198.51.100.7", NOW)))
                 .isInstanceOf(DependencyUnavailableException.class);
     }
 
@@ -177,17 +223,29 @@ class AdaptersTest {
         DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
         Map<String, AttributeValue> fleetKey = TableItems.fleetKey("edge");
         when(dynamo.batchGetItem(any(Consumer.class)))
-                .thenReturn(BatchGetItemResponse.builder().responses(Map.of("table", List.of()))
-                        .unprocessedKeys(Map.of("table", KeysAndAttributes.builder().keys(fleetKey).build())).build())
-                .thenReturn(BatchGetItemResponse.builder().responses(Map.of("table", List.of(TableItems.fleetItem(
-                        dev.hybridonboarding.fleet.Fleet.withDefaults("edge", FleetMode.SHARED, "Role").withVersion(1), NOW)))).build());
+                .thenReturn(BatchGetItemResponse.builder()
+                        .responses(Map.of("table", List.of()))
+                        .unprocessedKeys(Map.of(
+                                "table",
+                                KeysAndAttributes.builder().keys(fleetKey).build()))
+                        .build())
+                .thenReturn(BatchGetItemResponse.builder()
+                        .responses(Map.of(
+                                "table",
+                                List.of(TableItems.fleetItem(
+                                        dev.hybridonboarding.fleet.Fleet.withDefaults("edge", FleetMode.SHARED, "Role")
+                                                .withVersion(1),
+                                        NOW))))
+                        .build());
 
-        var snapshot = store.load(new EnrollmentStore.SnapshotKey("edge", "tok", Optional.empty(), "198.51.100.7", NOW));
+        var snapshot =
+                store.load(new EnrollmentStore.SnapshotKey("edge", "tok", Optional.empty(), "198.51.100.7", NOW));
 
-        assertThat(snapshot.storedFleet()).hasValueSatisfying(fleet -> assertThat(fleet.name()).isEqualTo("edge"));
+        assertThat(snapshot.storedFleet())
+                .hasValueSatisfying(fleet -> assertThat(fleet.name()).isEqualTo("edge"));
         assertThat(snapshot.token()).isEmpty();
-        org.mockito.ArgumentCaptor<Consumer<software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest.Builder>> asked =
-                org.mockito.ArgumentCaptor.forClass(Consumer.class);
+        org.mockito.ArgumentCaptor<Consumer<software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest.Builder>>
+                asked = org.mockito.ArgumentCaptor.forClass(Consumer.class);
         org.mockito.Mockito.verify(dynamo, org.mockito.Mockito.times(2)).batchGetItem(asked.capture());
         var second = software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest.builder();
         asked.getAllValues().get(1).accept(second);
@@ -202,10 +260,18 @@ class AdaptersTest {
         Map<String, AttributeValue> spent = new java.util.HashMap<>();
         spent.put(Attr.REVOKED.attribute(), AttributeValue.fromBool(false));
         spent.put(Attr.EXPIRES_AT.attribute(), TableItems.epoch(NOW.plusSeconds(3600)));
-        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
-                CancellationReason.builder().code("ConditionalCheckFailed").item(spent).build(),
-                CancellationReason.builder().code("None").build(),
-                CancellationReason.builder().code("ConditionalCheckFailed").build()).build());
+        when(dynamo.transactWriteItems(any(Consumer.class)))
+                .thenThrow(TransactionCanceledException.builder()
+                        .cancellationReasons(
+                                CancellationReason.builder()
+                                        .code("ConditionalCheckFailed")
+                                        .item(spent)
+                                        .build(),
+                                CancellationReason.builder().code("None").build(),
+                                CancellationReason.builder()
+                                        .code("ConditionalCheckFailed")
+                                        .build())
+                        .build());
 
         assertThat(store.commit(commitWithRetryRecord())).isEqualTo(CommitResult.MACHINE_ALREADY_ENROLLED);
     }
@@ -215,9 +281,14 @@ class AdaptersTest {
     void aTokenDeletedMeanwhileIsInvalid() {
         DynamoDbClient dynamo = mock(DynamoDbClient.class);
         DynamoEnrollmentStore store = new DynamoEnrollmentStore(dynamo, "table");
-        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
-                CancellationReason.builder().code("ConditionalCheckFailed").build(),
-                CancellationReason.builder().code("None").build()).build());
+        when(dynamo.transactWriteItems(any(Consumer.class)))
+                .thenThrow(TransactionCanceledException.builder()
+                        .cancellationReasons(
+                                CancellationReason.builder()
+                                        .code("ConditionalCheckFailed")
+                                        .build(),
+                                CancellationReason.builder().code("None").build())
+                        .build());
 
         assertThat(store.commit(commit())).isEqualTo(CommitResult.TOKEN_INVALIDATED);
     }
@@ -227,18 +298,22 @@ class AdaptersTest {
     void aRetriedLeaseRequestThatAlreadyGotThroughFindsItsOwnLease() {
         DynamoDbClient dynamo = mock(DynamoDbClient.class);
         DynamoSharedActivationStore store = new DynamoSharedActivationStore(dynamo, "table");
-        when(dynamo.putItem(any(Consumer.class))).thenThrow(ConditionalCheckFailedException.builder()
-                .item(Map.of(Attr.OWNER.attribute(), AttributeValue.fromS("me"))).build());
+        when(dynamo.putItem(any(Consumer.class)))
+                .thenThrow(ConditionalCheckFailedException.builder()
+                        .item(Map.of(Attr.OWNER.attribute(), AttributeValue.fromS("me")))
+                        .build());
 
         assertThat(store.acquireLease("edge", "me", NOW, NOW.plusSeconds(30))).isTrue();
-        assertThat(store.acquireLease("edge", "someone-else", NOW, NOW.plusSeconds(30))).isFalse();
+        assertThat(store.acquireLease("edge", "someone-else", NOW, NOW.plusSeconds(30)))
+                .isFalse();
     }
 
     @SuppressWarnings("unchecked")
     @Test
     void failedAttemptsAreCountedWithPlainAtomicUpdates() {
         DynamoDbClient dynamo = mock(DynamoDbClient.class);
-        new DynamoEnrollmentStore(dynamo, "table").recordFailure("198.51.100.7", Optional.of("tok"), NOW, NOW.plusSeconds(300));
+        new DynamoEnrollmentStore(dynamo, "table")
+                .recordFailure("198.51.100.7", Optional.of("tok"), NOW, NOW.plusSeconds(300));
 
         org.mockito.Mockito.verify(dynamo, org.mockito.Mockito.times(2)).updateItem(any(Consumer.class));
         org.mockito.Mockito.verify(dynamo, org.mockito.Mockito.never()).transactWriteItems(any(Consumer.class));
@@ -251,9 +326,15 @@ class AdaptersTest {
         Map<String, AttributeValue> revoked = new java.util.HashMap<>();
         revoked.put(Attr.REVOKED.attribute(), AttributeValue.fromBool(true));
         revoked.put(Attr.EXPIRES_AT.attribute(), TableItems.epoch(NOW.plusSeconds(3600)));
-        when(dynamo.transactWriteItems(any(Consumer.class))).thenThrow(TransactionCanceledException.builder().cancellationReasons(
-                CancellationReason.builder().code("ConditionalCheckFailed").item(revoked).build(),
-                CancellationReason.builder().code("None").build()).build());
+        when(dynamo.transactWriteItems(any(Consumer.class)))
+                .thenThrow(TransactionCanceledException.builder()
+                        .cancellationReasons(
+                                CancellationReason.builder()
+                                        .code("ConditionalCheckFailed")
+                                        .item(revoked)
+                                        .build(),
+                                CancellationReason.builder().code("None").build())
+                        .build());
 
         assertThat(store.commit(commit())).isEqualTo(CommitResult.TOKEN_INVALIDATED);
     }

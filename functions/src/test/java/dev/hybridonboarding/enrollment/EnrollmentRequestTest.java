@@ -27,7 +27,8 @@ class EnrollmentRequestTest {
 
     @Test
     void readsAllFields() {
-        EnrollmentRequest request = EnrollmentRequest.fromJson(body("machineId", "4c4c4544-004d", "tags", Map.of("rack", "r7")));
+        EnrollmentRequest request =
+                EnrollmentRequest.fromJson(body("machineId", "4c4c4544-004d", "tags", Map.of("rack", "r7")));
 
         assertThat(request.hostname()).isEqualTo("web-01.example.internal");
         assertThat(request.platform()).isEqualTo(Platform.LINUX);
@@ -37,8 +38,10 @@ class EnrollmentRequestTest {
 
     @Test
     void windowsMachineGuidsAreValidMachineIds() {
-        assertThat(EnrollmentRequest.fromJson(body("platform", "windows", "machineId", "{6F9619FF-8B86-D011-B42D-00C04FC964FF}"))
-                .machineId()).isPresent();
+        assertThat(EnrollmentRequest.fromJson(
+                                body("platform", "windows", "machineId", "{6F9619FF-8B86-D011-B42D-00C04FC964FF}"))
+                        .machineId())
+                .isPresent();
     }
 
     @Test
@@ -51,7 +54,8 @@ class EnrollmentRequestTest {
         assertThat(rejected(body("hostname", "a".repeat(254))).getMessage()).contains("longer than 253");
         assertThat(rejected(body("hostname", "web 01")).failure()).isEqualTo(EnrollmentFailure.INVALID_HOSTNAME);
         assertThat(rejected(body("hostname", "-web")).failure()).isEqualTo(EnrollmentFailure.INVALID_HOSTNAME);
-        assertThat(EnrollmentRequest.fromJson(body("hostname", "a".repeat(253))).hostname()).hasSize(253);
+        assertThat(EnrollmentRequest.fromJson(body("hostname", "a".repeat(253))).hostname())
+                .hasSize(253);
     }
 
     @Test
@@ -62,7 +66,8 @@ class EnrollmentRequestTest {
 
     @Test
     void machineIdMustBeShortAndPlain() {
-        assertThat(rejected(body("machineId", "x".repeat(129))).failure()).isEqualTo(EnrollmentFailure.INVALID_MACHINE_ID);
+        assertThat(rejected(body("machineId", "x".repeat(129))).failure())
+                .isEqualTo(EnrollmentFailure.INVALID_MACHINE_ID);
         assertThat(rejected(body("machineId", "a b")).failure()).isEqualTo(EnrollmentFailure.INVALID_MACHINE_ID);
         assertThat(rejected(body("machineId", 7)).failure()).isEqualTo(EnrollmentFailure.INVALID_MACHINE_ID);
     }
@@ -71,12 +76,19 @@ class EnrollmentRequestTest {
     void tagsMustFollowAwsRules() {
         assertThat(rejected(body("tags", List.of("a"))).failure()).isEqualTo(EnrollmentFailure.INVALID_TAGS);
         assertThat(rejected(body("tags", Map.of("k", 1))).getMessage()).contains("string value");
-        assertThat(rejected(body("tags", Map.of("k".repeat(129), "v"))).getMessage()).contains("longer than 128");
-        assertThat(rejected(body("tags", Map.of("k", "v".repeat(257)))).getMessage()).contains("longer than 256");
-        assertThat(rejected(body("tags", Map.of("aws:owner", "v"))).getMessage()).contains("'aws:'");
-        assertThat(rejected(body("tags", Map.of("AWS:owner", "v"))).getMessage()).contains("'aws:'");
-        assertThat(rejected(body("tags", Map.of("hybrid-onboarding:fleet", "x"))).getMessage()).contains("sets itself");
-        assertThat(rejected(body("tags", Map.of("k", "semi;colon"))).getMessage()).contains("may only contain");
+        assertThat(rejected(body("tags", Map.of("k".repeat(129), "v"))).getMessage())
+                .contains("longer than 128");
+        assertThat(rejected(body("tags", Map.of("k", "v".repeat(257)))).getMessage())
+                .contains("longer than 256");
+        assertThat(rejected(body("tags", Map.of("aws:owner", "v"))).getMessage())
+                .contains("'aws:'");
+        assertThat(rejected(body("tags", Map.of("AWS:owner", "v"))).getMessage())
+                .contains("'aws:'");
+        assertThat(rejected(body("tags", Map.of("hybrid-onboarding:fleet", "x")))
+                        .getMessage())
+                .contains("sets itself");
+        assertThat(rejected(body("tags", Map.of("k", "semi;colon"))).getMessage())
+                .contains("may only contain");
         assertThat(rejected(body("tags", Map.of("", "v"))).getMessage()).contains("empty");
         Map<String, String> many = new HashMap<>();
         for (int i = 0; i < 33; i++) {

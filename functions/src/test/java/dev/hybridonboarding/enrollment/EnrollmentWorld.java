@@ -35,7 +35,8 @@ final class EnrollmentWorld {
     static final Instant NOW = Instant.parse("2026-11-30T12:00:00Z");
     static final String ROLE = "HybridOnboardingInstanceRole";
     static final String SOURCE_IP = "203.0.113.10";
-    static final ActivationOwner OWNER = new ActivationOwner("arn:aws:cloudformation:us-east-1:123456789012:stack/test/1");
+    static final ActivationOwner OWNER =
+            new ActivationOwner("arn:aws:cloudformation:us-east-1:123456789012:stack/test/1");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     final TestClock clock = new TestClock(NOW);
@@ -56,7 +57,9 @@ final class EnrollmentWorld {
     }
 
     static Fleet sharedFleet() {
-        return Fleet.withDefaults("edge", FleetMode.SHARED, ROLE).withRegistrationLimit(3).withVersion(1);
+        return Fleet.withDefaults("edge", FleetMode.SHARED, ROLE)
+                .withRegistrationLimit(3)
+                .withVersion(1);
     }
 
     static EnrollmentRequest request(String machineId, Map<String, String> tags) {
@@ -91,8 +94,12 @@ final class EnrollmentWorld {
 
     EnrollmentService service() {
         if (service == null) {
-            service = new EnrollmentService(new EnrollmentService.Ports(enrollments, sharedActivations, ssm, vault),
-                    new EnrollmentService.Settings(templateFleet, OWNER, "us-east-1", FailurePolicy.DEFAULT), clock, RANDOM, new StructuredLog(new PrintStream(logged, true, StandardCharsets.UTF_8)));
+            service = new EnrollmentService(
+                    new EnrollmentService.Ports(enrollments, sharedActivations, ssm, vault),
+                    new EnrollmentService.Settings(templateFleet, OWNER, "us-east-1", FailurePolicy.DEFAULT),
+                    clock,
+                    RANDOM,
+                    new StructuredLog(new PrintStream(logged, true, StandardCharsets.UTF_8)));
         }
         return service;
     }
@@ -103,7 +110,8 @@ final class EnrollmentWorld {
     }
 
     TokenIssuer.Issued token(String fleet, int maxUses, List<String> sourceCidrs) {
-        TokenIssuer.Issued issued = new TokenIssuer(RANDOM).issue(fleet, maxUses, Duration.ofHours(24), sourceCidrs, "test", NOW.minusSeconds(60));
+        TokenIssuer.Issued issued = new TokenIssuer(RANDOM)
+                .issue(fleet, maxUses, Duration.ofHours(24), sourceCidrs, "test", NOW.minusSeconds(60));
         table.putToken(issued.token());
         remember(issued.bearer().reveal());
         return issued;
@@ -118,7 +126,11 @@ final class EnrollmentWorld {
     }
 
     EnrollmentAttempt attempt(String bearer, EnrollmentRequest request, String sourceIp) {
-        return new EnrollmentAttempt(bearer, new Requester(sourceIp, "curl/8"), request, clock.instant().plusSeconds(29));
+        return new EnrollmentAttempt(
+                bearer,
+                new Requester(sourceIp, "curl/8"),
+                request,
+                clock.instant().plusSeconds(29));
     }
 
     EnrollmentResult enroll(TokenIssuer.Issued issued, EnrollmentRequest request) {
@@ -149,7 +161,11 @@ final class EnrollmentWorld {
     void assertNothingSecretWasLogged() {
         String log = log();
         assertThat(log.contains("hob_")).as("a bearer token was logged").isFalse();
-        assertThat(ssm.issuedCodes().stream().map(ActivationCode::reveal).filter(log::contains)).as("activation codes in the log").isEmpty();
-        assertThat(secrets.stream().filter(log::contains)).as("token secrets in the log").isEmpty();
+        assertThat(ssm.issuedCodes().stream().map(ActivationCode::reveal).filter(log::contains))
+                .as("activation codes in the log")
+                .isEmpty();
+        assertThat(secrets.stream().filter(log::contains))
+                .as("token secrets in the log")
+                .isEmpty();
     }
 }

@@ -7,10 +7,10 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.spy;
 
-import dev.hybridonboarding.activation.ActivationSpec;
-import dev.hybridonboarding.activation.IssuedActivation;
 import dev.hybridonboarding.activation.ActivationRejectedException;
+import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.InstanceTags;
+import dev.hybridonboarding.activation.IssuedActivation;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.rotation.SharedActivation;
@@ -58,8 +58,15 @@ class SharedEnrollmentTest {
     /** The fleet's current activation as time or other machines left it. */
     private void wearOut(int handedOut, Duration leftToLive) {
         SharedActivation now = current();
-        world.table.putSharedActivation("edge", new SharedActivation(now.activationId(), now.sealedCode(), NOW.plus(leftToLive),
-                now.registrationLimit(), handedOut, now.createdAt()));
+        world.table.putSharedActivation(
+                "edge",
+                new SharedActivation(
+                        now.activationId(),
+                        now.sealedCode(),
+                        NOW.plus(leftToLive),
+                        now.registrationLimit(),
+                        handedOut,
+                        now.createdAt()));
     }
 
     @Test
@@ -71,11 +78,16 @@ class SharedEnrollmentTest {
         assertThat(second.activationCode()).isEqualTo(first.activationCode());
         assertThat(current().handedOut()).isEqualTo(2);
         assertThat(world.ssm.created()).isEqualTo(1);
-        FakeSsm.Activation activation = world.ssm.activation(first.activationId()).orElseThrow();
+        FakeSsm.Activation activation =
+                world.ssm.activation(first.activationId()).orElseThrow();
         assertThat(activation.spec().registrationLimit()).isEqualTo(3);
         assertThat(activation.spec().expiresAt()).isEqualTo(NOW.plus(fleet.activationLifetime()));
         assertThat(activation.spec().tags()).containsEntry(InstanceTags.FLEET, "edge");
-        assertThat(world.table.retryRecord(issued.token().tokenId(), "m-2").orElseThrow().sealing()).isEqualTo(RetryRecord.CodeSealing.VAULT);
+        assertThat(world.table
+                        .retryRecord(issued.token().tokenId(), "m-2")
+                        .orElseThrow()
+                        .sealing())
+                .isEqualTo(RetryRecord.CodeSealing.VAULT);
         assertThat(world.stored(issued).uses()).isEqualTo(2);
     }
 
@@ -120,7 +132,9 @@ class SharedEnrollmentTest {
     void whenSsmCannotBeAskedTheHandoutCountStillBoundsTheHandout() {
         EnrollmentResult first = enroll("m-1");
         world.clock.advance(EnrollmentService.SHARED_STATUS_FRESH_FOR);
-        world.ssm.faults().failNext(FakeSsm.Operation.STATUS, new DependencyUnavailableException("ThrottlingException", null));
+        world.ssm
+                .faults()
+                .failNext(FakeSsm.Operation.STATUS, new DependencyUnavailableException("ThrottlingException", null));
 
         assertThat(enroll("m-2").activationId()).isEqualTo(first.activationId());
     }
@@ -167,10 +181,19 @@ class SharedEnrollmentTest {
         String[] winners = new String[1];
         world.table.faults().beforeNext(InMemoryTable.Operation.INSTALL, () -> {
             SharedActivation spent = current();
-            IssuedActivation made = world.ssm.create(new ActivationSpec("Role", 3, NOW.plus(Duration.ofDays(7)), "edge", "the winner's", Map.of()));
-            SharedActivation fresh = new SharedActivation(made.activationId(), world.vault.seal(made.code(), "edge", made.activationId()),
-                    made.expiresAt(), 3, 0, NOW);
-            world.table.install("edge", Optional.of(spent.activationId()), fresh,
+            IssuedActivation made = world.ssm.create(
+                    new ActivationSpec("Role", 3, NOW.plus(Duration.ofDays(7)), "edge", "the winner's", Map.of()));
+            SharedActivation fresh = new SharedActivation(
+                    made.activationId(),
+                    world.vault.seal(made.code(), "edge", made.activationId()),
+                    made.expiresAt(),
+                    3,
+                    0,
+                    NOW);
+            world.table.install(
+                    "edge",
+                    Optional.of(spent.activationId()),
+                    fresh,
                     ActivationRecord.shared(fresh.activationId(), "edge", 3, fresh.expiresAt(), NOW));
             winners[0] = fresh.activationId();
         });
@@ -191,7 +214,9 @@ class SharedEnrollmentTest {
         EnrollmentResult result = enroll("m-2");
 
         assertThat(result.activationId()).isEqualTo(current().activationId());
-        assertThat(world.ssm.created()).as("one CreateActivation for the fill, not one each").isEqualTo(2);
+        assertThat(world.ssm.created())
+                .as("one CreateActivation for the fill, not one each")
+                .isEqualTo(2);
         assertThat(world.table.leaseHeld("edge")).isFalse();
     }
 
@@ -226,9 +251,14 @@ class SharedEnrollmentTest {
 
     @Test
     void aKmsOutageWhileSealingANewActivationDeletesItAndGivesTheLeaseBack() {
-        world.vault.faults().failNext(FakeCodeVault.Operation.SEAL, new DependencyUnavailableException("KMS Encrypt: throttled", null));
+        world.vault
+                .faults()
+                .failNext(
+                        FakeCodeVault.Operation.SEAL,
+                        new DependencyUnavailableException("KMS Encrypt: throttled", null));
 
-        assertThat(world.refusal(issued, request("m-1", Map.of())).failure()).isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
+        assertThat(world.refusal(issued, request("m-1", Map.of())).failure())
+                .isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
         assertThat(world.ssm.live()).isEmpty();
         assertThat(world.table.leaseHeld("edge")).isFalse();
         assertThat(world.stored(issued).uses()).isZero();
@@ -236,18 +266,26 @@ class SharedEnrollmentTest {
 
     @Test
     void aTableOutageWhileInstallingDeletesTheActivationAndGivesTheLeaseBack() {
-        world.table.faults().failNext(InMemoryTable.Operation.INSTALL, new DependencyUnavailableException("throttled", null));
+        world.table
+                .faults()
+                .failNext(InMemoryTable.Operation.INSTALL, new DependencyUnavailableException("throttled", null));
 
-        assertThat(world.refusal(issued, request("m-1", Map.of())).failure()).isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
+        assertThat(world.refusal(issued, request("m-1", Map.of())).failure())
+                .isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
         assertThat(world.ssm.live()).isEmpty();
         assertThat(world.table.leaseHeld("edge")).isFalse();
     }
 
     @Test
     void theLeaseIsGivenBackWhenSsmRefusesTheActivation() {
-        world.ssm.faults().failNext(FakeSsm.Operation.CREATE, new ActivationRejectedException("ValidationException: Not existing role", null));
+        world.ssm
+                .faults()
+                .failNext(
+                        FakeSsm.Operation.CREATE,
+                        new ActivationRejectedException("ValidationException: Not existing role", null));
 
-        assertThat(world.refusal(issued, request("m-1", Map.of())).failure()).isEqualTo(EnrollmentFailure.FLEET_MISCONFIGURED);
+        assertThat(world.refusal(issued, request("m-1", Map.of())).failure())
+                .isEqualTo(EnrollmentFailure.FLEET_MISCONFIGURED);
         assertThat(world.table.leaseHeld("edge")).isFalse();
     }
 
@@ -266,9 +304,12 @@ class SharedEnrollmentTest {
         // What an SDK retry of an installation whose first attempt went through gets: the condition it changed itself.
         InMemoryTable refusingItself = spy(world.table);
         doAnswer(call -> {
-            world.table.install(call.getArgument(0), call.getArgument(1), call.getArgument(2), call.getArgument(3));
-            return false;
-        }).when(refusingItself).install(any(), any(), any(), any());
+                    world.table.install(
+                            call.getArgument(0), call.getArgument(1), call.getArgument(2), call.getArgument(3));
+                    return false;
+                })
+                .when(refusingItself)
+                .install(any(), any(), any(), any());
         world.withSharedActivationStore(refusingItself);
 
         EnrollmentResult result = enroll("m-1");
@@ -282,9 +323,11 @@ class SharedEnrollmentTest {
         enroll("m-1");
         InMemoryTable refusingItself = spy(world.table);
         doAnswer(call -> {
-            world.table.commit(call.getArgument(0));
-            return CommitResult.SHARED_ACTIVATION_SPENT;
-        }).when(refusingItself).commit(any());
+                    world.table.commit(call.getArgument(0));
+                    return CommitResult.SHARED_ACTIVATION_SPENT;
+                })
+                .when(refusingItself)
+                .commit(any());
         world.withEnrollmentStore(refusingItself);
 
         EnrollmentResult result = enroll("m-2");

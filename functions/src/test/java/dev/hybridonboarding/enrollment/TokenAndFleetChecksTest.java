@@ -47,13 +47,15 @@ class TokenAndFleetChecksTest {
         assertInvalid(world.refusal("not-a-token", request(null, Map.of()), SOURCE_IP));
 
         assertThat(world.table.faults().calls(InMemoryTable.Operation.LOAD)).isZero();
-        assertThat(world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE)).isZero();
+        assertThat(world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE))
+                .isZero();
     }
 
     @Test
     void unknownWrongExpiredAndRevokedTokensGetOneAnswerAndCountAsFailures() {
         TokenIssuer.Issued issued = world.token("default", 1);
-        TokenIssuer.Issued expired = new TokenIssuer(RANDOM).issue("default", 1, Duration.ofMinutes(1), List.of(), "old", NOW.minusSeconds(120));
+        TokenIssuer.Issued expired = new TokenIssuer(RANDOM)
+                .issue("default", 1, Duration.ofMinutes(1), List.of(), "old", NOW.minusSeconds(120));
         world.table.putToken(expired.token());
         world.remember(expired.bearer().reveal());
         TokenIssuer.Issued revoked = world.token("default", 1);
@@ -64,7 +66,8 @@ class TokenAndFleetChecksTest {
         assertInvalid(world.refusal(expired, request(null, Map.of())));
         assertInvalid(world.refusal(revoked, request(null, Map.of())));
 
-        assertThat(world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE)).isEqualTo(4);
+        assertThat(world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE))
+                .isEqualTo(4);
         assertThat(world.log()).contains("unknown-token", "wrong-secret", "expired", "revoked");
         assertThat(world.ssm.created()).isZero();
     }
@@ -73,7 +76,8 @@ class TokenAndFleetChecksTest {
     void aTokenOfOneFleetPresentedForAnotherIsInvalid() {
         TokenIssuer.Issued issued = world.token("default", 1);
         world.withStoredFleet(EnrollmentWorld.sharedFleet());
-        BearerToken elsewhere = new BearerToken("edge", issued.token().tokenId(), issued.bearer().secret());
+        BearerToken elsewhere = new BearerToken(
+                "edge", issued.token().tokenId(), issued.bearer().secret());
 
         assertInvalid(world.refusal(elsewhere.reveal(), request(null, Map.of()), SOURCE_IP));
         assertThat(world.log()).contains("fleet-mismatch");
@@ -85,9 +89,13 @@ class TokenAndFleetChecksTest {
 
         assertInvalid(world.refusal(issued.bearer().reveal(), request(null, Map.of()), SOURCE_IP));
 
-        assertThat(world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE)).isEqualTo(1);
+        assertThat(world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE))
+                .isEqualTo(1);
         assertThat(world.log()).contains("source-not-allowed");
-        assertThat(world.service().enroll(world.attempt(issued.bearer().reveal(), request(null, Map.of()), "10.1.2.3")).created()).isTrue();
+        assertThat(world.service()
+                        .enroll(world.attempt(issued.bearer().reveal(), request(null, Map.of()), "10.1.2.3"))
+                        .created())
+                .isTrue();
     }
 
     @Test
@@ -97,7 +105,8 @@ class TokenAndFleetChecksTest {
             assertInvalid(world.refusal(issued.bearer().reveal(), request(null, Map.of()), "198.51.100." + i));
         }
 
-        assertThat(world.refusal(issued.bearer().reveal(), request(null, Map.of()), "198.51.100.99").failure())
+        assertThat(world.refusal(issued.bearer().reveal(), request(null, Map.of()), "198.51.100.99")
+                        .failure())
                 .isEqualTo(EnrollmentFailure.TOO_MANY_FAILURES);
     }
 
@@ -106,24 +115,33 @@ class TokenAndFleetChecksTest {
         TokenIssuer.Issued issued = world.token("default", 1);
         world.enroll(issued, request(null, Map.of()));
 
-        assertThat(world.refusal(issued, request(null, Map.of())).failure()).isEqualTo(EnrollmentFailure.TOKEN_EXHAUSTED);
+        assertThat(world.refusal(issued, request(null, Map.of())).failure())
+                .isEqualTo(EnrollmentFailure.TOKEN_EXHAUSTED);
         assertThat(world.ssm.created()).isEqualTo(1);
     }
 
     @Test
     void failuresFromASourceOverItsLimitAreToldToSlowDownWithoutAnotherWrite() {
         for (int i = 0; i < FailurePolicy.DEFAULT.sourceLimit(); i++) {
-            world.refusal(guess("default", "abcdefghij" + "mnpqrstuvwxyz".charAt(i % 13) + "k"), request(null, Map.of()), SOURCE_IP);
+            world.refusal(
+                    guess("default", "abcdefghij" + "mnpqrstuvwxyz".charAt(i % 13) + "k"),
+                    request(null, Map.of()),
+                    SOURCE_IP);
         }
         int writes = world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE);
 
-        EnrollmentRejectedException slowed = world.refusal(guess("default", "zzzzzzzzzzzz"), request(null, Map.of()), SOURCE_IP);
+        EnrollmentRejectedException slowed =
+                world.refusal(guess("default", "zzzzzzzzzzzz"), request(null, Map.of()), SOURCE_IP);
 
         assertThat(slowed.failure()).isEqualTo(EnrollmentFailure.TOO_MANY_FAILURES);
-        assertThat(slowed.retryAfter()).hasValueSatisfying(after -> assertThat(after).isPositive().isLessThanOrEqualTo(Duration.ofMinutes(5)));
-        assertThat(world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE)).isEqualTo(writes);
-        assertThat(world.refusal(guess("default", "zzzzzzzzzzzz"), request(null, Map.of()), "203.0.113.99").failure())
-                .as("another source").isEqualTo(EnrollmentFailure.INVALID_TOKEN);
+        assertThat(slowed.retryAfter())
+                .hasValueSatisfying(after -> assertThat(after).isPositive().isLessThanOrEqualTo(Duration.ofMinutes(5)));
+        assertThat(world.table.faults().calls(InMemoryTable.Operation.RECORD_FAILURE))
+                .isEqualTo(writes);
+        assertThat(world.refusal(guess("default", "zzzzzzzzzzzz"), request(null, Map.of()), "203.0.113.99")
+                        .failure())
+                .as("another source")
+                .isEqualTo(EnrollmentFailure.INVALID_TOKEN);
     }
 
     @Test
@@ -140,19 +158,25 @@ class TokenAndFleetChecksTest {
     void wrongSecretsOnOneTokenIdAreSlowedDownButItsHolderIsNotLockedOut() {
         TokenIssuer.Issued issued = world.token("default", 1);
         for (int i = 0; i < FailurePolicy.DEFAULT.tokenLimit(); i++) {
-            assertInvalid(world.refusal(guess("default", issued.token().tokenId()), request(null, Map.of()), "198.51.100." + i));
+            assertInvalid(world.refusal(
+                    guess("default", issued.token().tokenId()), request(null, Map.of()), "198.51.100." + i));
         }
 
-        assertThat(world.refusal(guess("default", issued.token().tokenId()), request(null, Map.of()), "198.51.100.99").failure())
+        assertThat(world.refusal(guess("default", issued.token().tokenId()), request(null, Map.of()), "198.51.100.99")
+                        .failure())
                 .isEqualTo(EnrollmentFailure.TOO_MANY_FAILURES);
-        assertThat(world.service().enroll(world.attempt(issued.bearer().reveal(), request(null, Map.of()), "198.51.100.100")).created())
+        assertThat(world.service()
+                        .enroll(world.attempt(issued.bearer().reveal(), request(null, Map.of()), "198.51.100.100"))
+                        .created())
                 .isTrue();
     }
 
     @Test
     void ipv6FailuresAreCountedPerSlash64AndMappedIpv4PerAddress() {
-        assertThat(FailurePolicy.failureSource("2001:db8:1:2:3:4:5:6")).isEqualTo(FailurePolicy.failureSource("2001:db8:1:2:ffff::1"));
-        assertThat(FailurePolicy.failureSource("2001:db8:1:3::1")).isNotEqualTo(FailurePolicy.failureSource("2001:db8:1:2::1"));
+        assertThat(FailurePolicy.failureSource("2001:db8:1:2:3:4:5:6"))
+                .isEqualTo(FailurePolicy.failureSource("2001:db8:1:2:ffff::1"));
+        assertThat(FailurePolicy.failureSource("2001:db8:1:3::1"))
+                .isNotEqualTo(FailurePolicy.failureSource("2001:db8:1:2::1"));
         assertThat(FailurePolicy.failureSource("::ffff:198.51.100.7")).isEqualTo("198.51.100.7");
     }
 
@@ -160,7 +184,8 @@ class TokenAndFleetChecksTest {
     void aTokenForAFleetThatNoLongerExistsIsForbidden() {
         TokenIssuer.Issued orphan = world.token("gone", 1);
 
-        assertThat(world.refusal(orphan, request(null, Map.of())).failure()).isEqualTo(EnrollmentFailure.FLEET_NOT_FOUND);
+        assertThat(world.refusal(orphan, request(null, Map.of())).failure())
+                .isEqualTo(EnrollmentFailure.FLEET_NOT_FOUND);
     }
 
     @Test
@@ -168,7 +193,8 @@ class TokenAndFleetChecksTest {
         world.withStoredFleet(EnrollmentWorld.singleUseFleet().withEnabled(false));
         TokenIssuer.Issued issued = world.token("default", 1);
 
-        assertThat(world.refusal(issued, request(null, Map.of())).failure()).isEqualTo(EnrollmentFailure.FLEET_DISABLED);
+        assertThat(world.refusal(issued, request(null, Map.of())).failure())
+                .isEqualTo(EnrollmentFailure.FLEET_DISABLED);
         assertThat(world.stored(issued).uses()).isZero();
     }
 
@@ -181,20 +207,33 @@ class TokenAndFleetChecksTest {
             world.table.putFleet(stored.withEnabled(false).withVersion(2), 1, NOW);
         });
 
-        assertThat(world.refusal(issued, request(null, Map.of())).failure()).isEqualTo(EnrollmentFailure.FLEET_DISABLED);
+        assertThat(world.refusal(issued, request(null, Map.of())).failure())
+                .isEqualTo(EnrollmentFailure.FLEET_DISABLED);
         assertThat(world.stored(issued).uses()).isZero();
         assertThat(world.ssm.live()).isEmpty();
     }
 
     @Test
     void aStoredFleetOverridesTheTemplatesDefault() {
-        world.withStoredFleet(Fleet.withDefaults("default", FleetMode.SINGLE_USE, "hybrid-onboarding/stack/web").withTags(Map.of("env", "prod")));
+        world.withStoredFleet(Fleet.withDefaults("default", FleetMode.SINGLE_USE, "hybrid-onboarding/stack/web")
+                .withTags(Map.of("env", "prod")));
         TokenIssuer.Issued issued = world.token("default", 1);
 
         EnrollmentResult result = world.enroll(issued, request(null, Map.of()));
 
-        assertThat(world.ssm.activation(result.activationId()).orElseThrow().spec().instanceRole()).isEqualTo("hybrid-onboarding/stack/web");
-        assertThat(world.ssm.activation(result.activationId()).orElseThrow().spec().tags()).containsEntry("env", "prod").doesNotContainKey("team");
+        assertThat(world.ssm
+                        .activation(result.activationId())
+                        .orElseThrow()
+                        .spec()
+                        .instanceRole())
+                .isEqualTo("hybrid-onboarding/stack/web");
+        assertThat(world.ssm
+                        .activation(result.activationId())
+                        .orElseThrow()
+                        .spec()
+                        .tags())
+                .containsEntry("env", "prod")
+                .doesNotContainKey("team");
     }
 
     @Test

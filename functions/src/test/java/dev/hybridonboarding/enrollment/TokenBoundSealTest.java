@@ -24,9 +24,11 @@ class TokenBoundSealTest {
         assertThat(seal.open(sealed, secret, "tok|m-1|act-1")).isEqualTo(code);
         assertThatThrownBy(() -> seal.open(sealed, TokenSecret.generate(random), "tok|m-1|act-1"))
                 .isInstanceOf(TokenBoundSeal.SealBrokenException.class);
-        assertThatThrownBy(() -> seal.open(sealed, secret, "tok|m-2|act-1")).isInstanceOf(TokenBoundSeal.SealBrokenException.class);
+        assertThatThrownBy(() -> seal.open(sealed, secret, "tok|m-2|act-1"))
+                .isInstanceOf(TokenBoundSeal.SealBrokenException.class);
         sealed[sealed.length - 1] ^= 1;
-        assertThatThrownBy(() -> seal.open(sealed, secret, "tok|m-1|act-1")).isInstanceOf(TokenBoundSeal.SealBrokenException.class);
+        assertThatThrownBy(() -> seal.open(sealed, secret, "tok|m-1|act-1"))
+                .isInstanceOf(TokenBoundSeal.SealBrokenException.class);
     }
 
     @Test

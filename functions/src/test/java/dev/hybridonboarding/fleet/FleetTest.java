@@ -28,18 +28,26 @@ class FleetTest {
         Fleet shared = Fleet.withDefaults("edge", FleetMode.SHARED, "Role");
         assertThatThrownBy(() -> shared.withRegistrationLimit(1001)).hasMessageContaining("1-1000");
         assertThatThrownBy(() -> shared.withRegistrationLimit(0)).hasMessageContaining("1-1000");
-        assertThatThrownBy(() -> shared.withActivationLifetime(Duration.ofDays(31))).hasMessageContaining("30 days");
-        assertThatThrownBy(() -> shared.withActivationLifetime(Duration.ofMinutes(5))).hasMessageContaining("30 minutes");
-        assertThat(shared.withActivationLifetime(Duration.ofDays(30)).activationLifetime()).isEqualTo(Duration.ofDays(30));
+        assertThatThrownBy(() -> shared.withActivationLifetime(Duration.ofDays(31)))
+                .hasMessageContaining("30 days");
+        assertThatThrownBy(() -> shared.withActivationLifetime(Duration.ofMinutes(5)))
+                .hasMessageContaining("30 minutes");
+        assertThat(shared.withActivationLifetime(Duration.ofDays(30)).activationLifetime())
+                .isEqualTo(Duration.ofDays(30));
     }
 
     @Test
     void theInstanceRoleIsANameNotAnArn() {
-        assertThatThrownBy(() -> Fleet.withDefaults("x", FleetMode.SINGLE_USE, "arn:aws:iam::123456789012:role/Managed"))
-                .hasMessageContaining("'Managed'").hasMessageContaining("not its ARN");
-        assertThat(Fleet.withDefaults("x", FleetMode.SINGLE_USE, "service-role/AmazonEC2RunCommandRoleForManagedInstances")
-                .instanceRole()).startsWith("service-role/");
-        assertThatThrownBy(() -> Fleet.withDefaults("x", FleetMode.SINGLE_USE, "bad role")).hasMessageContaining("not a valid");
+        assertThatThrownBy(
+                        () -> Fleet.withDefaults("x", FleetMode.SINGLE_USE, "arn:aws:iam::123456789012:role/Managed"))
+                .hasMessageContaining("'Managed'")
+                .hasMessageContaining("not its ARN");
+        assertThat(Fleet.withDefaults(
+                                "x", FleetMode.SINGLE_USE, "service-role/AmazonEC2RunCommandRoleForManagedInstances")
+                        .instanceRole())
+                .startsWith("service-role/");
+        assertThatThrownBy(() -> Fleet.withDefaults("x", FleetMode.SINGLE_USE, "bad role"))
+                .hasMessageContaining("not a valid");
     }
 
     @Test
@@ -51,8 +59,10 @@ class FleetTest {
             nine.put("k" + i, "v");
         }
         assertThatThrownBy(() -> fleet.withTags(nine)).hasMessageContaining("at most 8");
-        assertThatThrownBy(() -> fleet.withAcceptedTagKeys(Set.of("hybrid-onboarding:fleet"))).hasMessageContaining("sets itself");
-        assertThat(fleet.withAcceptedTagKeys(Set.of("rack", "env")).acceptedTagKeys()).containsExactly("env", "rack");
+        assertThatThrownBy(() -> fleet.withAcceptedTagKeys(Set.of("hybrid-onboarding:fleet")))
+                .hasMessageContaining("sets itself");
+        assertThat(fleet.withAcceptedTagKeys(Set.of("rack", "env")).acceptedTagKeys())
+                .containsExactly("env", "rack");
     }
 
     @Test
@@ -87,9 +97,19 @@ class FleetTest {
 
     @Test
     void emptyOptionalSettingsMeanTheModesDefaults() {
-        Fleet fleet = FleetDefaults.fromSettings(Map.of(FleetDefaults.NAME, "default", FleetDefaults.MODE, "single-use",
-                FleetDefaults.INSTANCE_ROLE, "Role", FleetDefaults.TAGS, "", FleetDefaults.ACTIVATION_LIFETIME, "",
-                FleetDefaults.REGISTRATION_LIMIT, "100"));
+        Fleet fleet = FleetDefaults.fromSettings(Map.of(
+                FleetDefaults.NAME,
+                "default",
+                FleetDefaults.MODE,
+                "single-use",
+                FleetDefaults.INSTANCE_ROLE,
+                "Role",
+                FleetDefaults.TAGS,
+                "",
+                FleetDefaults.ACTIVATION_LIFETIME,
+                "",
+                FleetDefaults.REGISTRATION_LIMIT,
+                "100"));
 
         assertThat(fleet.tags()).isEmpty();
         assertThat(fleet.registrationLimit()).isEqualTo(1);
@@ -98,9 +118,16 @@ class FleetTest {
 
     @Test
     void badSettingsSayWhichOne() {
-        assertThatThrownBy(() -> FleetDefaults.fromSettings(Map.of(FleetDefaults.NAME, "default", FleetDefaults.MODE, "weird",
-                FleetDefaults.INSTANCE_ROLE, "Role"))).hasMessageContaining("single-use");
-        assertThatThrownBy(() -> FleetDefaults.fromSettings(Map.of(FleetDefaults.NAME, "default", FleetDefaults.MODE, "shared")))
+        assertThatThrownBy(() -> FleetDefaults.fromSettings(Map.of(
+                        FleetDefaults.NAME,
+                        "default",
+                        FleetDefaults.MODE,
+                        "weird",
+                        FleetDefaults.INSTANCE_ROLE,
+                        "Role")))
+                .hasMessageContaining("single-use");
+        assertThatThrownBy(() ->
+                        FleetDefaults.fromSettings(Map.of(FleetDefaults.NAME, "default", FleetDefaults.MODE, "shared")))
                 .hasMessageContaining(FleetDefaults.INSTANCE_ROLE);
         assertThatThrownBy(() -> FleetDefaults.parseTags("novalue")).hasMessageContaining("key=value");
     }

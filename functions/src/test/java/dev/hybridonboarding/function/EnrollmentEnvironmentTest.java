@@ -32,13 +32,25 @@ import software.amazon.awssdk.regions.Region;
 class EnrollmentEnvironmentTest {
 
     private static final Map<String, String> SETTINGS = Map.of(
-            "TABLE_NAME", "table", "CODE_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/k",
-            "STACK_ID", "arn:aws:cloudformation:us-east-1:123456789012:stack/hybrid-onboarding/1",
-            "DEFAULT_FLEET_NAME", "default", "DEFAULT_FLEET_MODE", "single-use", "INSTANCE_ROLE_NAME", "Role");
+            "TABLE_NAME",
+            "table",
+            "CODE_KEY_ID",
+            "arn:aws:kms:us-east-1:123456789012:key/k",
+            "STACK_ID",
+            "arn:aws:cloudformation:us-east-1:123456789012:stack/hybrid-onboarding/1",
+            "DEFAULT_FLEET_NAME",
+            "default",
+            "DEFAULT_FLEET_MODE",
+            "single-use",
+            "INSTANCE_ROLE_NAME",
+            "Role");
 
     /** Nothing listens on port 1: a call that left the JVM would fail, and priming with it. */
-    private final AwsClients clients = new AwsClients(Region.US_EAST_1,
-            () -> StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "secret")), Optional.of(URI.create("http://127.0.0.1:1")));
+    private final AwsClients clients = new AwsClients(
+            Region.US_EAST_1,
+            () -> StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "secret")),
+            Optional.of(URI.create("http://127.0.0.1:1")));
+
     private final EnrollmentEnvironment environment = new EnrollmentEnvironment(SETTINGS, clients);
 
     @Test
@@ -46,11 +58,20 @@ class EnrollmentEnvironmentTest {
         environment.beforeCheckpoint(null);
 
         assertThat(clients.currentHttpClient()).isInstanceOf(CannedHttpClient.class);
-        assertThat(((CannedHttpClient) clients.currentHttpClient()).asked()).containsExactly(
-                CannedAnswers.BATCH_GET, CannedAnswers.CREATE_ACTIVATION, CannedAnswers.TRANSACT_WRITE,
-                CannedAnswers.BATCH_GET, CannedAnswers.DESCRIBE_ACTIVATIONS,
-                CannedAnswers.BATCH_GET, CannedAnswers.DESCRIBE_ACTIVATIONS, CannedAnswers.DECRYPT, CannedAnswers.TRANSACT_WRITE,
-                CannedAnswers.BATCH_GET, CannedAnswers.UPDATE_ITEM, CannedAnswers.UPDATE_ITEM);
+        assertThat(((CannedHttpClient) clients.currentHttpClient()).asked())
+                .containsExactly(
+                        CannedAnswers.BATCH_GET,
+                        CannedAnswers.CREATE_ACTIVATION,
+                        CannedAnswers.TRANSACT_WRITE,
+                        CannedAnswers.BATCH_GET,
+                        CannedAnswers.DESCRIBE_ACTIVATIONS,
+                        CannedAnswers.BATCH_GET,
+                        CannedAnswers.DESCRIBE_ACTIVATIONS,
+                        CannedAnswers.DECRYPT,
+                        CannedAnswers.TRANSACT_WRITE,
+                        CannedAnswers.BATCH_GET,
+                        CannedAnswers.UPDATE_ITEM,
+                        CannedAnswers.UPDATE_ITEM);
     }
 
     @Test
@@ -62,12 +83,14 @@ class EnrollmentEnvironmentTest {
         new EnrollmentPriming(environment, clients, "table", "key", () -> given.remove(0)).run();
 
         assertThat(given).as("the second attempt's answers were used").isEmpty();
-        assertThat(((CannedHttpClient) clients.currentHttpClient()).allAnswered()).isTrue();
+        assertThat(((CannedHttpClient) clients.currentHttpClient()).allAnswered())
+                .isTrue();
     }
 
     @Test
     void aPathThatFailsEveryTimeFailsTheCheckpointAndSaysWhy() {
-        Supplier<CannedHttpClient> stale = () -> new CannedHttpClient().answer(CannedAnswers.BATCH_GET, "{\"Responses\":{}}");
+        Supplier<CannedHttpClient> stale =
+                () -> new CannedHttpClient().answer(CannedAnswers.BATCH_GET, "{\"Responses\":{}}");
 
         assertThatThrownBy(() -> new EnrollmentPriming(environment, clients, "table", "key", stale).run())
                 .isInstanceOf(IllegalStateException.class)
@@ -89,7 +112,9 @@ class EnrollmentEnvironmentTest {
         assertThat(environment.random()).isNotSameAs(random);
         assertThat(clients.currentHttpClient()).isNotSameAs(http).isNotInstanceOf(CannedHttpClient.class);
         assertThat(clients.currentCredentials()).isNotSameAs(credentials);
-        assertThat(environment.service()).as("a core with new random source and an empty code cache").isNotSameAs(service);
+        assertThat(environment.service())
+                .as("a core with new random source and an empty code cache")
+                .isNotSameAs(service);
     }
 
     @Test
@@ -99,13 +124,20 @@ class EnrollmentEnvironmentTest {
 
         EnrollmentRejectedException refused = null;
         try {
-            environment.service().enroll(new EnrollmentAttempt("hob_default.abcdefghijkm." + "A".repeat(43), new Requester("192.0.2.9", "t"),
-                    new EnrollmentRequest("web", Platform.LINUX, Optional.empty(), Map.of()), Instant.now().plusSeconds(29)));
+            environment
+                    .service()
+                    .enroll(new EnrollmentAttempt(
+                            "hob_default.abcdefghijkm." + "A".repeat(43),
+                            new Requester("192.0.2.9", "t"),
+                            new EnrollmentRequest("web", Platform.LINUX, Optional.empty(), Map.of()),
+                            Instant.now().plusSeconds(29)));
         } catch (EnrollmentRejectedException e) {
             refused = e;
         }
 
         assertThat(refused).isNotNull();
-        assertThat(refused.failure()).as("the unreachable endpoint, not a canned answer").isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
+        assertThat(refused.failure())
+                .as("the unreachable endpoint, not a canned answer")
+                .isEqualTo(EnrollmentFailure.SERVICE_UNAVAILABLE);
     }
 }

@@ -65,7 +65,8 @@ class EnrollmentHandlerTest {
                 .withRequestContext(new APIGatewayProxyRequestEvent.ProxyRequestContext()
                         .withStage("prod")
                         .withIdentity(new APIGatewayProxyRequestEvent.RequestIdentity()
-                                .withSourceIp("198.51.100.7").withUserAgent("install.sh/1")));
+                                .withSourceIp("198.51.100.7")
+                                .withUserAgent("install.sh/1")));
     }
 
     private static Map<String, Object> json(APIGatewayProxyResponseEvent response) throws IOException {
@@ -79,17 +80,34 @@ class EnrollmentHandlerTest {
 
     @Test
     void anEnrollmentIs201WithTheActivationAndMayNotBeCached() throws IOException {
-        when(service.enroll(any())).thenReturn(new EnrollmentResult(true, "act-1", new ActivationCode("AbCdEfGhIjKlMnOpQrSt"),
-                "eu-west-1", Instant.parse("2026-11-30T13:00:00Z"), "default", "web-01", "enr-1"));
+        when(service.enroll(any()))
+                .thenReturn(new EnrollmentResult(
+                        true,
+                        "act-1",
+                        new ActivationCode("AbCdEfGhIjKlMnOpQrSt"),
+                        "eu-west-1",
+                        Instant.parse("2026-11-30T13:00:00Z"),
+                        "default",
+                        "web-01",
+                        "enr-1"));
 
-        APIGatewayProxyResponseEvent response = handler().handleRequest(
-                event("application/json; charset=utf-8", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
+        APIGatewayProxyResponseEvent response = handler()
+                .handleRequest(
+                        event("application/json; charset=utf-8", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"),
+                        null);
 
         assertThat(response.getStatusCode()).isEqualTo(201);
-        assertThat(response.getHeaders()).containsEntry("Cache-Control", "no-store").containsEntry("Content-Type", "application/json");
-        assertThat(json(response)).containsEntry("activationId", "act-1").containsEntry("activationCode", "AbCdEfGhIjKlMnOpQrSt")
-                .containsEntry("region", "eu-west-1").containsEntry("expiresAt", "2026-11-30T13:00:00Z")
-                .containsEntry("fleet", "default").containsEntry("instanceName", "web-01").containsEntry("enrollmentId", "enr-1");
+        assertThat(response.getHeaders())
+                .containsEntry("Cache-Control", "no-store")
+                .containsEntry("Content-Type", "application/json");
+        assertThat(json(response))
+                .containsEntry("activationId", "act-1")
+                .containsEntry("activationCode", "AbCdEfGhIjKlMnOpQrSt")
+                .containsEntry("region", "eu-west-1")
+                .containsEntry("expiresAt", "2026-11-30T13:00:00Z")
+                .containsEntry("fleet", "default")
+                .containsEntry("instanceName", "web-01")
+                .containsEntry("enrollmentId", "enr-1");
         ArgumentCaptor<EnrollmentAttempt> attempt = ArgumentCaptor.forClass(EnrollmentAttempt.class);
         verify(service).enroll(attempt.capture());
         assertThat(attempt.getValue().bearerToken()).isEqualTo(TOKEN);
@@ -99,19 +117,41 @@ class EnrollmentHandlerTest {
 
     @Test
     void aReplayIs200() {
-        when(service.enroll(any())).thenReturn(new EnrollmentResult(false, "act-1", new ActivationCode("AbCdEfGhIjKlMnOpQrSt"),
-                "eu-west-1", Instant.parse("2026-11-30T13:00:00Z"), "default", "web-01", "enr-1"));
+        when(service.enroll(any()))
+                .thenReturn(new EnrollmentResult(
+                        false,
+                        "act-1",
+                        new ActivationCode("AbCdEfGhIjKlMnOpQrSt"),
+                        "eu-west-1",
+                        Instant.parse("2026-11-30T13:00:00Z"),
+                        "default",
+                        "web-01",
+                        "enr-1"));
 
-        assertThat(handler().handleRequest(event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null)
-                .getStatusCode()).isEqualTo(200);
+        assertThat(handler()
+                        .handleRequest(
+                                event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null)
+                        .getStatusCode())
+                .isEqualTo(200);
     }
 
     @Test
     void aBase64EncodedBodyIsDecoded() {
-        when(service.enroll(any())).thenReturn(new EnrollmentResult(true, "act-1", new ActivationCode("AbCdEfGhIjKlMnOpQrSt"),
-                "eu-west-1", Instant.parse("2026-11-30T13:00:00Z"), "default", "web-01", "enr-1"));
-        APIGatewayProxyRequestEvent event = event("application/json", Base64.getEncoder().encodeToString(
-                "{\"hostname\":\"web-01\",\"platform\":\"windows\"}".getBytes(StandardCharsets.UTF_8)));
+        when(service.enroll(any()))
+                .thenReturn(new EnrollmentResult(
+                        true,
+                        "act-1",
+                        new ActivationCode("AbCdEfGhIjKlMnOpQrSt"),
+                        "eu-west-1",
+                        Instant.parse("2026-11-30T13:00:00Z"),
+                        "default",
+                        "web-01",
+                        "enr-1"));
+        APIGatewayProxyRequestEvent event = event(
+                "application/json",
+                Base64.getEncoder()
+                        .encodeToString(
+                                "{\"hostname\":\"web-01\",\"platform\":\"windows\"}".getBytes(StandardCharsets.UTF_8)));
         event.setIsBase64Encoded(true);
 
         assertThat(handler().handleRequest(event, null).getStatusCode()).isEqualTo(201);
@@ -132,7 +172,8 @@ class EnrollmentHandlerTest {
 
     @Test
     void aMissingContentTypeIs415() throws IOException {
-        assertThat(handler().handleRequest(event(null, "{}"), null).getStatusCode()).isEqualTo(415);
+        assertThat(handler().handleRequest(event(null, "{}"), null).getStatusCode())
+                .isEqualTo(415);
         verifyNoInteractions(service);
     }
 
@@ -148,8 +189,16 @@ class EnrollmentHandlerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "{", "[]", "\"text\"", "{\"hostname\":\"a\",\"hostname\":\"b\"}", "{\"hostname\":\"a\"} trailing",
-            "{\"hostname\":\"a\"}{}"})
+    @ValueSource(
+            strings = {
+                "",
+                "{",
+                "[]",
+                "\"text\"",
+                "{\"hostname\":\"a\",\"hostname\":\"b\"}",
+                "{\"hostname\":\"a\"} trailing",
+                "{\"hostname\":\"a\"}{}"
+            })
     void malformedJsonIs400(String body) throws IOException {
         APIGatewayProxyResponseEvent response = handler().handleRequest(event("application/json", body), null);
 
@@ -160,7 +209,8 @@ class EnrollmentHandlerTest {
 
     @Test
     void invalidFieldsAre400WithTheFieldNamed() throws IOException {
-        APIGatewayProxyResponseEvent response = handler().handleRequest(event("application/json", "{\"platform\":\"linux\"}"), null);
+        APIGatewayProxyResponseEvent response =
+                handler().handleRequest(event("application/json", "{\"platform\":\"linux\"}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(400);
         assertThat(errorCode(response)).isEqualTo("invalid_hostname");
@@ -170,11 +220,12 @@ class EnrollmentHandlerTest {
 
     @Test
     void aRejectionKeepsItsStatusAndRetryAfter() throws IOException {
-        when(service.enroll(any())).thenThrow(new EnrollmentRejectedException(EnrollmentFailure.SERVICE_UNAVAILABLE, "busy",
-                Duration.ofSeconds(5)));
+        when(service.enroll(any()))
+                .thenThrow(new EnrollmentRejectedException(
+                        EnrollmentFailure.SERVICE_UNAVAILABLE, "busy", Duration.ofSeconds(5)));
 
-        APIGatewayProxyResponseEvent response = handler().handleRequest(
-                event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
+        APIGatewayProxyResponseEvent response = handler()
+                .handleRequest(event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(503);
         assertThat(response.getHeaders()).containsEntry("Retry-After", "5");
@@ -183,10 +234,11 @@ class EnrollmentHandlerTest {
 
     @Test
     void a401AsksForABearerToken() {
-        when(service.enroll(any())).thenThrow(new EnrollmentRejectedException(EnrollmentFailure.INVALID_TOKEN, "invalid"));
+        when(service.enroll(any()))
+                .thenThrow(new EnrollmentRejectedException(EnrollmentFailure.INVALID_TOKEN, "invalid"));
 
-        APIGatewayProxyResponseEvent response = handler().handleRequest(
-                event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
+        APIGatewayProxyResponseEvent response = handler()
+                .handleRequest(event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(401);
         assertThat(response.getHeaders()).containsKey("WWW-Authenticate");
@@ -196,8 +248,8 @@ class EnrollmentHandlerTest {
     void anUnexpectedFailureIsA500WithoutDetails() throws IOException {
         when(service.enroll(any())).thenThrow(new IllegalStateException("table schema broken at pk"));
 
-        APIGatewayProxyResponseEvent response = handler().handleRequest(
-                event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
+        APIGatewayProxyResponseEvent response = handler()
+                .handleRequest(event("application/json", "{\"hostname\":\"web-01\",\"platform\":\"linux\"}"), null);
 
         assertThat(response.getStatusCode()).isEqualTo(500);
         assertThat(errorCode(response)).isEqualTo("internal_error");

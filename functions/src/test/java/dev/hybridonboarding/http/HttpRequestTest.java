@@ -15,17 +15,24 @@ class HttpRequestTest {
     @Test
     void theBearerSchemeIsCaseInsensitiveAndOtherSchemesAreIgnored() {
         assertThat(request(Map.of("Authorization", "bearer abc")).bearerToken()).contains("abc");
-        assertThat(request(Map.of("authorization", "Bearer  abc ")).bearerToken()).contains("abc");
+        assertThat(request(Map.of("authorization", "Bearer  abc ")).bearerToken())
+                .contains("abc");
         assertThat(request(Map.of("authorization", "Basic abc")).bearerToken()).isEmpty();
         assertThat(request(Map.of()).bearerToken()).isEmpty();
     }
 
     @Test
     void jsonMeansApplicationJsonInUtf8() {
-        assertThat(request(Map.of("content-type", "application/json")).hasJsonBody()).isTrue();
-        assertThat(request(Map.of("Content-Type", "Application/JSON; charset=\"UTF-8\"")).hasJsonBody()).isTrue();
-        assertThat(request(Map.of("content-type", "application/json; charset=iso-8859-1")).hasJsonBody()).isFalse();
-        assertThat(request(Map.of("content-type", "application/jsonp")).hasJsonBody()).isFalse();
+        assertThat(request(Map.of("content-type", "application/json")).hasJsonBody())
+                .isTrue();
+        assertThat(request(Map.of("Content-Type", "Application/JSON; charset=\"UTF-8\""))
+                        .hasJsonBody())
+                .isTrue();
+        assertThat(request(Map.of("content-type", "application/json; charset=iso-8859-1"))
+                        .hasJsonBody())
+                .isFalse();
+        assertThat(request(Map.of("content-type", "application/jsonp")).hasJsonBody())
+                .isFalse();
     }
 
     @Test
@@ -48,8 +55,10 @@ class HttpRequestTest {
 
     @Test
     void invalidBase64IsAnEmptyBody() {
-        APIGatewayProxyRequestEvent event = new APIGatewayProxyRequestEvent().withBody("%%%").withIsBase64Encoded(true);
-        assertThat(HttpRequest.of(event).body(100)).hasValueSatisfying(body -> assertThat(body).isEmpty());
+        APIGatewayProxyRequestEvent event =
+                new APIGatewayProxyRequestEvent().withBody("%%%").withIsBase64Encoded(true);
+        assertThat(HttpRequest.of(event).body(100))
+                .hasValueSatisfying(body -> assertThat(body).isEmpty());
         assertThat(JsonBodies.object(new byte[0])).isEmpty();
     }
 }

@@ -15,8 +15,8 @@ class InstallScriptHandlerTest {
     private final InstallScriptHandler handler = new InstallScriptHandler(new InstallScripts(), "eu-west-1");
 
     /** A REST API proxy event for a request to {@code path} of the API, made as {@code usedPath}. */
-    private static APIGatewayProxyRequestEvent event(String path, String usedPath, String domain, String stage,
-                                                     Map<String, String> headers) {
+    private static APIGatewayProxyRequestEvent event(
+            String path, String usedPath, String domain, String stage, Map<String, String> headers) {
         return new APIGatewayProxyRequestEvent()
                 .withHttpMethod("GET")
                 .withPath(path)
@@ -48,7 +48,9 @@ class InstallScriptHandlerTest {
                 .containsEntry("X-Content-Type-Options", "nosniff")
                 .containsEntry("Content-Disposition", "inline; filename=\"hybrid-onboarding-install.sh\"")
                 .containsKey("ETag");
-        assertThat(response.getBody()).startsWith("#!/bin/sh").contains("API_URL='https://" + DOMAIN + "/prod'")
+        assertThat(response.getBody())
+                .startsWith("#!/bin/sh")
+                .contains("API_URL='https://" + DOMAIN + "/prod'")
                 .contains("REGION='eu-west-1'");
     }
 
@@ -57,8 +59,11 @@ class InstallScriptHandlerTest {
         APIGatewayProxyResponseEvent response = get("/v1/install/windows");
 
         assertThat(response.getStatusCode()).isEqualTo(200);
-        assertThat(response.getHeaders()).containsEntry("Content-Disposition", "inline; filename=\"hybrid-onboarding-install.ps1\"");
-        assertThat(response.getBody()).contains("$ApiUrl = 'https://" + DOMAIN + "/prod'").contains("$Region = 'eu-west-1'");
+        assertThat(response.getHeaders())
+                .containsEntry("Content-Disposition", "inline; filename=\"hybrid-onboarding-install.ps1\"");
+        assertThat(response.getBody())
+                .contains("$ApiUrl = 'https://" + DOMAIN + "/prod'")
+                .contains("$Region = 'eu-west-1'");
     }
 
     @Test
@@ -68,7 +73,8 @@ class InstallScriptHandlerTest {
         APIGatewayProxyResponseEvent revalidated = handler.handleRequest(
                 event("/v1/install/linux", DOMAIN, Map.of("X-Forwarded-Proto", "https", "If-None-Match", etag)), null);
         APIGatewayProxyResponseEvent stale = handler.handleRequest(
-                event("/v1/install/linux", DOMAIN, Map.of("X-Forwarded-Proto", "https", "If-None-Match", "\"old\"")), null);
+                event("/v1/install/linux", DOMAIN, Map.of("X-Forwarded-Proto", "https", "If-None-Match", "\"old\"")),
+                null);
 
         assertThat(revalidated.getStatusCode()).isEqualTo(304);
         assertThat(revalidated.getBody()).isNull();
@@ -78,12 +84,24 @@ class InstallScriptHandlerTest {
 
     @Test
     void theBaseUrlIsWhatTheCallerUsedBeforeTheApisOwnPath() {
-        APIGatewayProxyResponseEvent customDomain = handler.handleRequest(event("/v1/install/linux", "/onboarding/v1/install/linux",
-                "onboarding.example.com", "prod", Map.of("X-Forwarded-Proto", "https")), null);
-        APIGatewayProxyResponseEvent domainRoot = handler.handleRequest(event("/v1/install/linux", "/v1/install/linux",
-                "onboarding.example.com", "prod", Map.of("X-Forwarded-Proto", "https")), null);
-        APIGatewayProxyResponseEvent withoutUsedPath = handler.handleRequest(event("/v1/install/linux", null, DOMAIN, "live",
-                Map.of("X-Forwarded-Proto", "https")), null);
+        APIGatewayProxyResponseEvent customDomain = handler.handleRequest(
+                event(
+                        "/v1/install/linux",
+                        "/onboarding/v1/install/linux",
+                        "onboarding.example.com",
+                        "prod",
+                        Map.of("X-Forwarded-Proto", "https")),
+                null);
+        APIGatewayProxyResponseEvent domainRoot = handler.handleRequest(
+                event(
+                        "/v1/install/linux",
+                        "/v1/install/linux",
+                        "onboarding.example.com",
+                        "prod",
+                        Map.of("X-Forwarded-Proto", "https")),
+                null);
+        APIGatewayProxyResponseEvent withoutUsedPath = handler.handleRequest(
+                event("/v1/install/linux", null, DOMAIN, "live", Map.of("X-Forwarded-Proto", "https")), null);
 
         assertThat(customDomain.getBody()).contains("API_URL='https://onboarding.example.com/onboarding'");
         assertThat(domainRoot.getBody()).contains("API_URL='https://onboarding.example.com'");
@@ -92,10 +110,12 @@ class InstallScriptHandlerTest {
 
     @Test
     void withoutForwardedProtoOnlyTheLoopbackIsPlainHttp() {
-        APIGatewayProxyResponseEvent local = handler.handleRequest(event("/v1/install/linux", "127.0.0.1:40119", Map.of()), null);
-        APIGatewayProxyResponseEvent remote = handler.handleRequest(event("/v1/install/linux", "api.example.com", Map.of()), null);
-        APIGatewayProxyResponseEvent lookalike = handler.handleRequest(
-                event("/v1/install/linux", "127.0.0.1.example.com", Map.of()), null);
+        APIGatewayProxyResponseEvent local =
+                handler.handleRequest(event("/v1/install/linux", "127.0.0.1:40119", Map.of()), null);
+        APIGatewayProxyResponseEvent remote =
+                handler.handleRequest(event("/v1/install/linux", "api.example.com", Map.of()), null);
+        APIGatewayProxyResponseEvent lookalike =
+                handler.handleRequest(event("/v1/install/linux", "127.0.0.1.example.com", Map.of()), null);
 
         assertThat(local.getBody()).contains("API_URL='http://127.0.0.1:40119/prod'");
         assertThat(remote.getBody()).contains("API_URL='https://api.example.com/prod'");

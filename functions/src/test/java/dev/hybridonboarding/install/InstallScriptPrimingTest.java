@@ -12,7 +12,8 @@ class InstallScriptPrimingTest {
     void everyScriptIsServedBeforeTheSnapshot() {
         InstallScriptHandler handler = new InstallScriptHandler(new InstallScripts(), "us-east-1");
 
-        assertThatCode(() -> new InstallScriptPriming(handler).beforeCheckpoint(null)).doesNotThrowAnyException();
+        assertThatCode(() -> new InstallScriptPriming(handler).beforeCheckpoint(null))
+                .doesNotThrowAnyException();
     }
 
     @Test

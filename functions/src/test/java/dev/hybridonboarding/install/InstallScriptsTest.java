@@ -40,19 +40,30 @@ class InstallScriptsTest {
 
         assertThat(scripts.render(InstallTarget.LINUX, API, "eu-west-1").etag()).isEqualTo(first.etag());
         assertThat(scripts.render(InstallTarget.LINUX, API, "us-east-2").etag()).isNotEqualTo(first.etag());
-        assertThat(scripts.render(InstallTarget.WINDOWS, API, "eu-west-1").etag()).isNotEqualTo(first.etag());
+        assertThat(scripts.render(InstallTarget.WINDOWS, API, "eu-west-1").etag())
+                .isNotEqualTo(first.etag());
         assertThat(first.etag()).matches("\"[0-9a-f]{32}\"");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"https://api.example.com/prod", "http://127.0.0.1:40119", "https://a.b.c:8443/v"})
     void baseUrlsWithAPortOrAStageAreAccepted(String apiUrl) {
-        assertThat(scripts.render(InstallTarget.LINUX, apiUrl, "us-east-1").text()).contains("API_URL='" + apiUrl + "'");
+        assertThat(scripts.render(InstallTarget.LINUX, apiUrl, "us-east-1").text())
+                .contains("API_URL='" + apiUrl + "'");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ftp://api.example.com", "https://api.example.com/", "https://evil.example.com'; rm -rf /; '",
-            "https://api.example.com/$(id)", "https://user@api.example.com", "https://api.example.com?x=1", "", " "})
+    @ValueSource(
+            strings = {
+                "ftp://api.example.com",
+                "https://api.example.com/",
+                "https://evil.example.com'; rm -rf /; '",
+                "https://api.example.com/$(id)",
+                "https://user@api.example.com",
+                "https://api.example.com?x=1",
+                "",
+                " "
+            })
     void aBaseUrlThatIsNotPlainlyOneIsRefused(String apiUrl) {
         assertThatThrownBy(() -> scripts.render(InstallTarget.LINUX, apiUrl, "us-east-1"))
                 .isInstanceOf(IllegalArgumentException.class);
@@ -67,7 +78,9 @@ class InstallScriptsTest {
 
     @Test
     void bothSpecialRegionFormsAreAccepted() {
-        assertThat(scripts.render(InstallTarget.LINUX, API, "us-gov-west-1").text()).contains("REGION='us-gov-west-1'");
-        assertThat(scripts.render(InstallTarget.LINUX, API, "cn-north-1").text()).contains("REGION='cn-north-1'");
+        assertThat(scripts.render(InstallTarget.LINUX, API, "us-gov-west-1").text())
+                .contains("REGION='us-gov-west-1'");
+        assertThat(scripts.render(InstallTarget.LINUX, API, "cn-north-1").text())
+                .contains("REGION='cn-north-1'");
     }
 }

@@ -23,9 +23,12 @@ class NoticeBodiesTest {
     void emailTextHasTheLabelledFactsStepsAndResourcesButNotWhatIsOnlyForPrograms() {
         String text = NoticeBodies.text(welcome);
 
-        assertThat(text).startsWith("Machine web-01 registered\n\nmi-0123456789abcdef0 joined.\n\nHostname: web-01\n")
-                .contains("Next steps:\n- Open a session").contains("Resources:\n- arn:aws:ssm:")
-                .doesNotContain("tag:Name").doesNotContain("IP address");
+        assertThat(text)
+                .startsWith("Machine web-01 registered\n\nmi-0123456789abcdef0 joined.\n\nHostname: web-01\n")
+                .contains("Next steps:\n- Open a session")
+                .contains("Resources:\n- arn:aws:ssm:")
+                .doesNotContain("tag:Name")
+                .doesNotContain("IP address");
     }
 
     @SuppressWarnings("unchecked")
@@ -33,26 +36,44 @@ class NoticeBodiesTest {
     void theDocumentIsAChatbotCustomNotificationWithEveryFactByKeyAsAString() {
         Map<String, Object> document = NoticeBodies.document(welcome);
 
-        assertThat(document).containsEntry("version", "1.0").containsEntry("source", "custom")
+        assertThat(document)
+                .containsEntry("version", "1.0")
+                .containsEntry("source", "custom")
                 .containsEntry("id", "machine-registered/mi-0123456789abcdef0");
         Map<String, Object> content = (Map<String, Object>) document.get("content");
-        assertThat(content).containsEntry("textType", "client-markdown").containsEntry("title", "Machine web-01 registered")
-                .containsEntry("nextSteps", List.of("Open a session")).containsKey("keywords");
-        assertThat((String) content.get("description")).contains("*Hostname:* web-01").doesNotContain("tag:Name");
+        assertThat(content)
+                .containsEntry("textType", "client-markdown")
+                .containsEntry("title", "Machine web-01 registered")
+                .containsEntry("nextSteps", List.of("Open a session"))
+                .containsKey("keywords");
+        assertThat((String) content.get("description"))
+                .contains("*Hostname:* web-01")
+                .doesNotContain("tag:Name");
         Map<String, Object> metadata = (Map<String, Object>) document.get("metadata");
-        assertThat(metadata).containsEntry("threadId", "mi-0123456789abcdef0").containsEntry("eventType", "machine-registered");
+        assertThat(metadata)
+                .containsEntry("threadId", "mi-0123456789abcdef0")
+                .containsEntry("eventType", "machine-registered");
         assertThat((Map<String, Object>) metadata.get("additionalContext"))
-                .containsEntry("schema", NoticeBodies.SCHEMA).containsEntry("severity", "info")
-                .containsEntry("hostname", "web-01").containsEntry("tag:Name", "web-01")
+                .containsEntry("schema", NoticeBodies.SCHEMA)
+                .containsEntry("severity", "info")
+                .containsEntry("hostname", "web-01")
+                .containsEntry("tag:Name", "web-01")
                 .allSatisfy((key, value) -> assertThat(value).isInstanceOf(String.class));
     }
 
     @Test
     void anAlertSaysSoInTheSubjectAndTitle() {
-        Notice alert = Notice.of(NoticeKind.UNMANAGED_REGISTRATION, "mi-1").title("Machine registered with an activation this deployment did not issue")
-                .summary("…").build();
+        Notice alert = Notice.of(NoticeKind.UNMANAGED_REGISTRATION, "mi-1")
+                .title("Machine registered with an activation this deployment did not issue")
+                .summary("…")
+                .build();
 
-        assertThat(NoticeBodies.subject(alert)).startsWith("ALERT: Hybrid Onboarding: ").hasSizeLessThanOrEqualTo(100);
-        assertThat(NoticeBodies.document(alert)).extractingByKey("content").asString().contains(":rotating_light:");
+        assertThat(NoticeBodies.subject(alert))
+                .startsWith("ALERT: Hybrid Onboarding: ")
+                .hasSizeLessThanOrEqualTo(100);
+        assertThat(NoticeBodies.document(alert))
+                .extractingByKey("content")
+                .asString()
+                .contains(":rotating_light:");
     }
 }

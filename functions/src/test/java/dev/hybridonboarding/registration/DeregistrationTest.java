@@ -21,14 +21,19 @@ class DeregistrationTest extends RegistrationFixture {
         deliver(step, registered(instanceId));
         ssm.deregister(instanceId);
 
-        assertThat(deliver(step, deregistered(instanceId, enrolled.activationId()), deregistered(instanceId, enrolled.activationId())))
+        assertThat(deliver(
+                        step,
+                        deregistered(instanceId, enrolled.activationId()),
+                        deregistered(instanceId, enrolled.activationId())))
                 .containsOnly(done());
-        assertThat(deliver(step, deregistered(instanceId, enrolled.activationId()))).containsOnly(done());
+        assertThat(deliver(step, deregistered(instanceId, enrolled.activationId())))
+                .containsOnly(done());
 
         Notice goodbye = sent(NoticeKind.MACHINE_DEREGISTERED).get(0);
         assertThat(sent(NoticeKind.MACHINE_DEREGISTERED)).hasSize(1);
         assertThat(goodbye.title()).isEqualTo("Machine web-20 deregistered");
-        assertThat(goodbye.threadId()).isEqualTo(sent(NoticeKind.MACHINE_REGISTERED).get(0).threadId());
+        assertThat(goodbye.threadId())
+                .isEqualTo(sent(NoticeKind.MACHINE_REGISTERED).get(0).threadId());
         assertThat(registrations.link(enrolled.enrollmentId())).hasValueSatisfying(link -> {
             assertThat(link.instanceId()).isEqualTo(instanceId);
             assertThat(link.deregisteredAt()).isPresent();
@@ -42,18 +47,22 @@ class DeregistrationTest extends RegistrationFixture {
         var registration = trail(instanceId);
         ssm.deregister(instanceId);
 
-        assertThat(deliver(step, deregistered(instanceId, enrolled.activationId()))).containsOnly(done());
+        assertThat(deliver(step, deregistered(instanceId, enrolled.activationId())))
+                .containsOnly(done());
 
         Notice goodbye = sent(NoticeKind.MACHINE_DEREGISTERED).get(0);
         assertThat(fact(goodbye, "hostname")).contains("web-21");
         assertThat(fact(goodbye, "enrollmentId")).contains(enrolled.enrollmentId());
-        assertThat(registrations.link(enrolled.enrollmentId()).orElseThrow().deregisteredAt()).isPresent();
+        assertThat(registrations.link(enrolled.enrollmentId()).orElseThrow().deregisteredAt())
+                .isPresent();
 
         assertThat(deliver(step, 1, List.of(registration)).values()).containsOnly(done());
 
         assertThat(notifier.sent()).containsExactly(goodbye);
-        assertThat(registrations.link(enrolled.enrollmentId()).orElseThrow().instanceId()).isEqualTo(instanceId);
-        assertThat(registrations.record(instanceId).orElseThrow().registrationHandledAt()).isPresent();
+        assertThat(registrations.link(enrolled.enrollmentId()).orElseThrow().instanceId())
+                .isEqualTo(instanceId);
+        assertThat(registrations.record(instanceId).orElseThrow().registrationHandledAt())
+                .isPresent();
     }
 
     @Test
@@ -62,8 +71,11 @@ class DeregistrationTest extends RegistrationFixture {
         String instanceId = ssm.registerMachine(enrolled.activationId());
         ssm.report(instanceId, "web-22", "10.0.0.22");
 
-        assertThat(deliver(step, registered(instanceId), deregistered(instanceId, enrolled.activationId()))).containsOnly(done());
+        assertThat(deliver(step, registered(instanceId), deregistered(instanceId, enrolled.activationId())))
+                .containsOnly(done());
 
-        assertThat(notifier.sent()).extracting(Notice::kind).containsExactly(NoticeKind.MACHINE_REGISTERED, NoticeKind.MACHINE_DEREGISTERED);
+        assertThat(notifier.sent())
+                .extracting(Notice::kind)
+                .containsExactly(NoticeKind.MACHINE_REGISTERED, NoticeKind.MACHINE_DEREGISTERED);
     }
 }

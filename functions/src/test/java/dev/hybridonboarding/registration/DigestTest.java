@@ -27,10 +27,14 @@ class DigestTest extends RegistrationFixture {
 
         assertThat(sent(NoticeKind.MACHINE_REGISTERED)).hasSize(3);
         List<RecordingQueue.Sent> queued = queue.take();
-        assertThat(queued).singleElement().satisfies(due ->
-                assertThat(due.delay()).isEqualTo(Duration.between(clock.instant(), Instant5.end(clock.instant()).plusSeconds(15))));
+        assertThat(queued)
+                .singleElement()
+                .satisfies(due -> assertThat(due.delay())
+                        .isEqualTo(Duration.between(
+                                clock.instant(), Instant5.end(clock.instant()).plusSeconds(15))));
 
-        List<Map<String, Object>> dueMessages = queued.stream().map(RecordingQueue.Sent::body).toList();
+        List<Map<String, Object>> dueMessages =
+                queued.stream().map(RecordingQueue.Sent::body).toList();
         assertThat(deliver(step, 1, dueMessages).values()).singleElement().isInstanceOf(Disposition.RetryAfter.class);
         clock.advance(Duration.ofMinutes(5));
         assertThat(deliver(step, 2, dueMessages).values()).containsOnly(done());
@@ -40,7 +44,9 @@ class DigestTest extends RegistrationFixture {
         assertThat(sent(NoticeKind.MACHINES_REGISTERED)).hasSize(1);
         assertThat(fact(digest, "count")).contains("7");
         assertThat(fact(digest, "fleets")).contains("web: 7");
-        assertThat(fact(digest, "machines").orElseThrow()).contains("burst-3", "burst-9").doesNotContain("burst-2");
+        assertThat(fact(digest, "machines").orElseThrow())
+                .contains("burst-3", "burst-9")
+                .doesNotContain("burst-2");
         assertThat(notifier.sent()).hasSize(4);
     }
 

@@ -54,11 +54,19 @@ abstract class RegistrationFixture {
     final FakeSsm ssm = new FakeSsm(clock);
     final RecordingNotifier notifier = new RecordingNotifier();
     final RecordingQueue queue = new RecordingQueue();
-    final Fleet singleUse = Fleet.withDefaults("web", FleetMode.SINGLE_USE, "Role").withTags(Map.of("env", "prod"))
-            .withAcceptedTagKeys(Set.of("rack")).withVersion(1);
-    final Fleet shared = Fleet.withDefaults("edge", FleetMode.SHARED, "Role").withAcceptedTagKeys(Set.of("rack")).withVersion(1);
-    final EnrollmentService enrollment = new EnrollmentService(new EnrollmentService.Ports(table, table, ssm, new FakeCodeVault()),
-            new EnrollmentService.Settings(singleUse, OWNER, "us-east-1", FailurePolicy.DEFAULT), clock, RANDOM, NOWHERE);
+    final Fleet singleUse = Fleet.withDefaults("web", FleetMode.SINGLE_USE, "Role")
+            .withTags(Map.of("env", "prod"))
+            .withAcceptedTagKeys(Set.of("rack"))
+            .withVersion(1);
+    final Fleet shared = Fleet.withDefaults("edge", FleetMode.SHARED, "Role")
+            .withAcceptedTagKeys(Set.of("rack"))
+            .withVersion(1);
+    final EnrollmentService enrollment = new EnrollmentService(
+            new EnrollmentService.Ports(table, table, ssm, new FakeCodeVault()),
+            new EnrollmentService.Settings(singleUse, OWNER, "us-east-1", FailurePolicy.DEFAULT),
+            clock,
+            RANDOM,
+            NOWHERE);
     private int messages;
 
     RegistrationFixture() {
@@ -67,12 +75,21 @@ abstract class RegistrationFixture {
     }
 
     RegistrationSettings settings(int digestThreshold, boolean deregisterUnmanaged) {
-        return new RegistrationSettings(OWNER, "us-east-1", singleUse.name(), REPORT_WAIT,
-                new DigestPolicy(digestThreshold, Duration.ofMinutes(5)), deregisterUnmanaged, MAX_RECEIVES, Duration.ofDays(1), 1000);
+        return new RegistrationSettings(
+                OWNER,
+                "us-east-1",
+                singleUse.name(),
+                REPORT_WAIT,
+                new DigestPolicy(digestThreshold, Duration.ofMinutes(5)),
+                deregisterUnmanaged,
+                MAX_RECEIVES,
+                Duration.ofDays(1),
+                1000);
     }
 
     Registrations step(RegistrationSettings settings) {
-        return new Registrations(new Registrations.Ports(ssm, registrations, registrations, queue, notifier), settings, clock, NOWHERE);
+        return new Registrations(
+                new Registrations.Ports(ssm, registrations, registrations, queue, notifier), settings, clock, NOWHERE);
     }
 
     Registrations step() {
@@ -80,10 +97,14 @@ abstract class RegistrationFixture {
     }
 
     EnrollmentResult enroll(Fleet fleet, String host, Map<String, String> tags) {
-        TokenIssuer.Issued issued = new TokenIssuer(RANDOM).issue(fleet.name(), 1, Duration.ofDays(1), List.of(), "t", clock.instant());
+        TokenIssuer.Issued issued =
+                new TokenIssuer(RANDOM).issue(fleet.name(), 1, Duration.ofDays(1), List.of(), "t", clock.instant());
         table.putToken(issued.token());
-        return enrollment.enroll(new EnrollmentAttempt(issued.bearer().reveal(), new Requester("192.0.2.10", "t"),
-                new EnrollmentRequest(host, Platform.LINUX, Optional.of("machine-" + host), tags), clock.instant().plusSeconds(29)));
+        return enrollment.enroll(new EnrollmentAttempt(
+                issued.bearer().reveal(),
+                new Requester("192.0.2.10", "t"),
+                new EnrollmentRequest(host, Platform.LINUX, Optional.of("machine-" + host), tags),
+                clock.instant().plusSeconds(29)));
     }
 
     EnrollmentResult enroll(Fleet fleet, String host) {
@@ -130,7 +151,9 @@ abstract class RegistrationFixture {
         detail.put("eventSource", "ssm.amazonaws.com");
         detail.put("eventName", "RegisterManagedInstance");
         detail.put("eventTime", clock.instant().toString());
-        detail.put("requestParameters", Map.of("activationId", ssm.instance(instanceId).orElseThrow().activationId()));
+        detail.put(
+                "requestParameters",
+                Map.of("activationId", ssm.instance(instanceId).orElseThrow().activationId()));
         detail.put("responseElements", Map.of("instanceId", instanceId));
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("detail-type", "AWS API Call via CloudTrail");
@@ -160,8 +183,11 @@ abstract class RegistrationFixture {
 
     /** Delivers what the product put on the queue itself, once each is due. */
     List<Disposition> deliverQueued(Registrations step) {
-        List<Map<String, Object>> bodies = queue.take().stream().map(RecordingQueue.Sent::body).toList();
-        return bodies.isEmpty() ? List.of() : List.copyOf(deliver(step, 1, bodies).values());
+        List<Map<String, Object>> bodies =
+                queue.take().stream().map(RecordingQueue.Sent::body).toList();
+        return bodies.isEmpty()
+                ? List.of()
+                : List.copyOf(deliver(step, 1, bodies).values());
     }
 
     List<Notice> sent(NoticeKind kind) {
@@ -169,7 +195,10 @@ abstract class RegistrationFixture {
     }
 
     static Optional<String> fact(Notice notice, String key) {
-        return notice.facts().stream().filter(fact -> fact.key().equals(key)).map(Notice.Fact::value).findFirst();
+        return notice.facts().stream()
+                .filter(fact -> fact.key().equals(key))
+                .map(Notice.Fact::value)
+                .findFirst();
     }
 
     static Disposition.Done done() {

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Test;
 class RegistrationHandlerTest extends RegistrationFixture {
 
     private final List<String> redelivered = new ArrayList<>();
-    private final RegistrationHandler handler = new RegistrationHandler(step(), (receipt, delay) -> redelivered.add(receipt + "@" + delay.toSeconds()),
+    private final RegistrationHandler handler = new RegistrationHandler(
+            step(),
+            (receipt, delay) -> redelivered.add(receipt + "@" + delay.toSeconds()),
             new StructuredLog(new PrintStream(OutputStream.nullOutputStream())));
 
     private static Map<String, Object> record(String messageId, String body, int receiveCount) {
@@ -28,7 +30,9 @@ class RegistrationHandlerTest extends RegistrationFixture {
         record.put("messageId", messageId);
         record.put("receiptHandle", "receipt-" + messageId);
         record.put("body", body);
-        record.put("attributes", Map.of("ApproximateReceiveCount", Integer.toString(receiveCount), "SentTimestamp", "1796040005000"));
+        record.put(
+                "attributes",
+                Map.of("ApproximateReceiveCount", Integer.toString(receiveCount), "SentTimestamp", "1796040005000"));
         record.put("eventSource", "aws:sqs");
         return record;
     }
@@ -38,12 +42,18 @@ class RegistrationHandlerTest extends RegistrationFixture {
         String ready = machine(singleUse, "web-50");
         String waiting = ssm.registerMachine(enroll(singleUse, "web-51").activationId());
 
-        Map<String, Object> response = handler.handleRequest(Map.of("Records", List.of(
-                record("a", JSON.std.asString(registered(ready)), 1),
-                record("b", JSON.std.asString(registered(waiting)), 1),
-                record("c", "not json", 1))), null);
+        Map<String, Object> response = handler.handleRequest(
+                Map.of(
+                        "Records",
+                        List.of(
+                                record("a", JSON.std.asString(registered(ready)), 1),
+                                record("b", JSON.std.asString(registered(waiting)), 1),
+                                record("c", "not json", 1))),
+                null);
 
-        assertThat(response).isEqualTo(Map.of("batchItemFailures", List.of(Map.of("itemIdentifier", "b"), Map.of("itemIdentifier", "c"))));
+        assertThat(response)
+                .isEqualTo(Map.of(
+                        "batchItemFailures", List.of(Map.of("itemIdentifier", "b"), Map.of("itemIdentifier", "c"))));
         assertThat(redelivered).hasSize(2);
         assertThat(redelivered.get(0)).startsWith("receipt-b@");
         assertThat(Long.parseLong(redelivered.get(0).split("@")[1])).isBetween(1L, REPORT_WAIT.toSeconds());
@@ -54,8 +64,8 @@ class RegistrationHandlerTest extends RegistrationFixture {
     void theLastReceiveCountsFromTheRecordsAttributes() throws IOException {
         String waiting = ssm.registerMachine(enroll(singleUse, "web-52").activationId());
 
-        Map<String, Object> response = handler.handleRequest(Map.of("Records", List.of(
-                record("a", JSON.std.asString(registered(waiting)), MAX_RECEIVES))), null);
+        Map<String, Object> response = handler.handleRequest(
+                Map.of("Records", List.of(record("a", JSON.std.asString(registered(waiting)), MAX_RECEIVES))), null);
 
         assertThat(response).isEqualTo(Map.of("batchItemFailures", List.of()));
     }
@@ -66,7 +76,9 @@ class RegistrationHandlerTest extends RegistrationFixture {
         clock.advance(Duration.ofMinutes(10));
 
         assertThat(handler.handleRequest(Map.of("source", RegistrationHandler.SWEEP_SOURCE), null))
-                .containsEntry("enqueued", 1).containsEntry("instances", 1);
-        assertThatThrownBy(() -> handler.handleRequest(Map.of("source", "elsewhere"), null)).isInstanceOf(IllegalArgumentException.class);
+                .containsEntry("enqueued", 1)
+                .containsEntry("instances", 1);
+        assertThatThrownBy(() -> handler.handleRequest(Map.of("source", "elsewhere"), null))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

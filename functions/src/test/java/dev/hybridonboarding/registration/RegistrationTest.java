@@ -31,20 +31,24 @@ class RegistrationTest extends RegistrationFixture {
         assertThat(instance.tags())
                 .containsEntry(InstanceTags.NAME, "web-01")
                 .containsEntry(InstanceTags.ENROLLMENT_ID, enrolled.enrollmentId())
-                .containsEntry(InstanceTags.REGISTERED_AT, instance.registeredAt().toString())
+                .containsEntry(
+                        InstanceTags.REGISTERED_AT, instance.registeredAt().toString())
                 .containsEntry("env", "prod")
                 .containsEntry("rack", "r7");
         assertThat(instance.tagUpdates()).isEqualTo(1);
-        assertThat(registrations.link(enrolled.enrollmentId())).hasValueSatisfying(link -> assertThat(link.instanceId()).isEqualTo(instanceId));
+        assertThat(registrations.link(enrolled.enrollmentId()))
+                .hasValueSatisfying(link -> assertThat(link.instanceId()).isEqualTo(instanceId));
         Notice welcome = sent(NoticeKind.MACHINE_REGISTERED).get(0);
         assertThat(notifier.sent()).containsExactly(welcome);
         assertThat(welcome.title()).isEqualTo("Machine web-01 registered");
         assertThat(fact(welcome, "match")).contains("sure");
         assertThat(fact(welcome, "ipAddress")).contains("10.0.0.7");
         assertThat(fact(welcome, "platform")).contains("Ubuntu 22.04 (Linux)");
-        assertThat(fact(welcome, "consoleUrl")).contains("https://us-east-1.console.aws.amazon.com/systems-manager/fleet-manager/managed-nodes/"
-                + instanceId + "/general?region=us-east-1");
-        assertThat(welcome.resources()).containsExactly("arn:aws:ssm:us-east-1:123456789012:managed-instance/" + instanceId);
+        assertThat(fact(welcome, "consoleUrl"))
+                .contains("https://us-east-1.console.aws.amazon.com/systems-manager/fleet-manager/managed-nodes/"
+                        + instanceId + "/general?region=us-east-1");
+        assertThat(welcome.resources())
+                .containsExactly("arn:aws:ssm:us-east-1:123456789012:managed-instance/" + instanceId);
     }
 
     @Test
@@ -54,7 +58,8 @@ class RegistrationTest extends RegistrationFixture {
         int describes = ssm.faults().calls(FakeSsm.Operation.DESCRIBE_INSTANCES);
 
         assertThat(deliver(step, trail(instanceId))).containsOnly(done());
-        assertThat(deliver(step, registered(instanceId), registered(instanceId))).containsOnly(done());
+        assertThat(deliver(step, registered(instanceId), registered(instanceId)))
+                .containsOnly(done());
 
         assertThat(ssm.faults().calls(FakeSsm.Operation.DESCRIBE_INSTANCES)).isEqualTo(describes);
         assertThat(ssm.instance(instanceId).orElseThrow().tagUpdates()).isEqualTo(1);
@@ -78,7 +83,8 @@ class RegistrationTest extends RegistrationFixture {
         clock.advance(Duration.ofSeconds(3));
         ssm.report(instanceId, "WEB-03", "10.0.0.8");
         assertThat(deliver(step, 2, List.of(registered(instanceId))).values()).containsOnly(done());
-        assertThat(fact(sent(NoticeKind.MACHINE_REGISTERED).get(0), "computerName")).contains("WEB-03");
+        assertThat(fact(sent(NoticeKind.MACHINE_REGISTERED).get(0), "computerName"))
+                .contains("WEB-03");
     }
 
     @Test
@@ -99,7 +105,8 @@ class RegistrationTest extends RegistrationFixture {
     void theLastReceiveBeforeTheDeadLetterQueueSettlesTheMessageWithWhatIsKnown() {
         String instanceId = ssm.registerMachine(enroll(singleUse, "web-05").activationId());
 
-        assertThat(deliver(step, MAX_RECEIVES, List.of(registered(instanceId))).values()).containsOnly(done());
+        assertThat(deliver(step, MAX_RECEIVES, List.of(registered(instanceId))).values())
+                .containsOnly(done());
         assertThat(sent(NoticeKind.MACHINE_REGISTERED)).hasSize(1);
     }
 
@@ -111,10 +118,14 @@ class RegistrationTest extends RegistrationFixture {
 
         List<Disposition> dispositions = deliver(step, registered(hidden), registered(visible));
 
-        assertThat(dispositions.get(0)).isInstanceOfSatisfying(Disposition.RetryAfter.class,
-                retry -> assertThat(retry.why()).contains("not visible"));
+        assertThat(dispositions.get(0))
+                .isInstanceOfSatisfying(
+                        Disposition.RetryAfter.class,
+                        retry -> assertThat(retry.why()).contains("not visible"));
         assertThat(dispositions.get(1)).isEqualTo(done());
-        assertThat(registrations.record(hidden)).hasValueSatisfying(record -> assertThat(record.registrationHandledAt()).isEmpty());
+        assertThat(registrations.record(hidden))
+                .hasValueSatisfying(
+                        record -> assertThat(record.registrationHandledAt()).isEmpty());
 
         ssm.reveal(hidden);
         assertThat(deliver(step, 2, List.of(registered(hidden))).values()).containsOnly(done());
@@ -124,12 +135,17 @@ class RegistrationTest extends RegistrationFixture {
     @Test
     void throttledTaggingIsAskedForAgainLaterAndTheInstanceIsTaggedAndWelcomedOnce() {
         String instanceId = machine(singleUse, "web-08");
-        ssm.faults().failNext(FakeSsm.Operation.TAG, new DependencyUnavailableException("AddTagsToResource: ThrottlingException", null));
+        ssm.faults()
+                .failNext(
+                        FakeSsm.Operation.TAG,
+                        new DependencyUnavailableException("AddTagsToResource: ThrottlingException", null));
 
         Disposition throttled = deliver(step, registered(instanceId)).get(0);
 
-        assertThat(throttled).isInstanceOfSatisfying(Disposition.RetryAfter.class,
-                retry -> assertThat(retry.delay()).isGreaterThanOrEqualTo(Duration.ofSeconds(5)));
+        assertThat(throttled)
+                .isInstanceOfSatisfying(
+                        Disposition.RetryAfter.class,
+                        retry -> assertThat(retry.delay()).isGreaterThanOrEqualTo(Duration.ofSeconds(5)));
         assertThat(notifier.sent()).isEmpty();
 
         assertThat(deliver(step, 2, List.of(trail(instanceId))).values()).containsOnly(done());
@@ -141,7 +157,11 @@ class RegistrationTest extends RegistrationFixture {
     @Test
     void aMessageDeliveredAgainAfterItsTagsWentOnDoesNotTagAgain() {
         String instanceId = machine(singleUse, "web-18");
-        registrations.faults().failNext(InMemoryRegistrationTable.Operation.HANDLED, new DependencyUnavailableException("TransactWriteItems: timed out", null));
+        registrations
+                .faults()
+                .failNext(
+                        InMemoryRegistrationTable.Operation.HANDLED,
+                        new DependencyUnavailableException("TransactWriteItems: timed out", null));
 
         assertThat(deliver(step, registered(instanceId)).get(0)).isInstanceOf(Disposition.RetryAfter.class);
         assertThat(ssm.instance(instanceId).orElseThrow().tagUpdates()).isEqualTo(1);
@@ -155,13 +175,22 @@ class RegistrationTest extends RegistrationFixture {
     void aLeaseNoOneWillReleaseIsWaitedOutInsteadOfSpendingTheReceivesBeforeTheDeadLetterQueue() {
         String instanceId = machine(singleUse, "web-19");
         // An invocation whose lease write went through after its call timed out: nobody releases that lease.
-        registrations.lease(instanceId, RegistrationEvent.Change.REGISTERED, "timed-out-invocation", clock.instant(),
+        registrations.lease(
+                instanceId,
+                RegistrationEvent.Change.REGISTERED,
+                "timed-out-invocation",
+                clock.instant(),
                 clock.instant().plus(Registrations.LEASE));
 
-        Disposition held = deliver(step, 2, List.of(registered(instanceId))).values().iterator().next();
+        Disposition held = deliver(step, 2, List.of(registered(instanceId)))
+                .values()
+                .iterator()
+                .next();
 
-        assertThat(held).isInstanceOfSatisfying(Disposition.RetryAfter.class,
-                retry -> assertThat(retry.delay()).isGreaterThan(Registrations.LEASE));
+        assertThat(held)
+                .isInstanceOfSatisfying(
+                        Disposition.RetryAfter.class,
+                        retry -> assertThat(retry.delay()).isGreaterThan(Registrations.LEASE));
         clock.advance(((Disposition.RetryAfter) held).delay());
         assertThat(deliver(step, 3, List.of(registered(instanceId))).values()).containsOnly(done());
         assertThat(ssm.instance(instanceId).orElseThrow().tags()).containsEntry(InstanceTags.NAME, "web-19");
@@ -171,8 +200,11 @@ class RegistrationTest extends RegistrationFixture {
     @Test
     void twoInvocationsHandlingBothRoutesAtOnceActOnceTheOtherComesBack() {
         String instanceId = machine(singleUse, "web-09");
-        ssm.faults().beforeNext(FakeSsm.Operation.TAG, () ->
-                assertThat(deliver(step(), trail(instanceId)).get(0)).isInstanceOf(Disposition.RetryAfter.class));
+        ssm.faults()
+                .beforeNext(
+                        FakeSsm.Operation.TAG,
+                        () -> assertThat(deliver(step(), trail(instanceId)).get(0))
+                                .isInstanceOf(Disposition.RetryAfter.class));
 
         assertThat(deliver(step, registered(instanceId))).containsOnly(done());
 
@@ -194,7 +226,8 @@ class RegistrationTest extends RegistrationFixture {
         assertThat(alert.isAlert()).isTrue();
         assertThat(alert.summary()).contains("web-10", "laptop-of-someone", enrolled.enrollmentId());
         assertThat(alert.nextSteps()).anySatisfy(step -> assertThat(step).contains("hob token revoke"));
-        assertThat(ssm.instance(instanceId).orElseThrow().tags()).containsEntry(InstanceTags.STATUS, "mismatch")
+        assertThat(ssm.instance(instanceId).orElseThrow().tags())
+                .containsEntry(InstanceTags.STATUS, "mismatch")
                 .doesNotContainKey(InstanceTags.NAME);
     }
 
@@ -233,7 +266,8 @@ class RegistrationTest extends RegistrationFixture {
 
     @Test
     void anotherDeploymentsRegistrationIsLeftToItSilently() {
-        String activationId = ssm.createdElsewhere(spec(Map.of(InstanceTags.STACK, "arn:aws:cloudformation:us-east-1:123456789012:stack/theirs/2")),
+        String activationId = ssm.createdElsewhere(
+                spec(Map.of(InstanceTags.STACK, "arn:aws:cloudformation:us-east-1:123456789012:stack/theirs/2")),
                 clock.instant());
         String instanceId = ssm.registerMachine(activationId);
         ssm.report(instanceId, "theirs-01", "10.1.1.1");
@@ -246,7 +280,8 @@ class RegistrationTest extends RegistrationFixture {
 
     @Test
     void anActivationOfOursThatACrashLeftUnrecordedIsWelcomedAsUnsure() {
-        String activationId = ssm.createdElsewhere(spec(Map.of(InstanceTags.STACK, STACK, InstanceTags.FLEET, "web")), clock.instant());
+        String activationId = ssm.createdElsewhere(
+                spec(Map.of(InstanceTags.STACK, STACK, InstanceTags.FLEET, "web")), clock.instant());
         String instanceId = ssm.registerMachine(activationId);
         ssm.report(instanceId, "orphan-01", "10.1.1.2");
 
@@ -259,6 +294,7 @@ class RegistrationTest extends RegistrationFixture {
     }
 
     private static dev.hybridonboarding.activation.ActivationSpec spec(Map<String, String> tags) {
-        return new dev.hybridonboarding.activation.ActivationSpec("Role", 5, NOW.plus(Duration.ofDays(1)), null, "by hand", tags);
+        return new dev.hybridonboarding.activation.ActivationSpec(
+                "Role", 5, NOW.plus(Duration.ofDays(1)), null, "by hand", tags);
     }
 }

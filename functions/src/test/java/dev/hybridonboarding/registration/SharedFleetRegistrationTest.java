@@ -26,13 +26,21 @@ class SharedFleetRegistrationTest extends RegistrationFixture {
 
         deliver(step, registered(first), registered(second));
 
-        assertThat(ssm.instance(first).orElseThrow().tags()).containsEntry(InstanceTags.NAME, "edge-a").containsEntry("rack", "r1")
+        assertThat(ssm.instance(first).orElseThrow().tags())
+                .containsEntry(InstanceTags.NAME, "edge-a")
+                .containsEntry("rack", "r1")
                 .containsEntry(InstanceTags.ENROLLMENT_ID, a.enrollmentId());
-        assertThat(ssm.instance(second).orElseThrow().tags()).containsEntry(InstanceTags.NAME, "edge-b").containsEntry("rack", "r2")
+        assertThat(ssm.instance(second).orElseThrow().tags())
+                .containsEntry(InstanceTags.NAME, "edge-b")
+                .containsEntry("rack", "r2")
                 .containsEntry(InstanceTags.ENROLLMENT_ID, b.enrollmentId());
-        assertThat(registrations.link(a.enrollmentId()).orElseThrow().instanceId()).isEqualTo(first);
-        assertThat(registrations.link(b.enrollmentId()).orElseThrow().instanceId()).isEqualTo(second);
-        assertThat(sent(NoticeKind.MACHINE_REGISTERED)).hasSize(2).allSatisfy(notice -> assertThat(fact(notice, "match")).contains("sure"));
+        assertThat(registrations.link(a.enrollmentId()).orElseThrow().instanceId())
+                .isEqualTo(first);
+        assertThat(registrations.link(b.enrollmentId()).orElseThrow().instanceId())
+                .isEqualTo(second);
+        assertThat(sent(NoticeKind.MACHINE_REGISTERED))
+                .hasSize(2)
+                .allSatisfy(notice -> assertThat(fact(notice, "match")).contains("sure"));
     }
 
     @Test
@@ -46,10 +54,14 @@ class SharedFleetRegistrationTest extends RegistrationFixture {
 
         deliver(step, registered(one), registered(other));
 
-        assertThat(registrations.link(older.enrollmentId()).orElseThrow().instanceId()).isNotEqualTo(
-                registrations.link(newer.enrollmentId()).orElseThrow().instanceId());
-        assertThat(sent(NoticeKind.MACHINE_REGISTERED)).hasSize(2)
-                .allSatisfy(notice -> assertThat(fact(notice, "match").orElseThrow()).startsWith("unsure").contains("2 enrollments"));
+        assertThat(registrations.link(older.enrollmentId()).orElseThrow().instanceId())
+                .isNotEqualTo(
+                        registrations.link(newer.enrollmentId()).orElseThrow().instanceId());
+        assertThat(sent(NoticeKind.MACHINE_REGISTERED))
+                .hasSize(2)
+                .allSatisfy(notice -> assertThat(fact(notice, "match").orElseThrow())
+                        .startsWith("unsure")
+                        .contains("2 enrollments"));
     }
 
     @Test
@@ -63,7 +75,8 @@ class SharedFleetRegistrationTest extends RegistrationFixture {
         Notice welcome = sent(NoticeKind.MACHINE_REGISTERED).get(0);
         assertThat(welcome.title()).contains("(match unsure)");
         assertThat(fact(welcome, "match").orElseThrow()).contains("by address only");
-        assertThat(registrations.link(enrolled.enrollmentId()).orElseThrow().instanceId()).isEqualTo(instanceId);
+        assertThat(registrations.link(enrolled.enrollmentId()).orElseThrow().instanceId())
+                .isEqualTo(instanceId);
     }
 
     @Test

@@ -26,7 +26,8 @@ class SweepTest extends RegistrationFixture {
         assertThat(run.instances()).isEqualTo(2);
         assertThat(deliverQueued(step)).containsOnly(done());
         assertThat(ssm.instance(dropped).orElseThrow().tags()).containsEntry(InstanceTags.NAME, "web-40");
-        assertThat(sent(NoticeKind.MACHINE_REGISTERED)).hasSize(2)
+        assertThat(sent(NoticeKind.MACHINE_REGISTERED))
+                .hasSize(2)
                 .anySatisfy(notice -> assertThat(fact(notice, "heardThrough")).contains("scheduled sweep"));
 
         assertThat(step.sweep(clock.instant().plusSeconds(60)).enqueued()).isZero();

@@ -3,39 +3,20 @@ package dev.hybridonboarding.rotation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.activation.ActivationRejectedException;
 import dev.hybridonboarding.activation.ActivationSpec;
 import dev.hybridonboarding.activation.Handout;
 import dev.hybridonboarding.activation.InstanceTags;
-import dev.hybridonboarding.enrollment.EnrollmentAttempt;
-import dev.hybridonboarding.enrollment.EnrollmentRequest;
 import dev.hybridonboarding.enrollment.EnrollmentResult;
-import dev.hybridonboarding.enrollment.EnrollmentService;
-import dev.hybridonboarding.enrollment.FailurePolicy;
-import dev.hybridonboarding.enrollment.Platform;
-import dev.hybridonboarding.enrollment.Requester;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetMode;
-import dev.hybridonboarding.log.StructuredLog;
 import dev.hybridonboarding.notification.Notice;
 import dev.hybridonboarding.notification.NoticeKind;
 import dev.hybridonboarding.support.DependencyUnavailableException;
-import dev.hybridonboarding.support.Pacer;
-import dev.hybridonboarding.testing.FakeCodeVault;
 import dev.hybridonboarding.testing.FakeSsm;
 import dev.hybridonboarding.testing.InMemoryTable;
-import dev.hybridonboarding.testing.RecordingNotifier;
-import dev.hybridonboarding.testing.TestClock;
-import dev.hybridonboarding.token.TokenIssuer;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The schedule keeps every shared fleet ready, deletes what is spent, and leaves alone what is not its own. */
@@ -46,10 +27,13 @@ class RotationTest extends RotationFixture {
         RotationRun run = run();
 
         assertThat(run.rotated()).containsExactly("edge");
-        assertThat(ssm.activation(current()).orElseThrow().spec().tags()).containsEntry(InstanceTags.STACK, OWNER.stackId());
+        assertThat(ssm.activation(current()).orElseThrow().spec().tags())
+                .containsEntry(InstanceTags.STACK, OWNER.stackId());
         int created = ssm.created();
         assertThat(enroll(shared, "a").activationId()).isEqualTo(current());
-        assertThat(ssm.created()).as("no enrollment waited for CreateActivation").isEqualTo(created);
+        assertThat(ssm.created())
+                .as("no enrollment waited for CreateActivation")
+                .isEqualTo(created);
     }
 
     @Test
@@ -63,7 +47,9 @@ class RotationTest extends RotationFixture {
 
         assertThat(rotated.rotated()).containsExactly("edge");
         assertThat(second).isNotEqualTo(first);
-        assertThat(ssm.activation(first)).as("valid for machines that just received it").isPresent();
+        assertThat(ssm.activation(first))
+                .as("valid for machines that just received it")
+                .isPresent();
         assertThat(enroll(shared, "late").activationId()).isEqualTo(second);
 
         clock.advance(POLICY.gracePeriod().minus(Duration.ofMinutes(1)));
@@ -100,7 +86,9 @@ class RotationTest extends RotationFixture {
         assertThat(first.deletedSpent()).isEqualTo(1);
         assertThat(ssm.activation(used.activationId())).isEmpty();
         assertThat(ssm.activation(unused.activationId())).isPresent();
-        assertThat(table.retryRecords()).extracting(retry -> retry.activationId()).doesNotContain(used.activationId());
+        assertThat(table.retryRecords())
+                .extracting(retry -> retry.activationId())
+                .doesNotContain(used.activationId());
 
         clock.advance(Duration.ofHours(1));
         assertThat(run().deletedSpent()).isEqualTo(1);
@@ -110,10 +98,18 @@ class RotationTest extends RotationFixture {
 
     @Test
     void activationsThisDeploymentDidNotCreateAreCountedAndLeftAlone() {
-        String byHand = ssm.createdElsewhere(new ActivationSpec("Role", 5, NOW.plus(Duration.ofDays(1)), "lab", "by hand", Map.of()),
+        String byHand = ssm.createdElsewhere(
+                new ActivationSpec("Role", 5, NOW.plus(Duration.ofDays(1)), "lab", "by hand", Map.of()),
                 NOW.minus(Duration.ofDays(1)));
-        String otherStack = ssm.createdElsewhere(new ActivationSpec("Role", 5, NOW.minus(Duration.ofHours(1)), "x", "another deployment",
-                Map.of(InstanceTags.STACK, "arn:aws:cloudformation:us-east-1:123456789012:stack/theirs/2")), NOW.minus(Duration.ofDays(2)));
+        String otherStack = ssm.createdElsewhere(
+                new ActivationSpec(
+                        "Role",
+                        5,
+                        NOW.minus(Duration.ofHours(1)),
+                        "x",
+                        "another deployment",
+                        Map.of(InstanceTags.STACK, "arn:aws:cloudformation:us-east-1:123456789012:stack/theirs/2")),
+                NOW.minus(Duration.ofDays(2)));
 
         RotationRun run = run();
 
@@ -124,9 +120,11 @@ class RotationTest extends RotationFixture {
 
     @Test
     void anActivationOfOursThatACrashLeftUnrecordedIsDeletedOnceItCannotBeAnEnrollmentStillCommitting() {
-        String leftover = ssm.createdElsewhere(new ActivationSpec("Role", 1, NOW.plus(Duration.ofHours(1)), "web-9", "crashed", OWNER.tags()),
+        String leftover = ssm.createdElsewhere(
+                new ActivationSpec("Role", 1, NOW.plus(Duration.ofHours(1)), "web-9", "crashed", OWNER.tags()),
                 NOW.minus(Duration.ofMinutes(20)));
-        String inFlight = ssm.createdElsewhere(new ActivationSpec("Role", 1, NOW.plus(Duration.ofHours(1)), "web-8", "committing", OWNER.tags()),
+        String inFlight = ssm.createdElsewhere(
+                new ActivationSpec("Role", 1, NOW.plus(Duration.ofHours(1)), "web-8", "committing", OWNER.tags()),
                 NOW.minusSeconds(5));
 
         RotationRun run = run();
@@ -140,13 +138,18 @@ class RotationTest extends RotationFixture {
     void aFleetSsmRefusesIsAnAlertAndTheOthersStillRotate() {
         Fleet broken = Fleet.withDefaults("broken", FleetMode.SHARED, "Role").withVersion(1);
         table.putFleet(broken, 0, NOW);
-        ssm.faults().failNext(FakeSsm.Operation.CREATE, new ActivationRejectedException("ValidationException: Not existing role", null));
+        ssm.faults()
+                .failNext(
+                        FakeSsm.Operation.CREATE,
+                        new ActivationRejectedException("ValidationException: Not existing role", null));
 
         RotationRun run = run();
 
         assertThat(run.failed()).containsOnlyKeys("broken");
         assertThat(run.rotated()).containsExactly("edge");
-        assertThat(notifier.sent()).filteredOn(notice -> notice.kind() == NoticeKind.ROTATION_FAILED).singleElement()
+        assertThat(notifier.sent())
+                .filteredOn(notice -> notice.kind() == NoticeKind.ROTATION_FAILED)
+                .singleElement()
                 .satisfies(notice -> assertThat(notice.facts()).contains(new Notice.Fact("fleet", "Fleet", "broken")));
     }
 
@@ -154,8 +157,10 @@ class RotationTest extends RotationFixture {
     void throttlingDefersWorkToTheNextRunWithoutCountingAsAFailure() {
         EnrollmentResult used = enroll(singleUse, "a");
         ssm.register(used.activationId());
-        ssm.faults().failNext(FakeSsm.Operation.DELETE, new DependencyUnavailableException("ThrottlingException", null));
-        ssm.faults().failNext(FakeSsm.Operation.CREATE, new DependencyUnavailableException("ThrottlingException", null));
+        ssm.faults()
+                .failNext(FakeSsm.Operation.DELETE, new DependencyUnavailableException("ThrottlingException", null));
+        ssm.faults()
+                .failNext(FakeSsm.Operation.CREATE, new DependencyUnavailableException("ThrottlingException", null));
 
         RotationRun throttled = run();
 
@@ -186,7 +191,9 @@ class RotationTest extends RotationFixture {
 
         RotationRun hurried = run();
 
-        assertThat(table.faults().calls(InMemoryTable.Operation.LIVE_ACTIVATIONS)).as("no fleet read after the stop").isEqualTo(1);
+        assertThat(table.faults().calls(InMemoryTable.Operation.LIVE_ACTIVATIONS))
+                .as("no fleet read after the stop")
+                .isEqualTo(1);
         assertThat(hurried.deferred()).isPositive();
         assertThat(hurried.failed()).isEmpty();
         assertThat(ssm.activation(used.activationId())).isPresent();
@@ -199,8 +206,14 @@ class RotationTest extends RotationFixture {
         String sharedCurrent = current();
         String unused = enroll(singleUse, "a").activationId();
         clock.advance(RotationPolicy.ORPHAN_AGE.plusMinutes(5));
-        table.faults().failNext(InMemoryTable.Operation.LIVE_ACTIVATIONS, new DependencyUnavailableException("Query timed out", null));
-        table.faults().failNext(InMemoryTable.Operation.LIVE_ACTIVATIONS, new DependencyUnavailableException("Query timed out", null));
+        table.faults()
+                .failNext(
+                        InMemoryTable.Operation.LIVE_ACTIVATIONS,
+                        new DependencyUnavailableException("Query timed out", null));
+        table.faults()
+                .failNext(
+                        InMemoryTable.Operation.LIVE_ACTIVATIONS,
+                        new DependencyUnavailableException("Query timed out", null));
 
         RotationRun unread = run();
 
@@ -210,7 +223,9 @@ class RotationTest extends RotationFixture {
         assertThat(ssm.activation(sharedCurrent)).isPresent();
         assertThat(ssm.activation(unused)).isPresent();
         assertThat(run().deferred()).isZero();
-        assertThat(ssm.activation(unused)).as("recorded, unused and unexpired: kept").isPresent();
+        assertThat(ssm.activation(unused))
+                .as("recorded, unused and unexpired: kept")
+                .isPresent();
     }
 
     @Test
@@ -229,12 +244,14 @@ class RotationTest extends RotationFixture {
 
         assertThat(rotation.rotateNow(shared)).isInstanceOf(SharedActivationInstaller.Installation.Installed.class);
         assertThat(current()).isNotEqualTo(first);
-        assertThat(rotation.rotatesAt(table.current("edge").orElseThrow())).isEqualTo(NOW.plus(Duration.ofDays(7)).minus(Duration.ofHours(42)));
+        assertThat(rotation.rotatesAt(table.current("edge").orElseThrow()))
+                .isEqualTo(NOW.plus(Duration.ofDays(7)).minus(Duration.ofHours(42)));
     }
 
     @Test
     void aGracePeriodShorterThanTheHandoutMarginIsRefused() {
-        assertThatThrownBy(() -> new RotationPolicy(0.25, 0.1, Handout.MARGIN.minusSeconds(1), RotationPolicy.ORPHAN_AGE))
+        assertThatThrownBy(
+                        () -> new RotationPolicy(0.25, 0.1, Handout.MARGIN.minusSeconds(1), RotationPolicy.ORPHAN_AGE))
                 .hasMessageContaining("handout margin");
     }
 }

@@ -54,50 +54,84 @@ public abstract class EnrollmentStoreContract {
     }
 
     protected EnrollmentToken token(String fleet, int maxUses) {
-        EnrollmentToken token = new TokenIssuer(RANDOM).issue(fleet, maxUses, Duration.ofHours(1), List.of(), "contract", NOW.minusSeconds(60)).token();
+        EnrollmentToken token = new TokenIssuer(RANDOM)
+                .issue(fleet, maxUses, Duration.ofHours(1), List.of(), "contract", NOW.minusSeconds(60))
+                .token();
         admin().putToken(token);
         return token;
     }
 
     private EnrollmentSnapshot load(EnrollmentToken token, String machineId) {
-        return store().load(new EnrollmentStore.SnapshotKey(token.fleet(), token.tokenId(), Optional.ofNullable(machineId), failureSource,
+        return store().load(new EnrollmentStore.SnapshotKey(
+                token.fleet(),
+                token.tokenId(),
+                Optional.ofNullable(machineId),
+                failureSource,
                 NOW.truncatedTo(ChronoUnit.HOURS)));
     }
 
     private static EnrollmentRecord enrollment(EnrollmentToken token, String machineId, String activationId) {
-        return new EnrollmentRecord("enr-" + UUID.randomUUID().toString().substring(0, 13), token.tokenId(), token.fleet(),
-                FleetMode.SINGLE_USE, new Requester("198.51.100.1", "contract/1"),
-                new EnrollmentRequest("host-" + machineId, Platform.LINUX, Optional.ofNullable(machineId), Map.of("rack", "r1")),
-                Map.of("rack", "r1"), activationId, NOW.plus(Duration.ofHours(1)), NOW);
+        return new EnrollmentRecord(
+                "enr-" + UUID.randomUUID().toString().substring(0, 13),
+                token.tokenId(),
+                token.fleet(),
+                FleetMode.SINGLE_USE,
+                new Requester("198.51.100.1", "contract/1"),
+                new EnrollmentRequest(
+                        "host-" + machineId, Platform.LINUX, Optional.ofNullable(machineId), Map.of("rack", "r1")),
+                Map.of("rack", "r1"),
+                activationId,
+                NOW.plus(Duration.ofHours(1)),
+                NOW);
     }
 
-    private static Optional<EnrollmentCommit.RetryWrite> retry(EnrollmentRecord enrollment, Instant expiresAt, Optional<String> replaces) {
-        return enrollment.request().machineId().map(machineId -> new EnrollmentCommit.RetryWrite(new RetryRecord(machineId,
-                enrollment.enrollmentId(), enrollment.activationId(), new byte[] {1, 2, 3}, RetryRecord.CodeSealing.TOKEN, expiresAt,
-                enrollment.request().hostname(), enrollment.request().digest()), replaces));
+    private static Optional<EnrollmentCommit.RetryWrite> retry(
+            EnrollmentRecord enrollment, Instant expiresAt, Optional<String> replaces) {
+        return enrollment
+                .request()
+                .machineId()
+                .map(machineId -> new EnrollmentCommit.RetryWrite(
+                        new RetryRecord(
+                                machineId,
+                                enrollment.enrollmentId(),
+                                enrollment.activationId(),
+                                new byte[] {1, 2, 3},
+                                RetryRecord.CodeSealing.TOKEN,
+                                expiresAt,
+                                enrollment.request().hostname(),
+                                enrollment.request().digest()),
+                        replaces));
     }
 
     private CommitResult commitSingleUse(EnrollmentToken token, String machineId) {
         return commitSingleUse(token, machineId, UUID.randomUUID().toString(), Optional.empty());
     }
 
-    private CommitResult commitSingleUse(EnrollmentToken token, String machineId, String activationId, Optional<String> replaces) {
+    private CommitResult commitSingleUse(
+            EnrollmentToken token, String machineId, String activationId, Optional<String> replaces) {
         EnrollmentRecord enrollment = enrollment(token, machineId, activationId);
-        return store().commit(EnrollmentCommit.singleUse(token.tokenId(), enrollment, retry(enrollment, NOW.plus(Duration.ofHours(1)), replaces),
-                ActivationRecord.singleUse(activationId, token.fleet(), enrollment.enrollmentId(), NOW.plus(Duration.ofHours(1)), NOW),
-                NOW, NOW.plus(Duration.ofMinutes(10))));
+        return store().commit(EnrollmentCommit.singleUse(
+                token.tokenId(),
+                enrollment,
+                retry(enrollment, NOW.plus(Duration.ofHours(1)), replaces),
+                ActivationRecord.singleUse(
+                        activationId, token.fleet(), enrollment.enrollmentId(), NOW.plus(Duration.ofHours(1)), NOW),
+                NOW,
+                NOW.plus(Duration.ofMinutes(10))));
     }
 
     @Test
     void aSnapshotHoldsWhatIsStoredAndNothingForWhatIsNot() {
         String fleet = uniqueFleet();
         EnrollmentToken token = token(fleet, 3);
-        Fleet stored = Fleet.withDefaults(fleet, FleetMode.SINGLE_USE, "HybridOnboardingInstanceRole").withVersion(1);
+        Fleet stored = Fleet.withDefaults(fleet, FleetMode.SINGLE_USE, "HybridOnboardingInstanceRole")
+                .withVersion(1);
         admin().putFleet(stored, 0, NOW);
 
         EnrollmentSnapshot snapshot = load(token, "m-1");
 
-        assertThat(snapshot.token()).hasValueSatisfying(t -> assertThat(t.tokenId()).isEqualTo(token.tokenId()));
+        assertThat(snapshot.token())
+                .hasValueSatisfying(t -> assertThat(t.tokenId()).isEqualTo(token.tokenId()));
         assertThat(snapshot.storedFleet()).contains(stored);
         assertThat(snapshot.sharedActivation()).isEmpty();
         assertThat(snapshot.retryRecord()).isEmpty();
@@ -110,14 +144,20 @@ public abstract class EnrollmentStoreContract {
         EnrollmentToken token = token(uniqueFleet(), 2);
         String activationId = UUID.randomUUID().toString();
 
-        assertThat(commitSingleUse(token, "m-1", activationId, Optional.empty())).isEqualTo(CommitResult.COMMITTED);
+        assertThat(commitSingleUse(token, "m-1", activationId, Optional.empty()))
+                .isEqualTo(CommitResult.COMMITTED);
 
         EnrollmentSnapshot after = load(token, "m-1");
         assertThat(after.token().orElseThrow().uses()).isEqualTo(1);
-        assertThat(after.retryRecord()).hasValueSatisfying(r -> assertThat(r.activationId()).isEqualTo(activationId));
-        assertThat(admin().activations(token.fleet(), NOW)).extracting(ActivationRecord::activationId).containsExactly(activationId);
-        assertThat(admin().enrollments(token.fleet(), NOW.minusSeconds(1), 10)).singleElement()
-                .satisfies(e -> assertThat(store().enrollmentRecorded(e.enrollmentId())).isTrue());
+        assertThat(after.retryRecord())
+                .hasValueSatisfying(r -> assertThat(r.activationId()).isEqualTo(activationId));
+        assertThat(admin().activations(token.fleet(), NOW))
+                .extracting(ActivationRecord::activationId)
+                .containsExactly(activationId);
+        assertThat(admin().enrollments(token.fleet(), NOW.minusSeconds(1), 10))
+                .singleElement()
+                .satisfies(e ->
+                        assertThat(store().enrollmentRecorded(e.enrollmentId())).isTrue());
     }
 
     @Test
@@ -144,7 +184,8 @@ public abstract class EnrollmentStoreContract {
     @Test
     void nothingIsCommittedForAFleetDisabledMeanwhile() {
         String fleet = uniqueFleet();
-        Fleet stored = Fleet.withDefaults(fleet, FleetMode.SINGLE_USE, "HybridOnboardingInstanceRole").withVersion(1);
+        Fleet stored = Fleet.withDefaults(fleet, FleetMode.SINGLE_USE, "HybridOnboardingInstanceRole")
+                .withVersion(1);
         admin().putFleet(stored, 0, NOW);
         EnrollmentToken token = token(fleet, 5);
         admin().putFleet(stored.withEnabled(false).withVersion(2), 1, NOW);
@@ -171,7 +212,8 @@ public abstract class EnrollmentStoreContract {
         String second = UUID.randomUUID().toString();
         assertThat(commitSingleUse(token, "m-1", second, Optional.of(first))).isEqualTo(CommitResult.COMMITTED);
 
-        assertThat(load(token, "m-1").retryRecord().orElseThrow().activationId()).isEqualTo(second);
+        assertThat(load(token, "m-1").retryRecord().orElseThrow().activationId())
+                .isEqualTo(second);
         assertThat(admin().token(token.tokenId()).orElseThrow().uses()).isEqualTo(2);
     }
 
@@ -180,15 +222,25 @@ public abstract class EnrollmentStoreContract {
         String fleet = uniqueFleet();
         EnrollmentToken token = token(fleet, 10);
         String activationId = UUID.randomUUID().toString();
-        SharedActivation current = new SharedActivation(activationId, new byte[] {9}, NOW.plus(Duration.ofDays(7)), 2, 0, NOW);
-        assertThat(sharedActivations().install(fleet, Optional.empty(), current,
-                ActivationRecord.shared(activationId, fleet, 2, current.expiresAt(), NOW))).isTrue();
+        SharedActivation current =
+                new SharedActivation(activationId, new byte[] {9}, NOW.plus(Duration.ofDays(7)), 2, 0, NOW);
+        assertThat(sharedActivations()
+                        .install(
+                                fleet,
+                                Optional.empty(),
+                                current,
+                                ActivationRecord.shared(activationId, fleet, 2, current.expiresAt(), NOW)))
+                .isTrue();
 
-        List<CommitResult> results = List.of(handout(token, activationId, "m-1"), handout(token, activationId, "m-2"),
+        List<CommitResult> results = List.of(
+                handout(token, activationId, "m-1"),
+                handout(token, activationId, "m-2"),
                 handout(token, activationId, "m-3"));
 
-        assertThat(results).containsExactly(CommitResult.COMMITTED, CommitResult.COMMITTED, CommitResult.SHARED_ACTIVATION_SPENT);
-        assertThat(load(token, null).sharedActivation().orElseThrow().handedOut()).isEqualTo(2);
+        assertThat(results)
+                .containsExactly(CommitResult.COMMITTED, CommitResult.COMMITTED, CommitResult.SHARED_ACTIVATION_SPENT);
+        assertThat(load(token, null).sharedActivation().orElseThrow().handedOut())
+                .isEqualTo(2);
         assertThat(admin().token(token.tokenId()).orElseThrow().uses()).isEqualTo(2);
     }
 
@@ -198,10 +250,18 @@ public abstract class EnrollmentStoreContract {
         EnrollmentToken token = token(fleet, 10);
         String old = UUID.randomUUID().toString();
         String next = UUID.randomUUID().toString();
-        sharedActivations().install(fleet, Optional.empty(), new SharedActivation(old, new byte[] {9}, NOW.plus(Duration.ofDays(7)), 5, 0, NOW),
-                ActivationRecord.shared(old, fleet, 5, NOW.plus(Duration.ofDays(7)), NOW));
-        sharedActivations().install(fleet, Optional.of(old), new SharedActivation(next, new byte[] {8}, NOW.plus(Duration.ofDays(7)), 5, 0, NOW),
-                ActivationRecord.shared(next, fleet, 5, NOW.plus(Duration.ofDays(7)), NOW));
+        sharedActivations()
+                .install(
+                        fleet,
+                        Optional.empty(),
+                        new SharedActivation(old, new byte[] {9}, NOW.plus(Duration.ofDays(7)), 5, 0, NOW),
+                        ActivationRecord.shared(old, fleet, 5, NOW.plus(Duration.ofDays(7)), NOW));
+        sharedActivations()
+                .install(
+                        fleet,
+                        Optional.of(old),
+                        new SharedActivation(next, new byte[] {8}, NOW.plus(Duration.ofDays(7)), 5, 0, NOW),
+                        ActivationRecord.shared(next, fleet, 5, NOW.plus(Duration.ofDays(7)), NOW));
 
         assertThat(handout(token, old, "m-1")).isEqualTo(CommitResult.SHARED_ACTIVATION_SPENT);
         assertThat(handout(token, next, "m-1")).isEqualTo(CommitResult.COMMITTED);
@@ -222,7 +282,12 @@ public abstract class EnrollmentStoreContract {
 
     private CommitResult handout(EnrollmentToken token, String activationId, String machineId) {
         EnrollmentRecord enrollment = enrollment(token, machineId, activationId);
-        return store().commit(EnrollmentCommit.sharedHandout(token.tokenId(), enrollment, retry(enrollment, NOW.plus(Duration.ofDays(7)),
-                Optional.empty()), activationId, NOW, NOW.plus(Duration.ofMinutes(10))));
+        return store().commit(EnrollmentCommit.sharedHandout(
+                token.tokenId(),
+                enrollment,
+                retry(enrollment, NOW.plus(Duration.ofDays(7)), Optional.empty()),
+                activationId,
+                NOW,
+                NOW.plus(Duration.ofMinutes(10))));
     }
 }

@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 public final class FakeCodeVault implements SharedCodeVault {
 
     /** The calls a test can make fail. */
-    public enum Operation { SEAL, OPEN }
+    public enum Operation {
+        SEAL,
+        OPEN
+    }
 
     private final Faults<Operation> faults = new Faults<>(Operation.class);
     private int opened;
@@ -22,7 +25,8 @@ public final class FakeCodeVault implements SharedCodeVault {
 
     @Override
     public byte[] seal(ActivationCode code, String fleet, String activationId) {
-        return faults.around(Operation.SEAL, () -> (context(fleet, activationId) + code.reveal()).getBytes(StandardCharsets.UTF_8));
+        return faults.around(
+                Operation.SEAL, () -> (context(fleet, activationId) + code.reveal()).getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

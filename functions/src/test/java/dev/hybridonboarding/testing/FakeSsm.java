@@ -26,15 +26,30 @@ import java.util.UUID;
 public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInstances {
 
     /** The calls a test can make fail. */
-    public enum Operation { CREATE, STATUS, DELETE, LIST, DESCRIBE_INSTANCES, LIST_INSTANCES, LIST_TAGS, TAG, DEREGISTER }
+    public enum Operation {
+        CREATE,
+        STATUS,
+        DELETE,
+        LIST,
+        DESCRIBE_INSTANCES,
+        LIST_INSTANCES,
+        LIST_TAGS,
+        TAG,
+        DEREGISTER
+    }
 
     /**
      * A managed instance as SSM keeps it.
      *
      * @param tagUpdates AddTagsToResource calls that went through for it
      */
-    public record Instance(String instanceId, String activationId, Instant registeredAt, Map<String, String> tags,
-                           Optional<ManagedInstance.MachineReport> report, int tagUpdates) {
+    public record Instance(
+            String instanceId,
+            String activationId,
+            Instant registeredAt,
+            Map<String, String> tags,
+            Optional<ManagedInstance.MachineReport> report,
+            int tagUpdates) {
 
         ManagedInstance described() {
             return new ManagedInstance(instanceId, activationId, registeredAt, report);
@@ -42,8 +57,7 @@ public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInst
     }
 
     /** An activation as SSM keeps it. */
-    public record Activation(String activationId, ActivationSpec spec, int registrations, Instant createdAt) {
-    }
+    public record Activation(String activationId, ActivationSpec spec, int registrations, Instant createdAt) {}
 
     private final Clock clock;
     private final Faults<Operation> faults = new Faults<>(Operation.class);
@@ -69,7 +83,8 @@ public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInst
             synchronized (this) {
                 String id = UUID.randomUUID().toString();
                 live.put(id, new Activation(id, spec, 0, clock.instant()));
-                ActivationCode code = new ActivationCode("Code" + id.replace("-", "").substring(0, 16));
+                ActivationCode code =
+                        new ActivationCode("Code" + id.replace("-", "").substring(0, 16));
                 issuedCodes.add(code);
                 return new IssuedActivation(id, code, spec.expiresAt());
             }
@@ -80,8 +95,11 @@ public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInst
     public Optional<ActivationStatus> status(String activationId) {
         return faults.around(Operation.STATUS, () -> {
             synchronized (this) {
-                return Optional.ofNullable(live.get(activationId)).map(a -> new ActivationStatus(a.registrations(),
-                        a.spec().registrationLimit(), !clock.instant().isBefore(a.spec().expiresAt())));
+                return Optional.ofNullable(live.get(activationId))
+                        .map(a -> new ActivationStatus(
+                                a.registrations(),
+                                a.spec().registrationLimit(),
+                                !clock.instant().isBefore(a.spec().expiresAt())));
             }
         });
     }
@@ -108,8 +126,14 @@ public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInst
                     if (page++ % 50 == 0) {
                         pacer.beforeCall();
                     }
-                    all.add(new ListedActivation(a.activationId(), a.spec().registrationLimit(), a.registrations(), a.spec().expiresAt(),
-                            !clock.instant().isBefore(a.spec().expiresAt()), a.createdAt(), a.spec().tags()));
+                    all.add(new ListedActivation(
+                            a.activationId(),
+                            a.spec().registrationLimit(),
+                            a.registrations(),
+                            a.spec().expiresAt(),
+                            !clock.instant().isBefore(a.spec().expiresAt()),
+                            a.createdAt(),
+                            a.spec().tags()));
                 }
                 return all;
             }
@@ -126,7 +150,10 @@ public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInst
     /** A machine registers with the activation, as the agent would. */
     public synchronized void register(String activationId) {
         Activation activation = live.get(activationId);
-        live.put(activationId, new Activation(activationId, activation.spec(), activation.registrations() + 1, activation.createdAt()));
+        live.put(
+                activationId,
+                new Activation(
+                        activationId, activation.spec(), activation.registrations() + 1, activation.createdAt()));
     }
 
     /**
@@ -136,16 +163,31 @@ public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInst
     public synchronized String registerMachine(String activationId) {
         register(activationId);
         String instanceId = String.format("mi-%017x", ++instanceSequence);
-        instances.put(instanceId, new Instance(instanceId, activationId, clock.instant(), new LinkedHashMap<>(live.get(activationId).spec().tags()),
-                Optional.empty(), 0));
+        instances.put(
+                instanceId,
+                new Instance(
+                        instanceId,
+                        activationId,
+                        clock.instant(),
+                        new LinkedHashMap<>(live.get(activationId).spec().tags()),
+                        Optional.empty(),
+                        0));
         return instanceId;
     }
 
     /** The agent's service reports the machine. */
     public synchronized void report(String instanceId, String computerName, String ipAddress) {
         Instance instance = instances.get(instanceId);
-        instances.put(instanceId, new Instance(instanceId, instance.activationId(), instance.registeredAt(), instance.tags(),
-                Optional.of(new ManagedInstance.MachineReport(computerName, ipAddress, "Ubuntu", "22.04", "Linux")), instance.tagUpdates()));
+        instances.put(
+                instanceId,
+                new Instance(
+                        instanceId,
+                        instance.activationId(),
+                        instance.registeredAt(),
+                        instance.tags(),
+                        Optional.of(
+                                new ManagedInstance.MachineReport(computerName, ipAddress, "Ubuntu", "22.04", "Linux")),
+                        instance.tagUpdates()));
     }
 
     /** SSM does not list the instance yet, as shortly after a registration under load. */
@@ -187,7 +229,8 @@ public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInst
         return faults.around(Operation.LIST_INSTANCES, () -> {
             synchronized (this) {
                 return instances.values().stream()
-                        .filter(i -> activationIds.contains(i.activationId()) && !notVisibleYet.contains(i.instanceId()))
+                        .filter(i ->
+                                activationIds.contains(i.activationId()) && !notVisibleYet.contains(i.instanceId()))
                         .map(Instance::described)
                         .toList();
             }
@@ -214,8 +257,15 @@ public final class FakeSsm implements Activations, ActivationsInSsm, ManagedInst
                 }
                 Map<String, String> merged = new LinkedHashMap<>(instance.tags());
                 merged.putAll(tags);
-                instances.put(instanceId, new Instance(instanceId, instance.activationId(), instance.registeredAt(), merged, instance.report(),
-                        instance.tagUpdates() + 1));
+                instances.put(
+                        instanceId,
+                        new Instance(
+                                instanceId,
+                                instance.activationId(),
+                                instance.registeredAt(),
+                                merged,
+                                instance.report(),
+                                instance.tagUpdates() + 1));
                 return true;
             }
         });

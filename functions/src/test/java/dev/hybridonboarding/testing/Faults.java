@@ -14,10 +14,13 @@ import java.util.function.Supplier;
  */
 public final class Faults<O extends Enum<O>> {
 
-    private enum Kind { FAIL, LOSE_ANSWER, INTERLEAVE }
-
-    private record Planned(Kind kind, RuntimeException error, Runnable meanwhile) {
+    private enum Kind {
+        FAIL,
+        LOSE_ANSWER,
+        INTERLEAVE
     }
+
+    private record Planned(Kind kind, RuntimeException error, Runnable meanwhile) {}
 
     private final Map<O, Deque<Planned>> planned;
     private final Map<O, Integer> calls;
@@ -45,7 +48,10 @@ public final class Faults<O extends Enum<O>> {
     /** The next call of {@code operation} goes through, and its caller hears that the service did not answer. */
     public synchronized void loseAnswerOfNext(O operation) {
         planned.computeIfAbsent(operation, o -> new ArrayDeque<>())
-                .add(new Planned(Kind.LOSE_ANSWER, new DependencyUnavailableException(operation + ": the answer was lost", null), null));
+                .add(new Planned(
+                        Kind.LOSE_ANSWER,
+                        new DependencyUnavailableException(operation + ": the answer was lost", null),
+                        null));
     }
 
     /** Forgets what is still planned. */

@@ -28,11 +28,17 @@ import java.util.Optional;
 public final class InMemoryRegistrationTable implements RegistrationStore, DigestStore {
 
     /** The calls a test can make fail. */
-    public enum Operation { INSTANCES, LEASE, HANDLED, LINK, ADMIT, SENT }
+    public enum Operation {
+        INSTANCES,
+        LEASE,
+        HANDLED,
+        LINK,
+        ADMIT,
+        SENT
+    }
 
     /** What the table holds of an enrollment's instance. */
-    public record Link(String instanceId, Instant registeredAt, Optional<Instant> deregisteredAt) {
-    }
+    public record Link(String instanceId, Instant registeredAt, Optional<Instant> deregisteredAt) {}
 
     private static final class Item {
         Optional<Instant> registered = Optional.empty();
@@ -76,7 +82,8 @@ public final class InMemoryRegistrationTable implements RegistrationStore, Diges
         return faults.around(Operation.INSTANCES, () -> {
             synchronized (this) {
                 Map<String, InstanceRecord> found = new HashMap<>();
-                instanceIds.forEach(id -> Optional.ofNullable(items.get(id)).ifPresent(item -> found.put(id, item.record(id))));
+                instanceIds.forEach(
+                        id -> Optional.ofNullable(items.get(id)).ifPresent(item -> found.put(id, item.record(id))));
                 return found;
             }
         });
@@ -110,7 +117,8 @@ public final class InMemoryRegistrationTable implements RegistrationStore, Diges
     }
 
     @Override
-    public boolean handled(String instanceId, Change change, InstanceRecord.Facts facts, Instant at, Optional<DigestEntry> digest) {
+    public boolean handled(
+            String instanceId, Change change, InstanceRecord.Facts facts, Instant at, Optional<DigestEntry> digest) {
         return faults.around(Operation.HANDLED, () -> {
             synchronized (this) {
                 Item item = items.computeIfAbsent(instanceId, id -> new Item());
@@ -142,14 +150,19 @@ public final class InMemoryRegistrationTable implements RegistrationStore, Diges
 
     @Override
     public synchronized Optional<EnrollmentRecord> enrollment(String enrollmentId) {
-        return table.allEnrollments().stream().filter(e -> e.enrollmentId().equals(enrollmentId)).findFirst();
+        return table.allEnrollments().stream()
+                .filter(e -> e.enrollmentId().equals(enrollmentId))
+                .findFirst();
     }
 
     @Override
-    public synchronized List<EnrollmentRecord> enrollmentsWith(String fleet, String activationId, Instant from, Instant to) {
+    public synchronized List<EnrollmentRecord> enrollmentsWith(
+            String fleet, String activationId, Instant from, Instant to) {
         return table.allEnrollments().stream()
-                .filter(e -> e.fleet().equals(fleet) && e.activationId().equals(activationId)
-                        && !e.createdAt().isBefore(from) && !e.createdAt().isAfter(to))
+                .filter(e -> e.fleet().equals(fleet)
+                        && e.activationId().equals(activationId)
+                        && !e.createdAt().isBefore(from)
+                        && !e.createdAt().isAfter(to))
                 .sorted(Comparator.comparing(EnrollmentRecord::createdAt).reversed())
                 .toList();
     }
@@ -171,7 +184,12 @@ public final class InMemoryRegistrationTable implements RegistrationStore, Diges
     @Override
     public synchronized void enrollmentDeregistered(String enrollmentId, String instanceId, Instant at) {
         Link link = links.get(enrollmentId);
-        links.put(enrollmentId, new Link(link == null ? instanceId : link.instanceId(), link == null ? at : link.registeredAt(), Optional.of(at)));
+        links.put(
+                enrollmentId,
+                new Link(
+                        link == null ? instanceId : link.instanceId(),
+                        link == null ? at : link.registeredAt(),
+                        Optional.of(at)));
     }
 
     @Override
@@ -204,7 +222,8 @@ public final class InMemoryRegistrationTable implements RegistrationStore, Diges
     }
 
     @Override
-    public synchronized Leased<DigestStore.Window> lease(DigestKind kind, Instant windowStart, String owner, Instant now, Instant until) {
+    public synchronized Leased<DigestStore.Window> lease(
+            DigestKind kind, Instant windowStart, String owner, Instant now, Instant until) {
         Window window = window(kind, windowStart);
         if (window.sent.isPresent()) {
             return new Leased.Handled<>();
@@ -242,7 +261,10 @@ public final class InMemoryRegistrationTable implements RegistrationStore, Diges
     public synchronized List<DigestStore.Window> unsent(Instant endedBefore) {
         List<DigestStore.Window> unsent = new ArrayList<>();
         windows.forEach((key, window) -> {
-            if (window.sent.isEmpty() && !window.members.isEmpty() && window.end != null && window.end.isBefore(endedBefore)) {
+            if (window.sent.isEmpty()
+                    && !window.members.isEmpty()
+                    && window.end != null
+                    && window.end.isBefore(endedBefore)) {
                 String[] parts = key.split("/", 2);
                 unsent.add(new DigestStore.Window(DigestKind.parse(parts[0]), Instant.parse(parts[1])));
             }

@@ -9,9 +9,9 @@ import dev.hybridonboarding.enrollment.EnrollmentStore;
 import dev.hybridonboarding.enrollment.RetryRecord;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.rotation.ActivationRecord;
-import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.rotation.RotationRun;
 import dev.hybridonboarding.rotation.RotationStore;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.rotation.SharedActivationStore;
 import dev.hybridonboarding.token.EnrollmentToken;
 import java.time.Instant;
@@ -31,12 +31,22 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
 
     /** The calls a test can make fail. */
     public enum Operation {
-        LOAD, RECORD_FAILURE, COMMIT, ENROLLMENT_RECORDED, CURRENT, ACQUIRE_LEASE, RELEASE_LEASE, INSTALL, ACTIVATION_RECORDED,
-        LIVE_ACTIVATIONS, MARK_DELETED, DROP_RETRY_RECORDS, SAVE_RUN
+        LOAD,
+        RECORD_FAILURE,
+        COMMIT,
+        ENROLLMENT_RECORDED,
+        CURRENT,
+        ACQUIRE_LEASE,
+        RELEASE_LEASE,
+        INSTALL,
+        ACTIVATION_RECORDED,
+        LIVE_ACTIVATIONS,
+        MARK_DELETED,
+        DROP_RETRY_RECORDS,
+        SAVE_RUN
     }
 
-    private record Lease(String owner, Instant until) {
-    }
+    private record Lease(String owner, Instant until) {}
 
     private final Faults<Operation> faults = new Faults<>(Operation.class);
     private final Map<String, Fleet> fleets = new HashMap<>();
@@ -72,7 +82,8 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
     }
 
     @Override
-    public void recordFailure(String failureSource, Optional<String> tokenId, Instant failureWindow, Instant expiresAt) {
+    public void recordFailure(
+            String failureSource, Optional<String> tokenId, Instant failureWindow, Instant expiresAt) {
         faults.around(Operation.RECORD_FAILURE, () -> {
             synchronized (this) {
                 failures.merge(failureKey("source", failureSource, failureWindow), 1, Integer::sum);
@@ -93,19 +104,28 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
 
     private CommitResult commitAtomically(EnrollmentCommit commit) {
         EnrollmentToken token = tokens.get(commit.tokenId());
-        boolean tokenInvalid = token == null || token.revoked() || !token.expiresAt().isAfter(commit.now());
+        boolean tokenInvalid =
+                token == null || token.revoked() || !token.expiresAt().isAfter(commit.now());
         boolean tokenRefused = tokenInvalid || token.uses() >= token.maxUses();
         boolean enrollmentExists = enrollments.containsKey(commit.enrollment().enrollmentId());
-        boolean retryRefused = commit.retry().map(write -> {
-            RetryRecord existing = retries.get(retryKey(commit.tokenId(), write.record().machineId()));
-            return existing != null && existing.expiresAt().isAfter(commit.handoutDeadline())
-                    && !write.replacesActivationId().map(existing.activationId()::equals).orElse(false);
-        }).orElse(false);
+        boolean retryRefused = commit.retry()
+                .map(write -> {
+                    RetryRecord existing = retries.get(
+                            retryKey(commit.tokenId(), write.record().machineId()));
+                    return existing != null
+                            && existing.expiresAt().isAfter(commit.handoutDeadline())
+                            && !write.replacesActivationId()
+                                    .map(existing.activationId()::equals)
+                                    .orElse(false);
+                })
+                .orElse(false);
         boolean handoutRefused = false;
         if (commit.use() instanceof EnrollmentCommit.SharedHandout handout) {
             SharedActivation current = shared.get(commit.enrollment().fleet());
-            handoutRefused = current == null || !current.activationId().equals(handout.activationId())
-                    || current.handedOut() >= current.registrationLimit() || !current.expiresAt().isAfter(commit.handoutDeadline());
+            handoutRefused = current == null
+                    || !current.activationId().equals(handout.activationId())
+                    || current.handedOut() >= current.registrationLimit()
+                    || !current.expiresAt().isAfter(commit.handoutDeadline());
         }
         Fleet fleet = fleets.get(commit.enrollment().fleet());
         if (enrollmentExists || retryRefused) {
@@ -122,13 +142,22 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
         }
         tokens.put(token.tokenId(), withUses(token, token.uses() + 1));
         enrollments.put(commit.enrollment().enrollmentId(), commit.enrollment());
-        commit.retry().ifPresent(write -> retries.put(retryKey(commit.tokenId(), write.record().machineId()), write.record()));
+        commit.retry()
+                .ifPresent(write ->
+                        retries.put(retryKey(commit.tokenId(), write.record().machineId()), write.record()));
         if (commit.use() instanceof EnrollmentCommit.NewSingleUseActivation single) {
             activations.put(single.record().activationId(), single.record());
         } else {
             SharedActivation current = shared.get(commit.enrollment().fleet());
-            shared.put(commit.enrollment().fleet(), new SharedActivation(current.activationId(), current.sealedCode(), current.expiresAt(),
-                    current.registrationLimit(), current.handedOut() + 1, current.createdAt()));
+            shared.put(
+                    commit.enrollment().fleet(),
+                    new SharedActivation(
+                            current.activationId(),
+                            current.sealedCode(),
+                            current.expiresAt(),
+                            current.registrationLimit(),
+                            current.handedOut() + 1,
+                            current.createdAt()));
         }
         return CommitResult.COMMITTED;
     }
@@ -211,8 +240,10 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
     public List<ActivationRecord> liveActivations(String fleet) {
         return faults.around(Operation.LIVE_ACTIVATIONS, () -> {
             synchronized (this) {
-                return activations.values().stream().filter(a -> a.fleet().equals(fleet) && !deleted.containsKey(a.activationId()))
-                        .sorted(Comparator.comparing(ActivationRecord::createdAt)).toList();
+                return activations.values().stream()
+                        .filter(a -> a.fleet().equals(fleet) && !deleted.containsKey(a.activationId()))
+                        .sorted(Comparator.comparing(ActivationRecord::createdAt))
+                        .toList();
             }
         });
     }
@@ -263,7 +294,9 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
 
     @Override
     public synchronized List<Fleet> storedFleets() {
-        return fleets.values().stream().sorted(Comparator.comparing(Fleet::name)).toList();
+        return fleets.values().stream()
+                .sorted(Comparator.comparing(Fleet::name))
+                .toList();
     }
 
     @Override
@@ -271,7 +304,8 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
         Fleet stored = fleets.get(fleet.name());
         long storedVersion = stored == null ? 0 : stored.version();
         if (storedVersion != expectedVersion) {
-            throw new ConcurrentChangeException("fleet '" + fleet.name() + "' changed meanwhile; run the command again");
+            throw new ConcurrentChangeException(
+                    "fleet '" + fleet.name() + "' changed meanwhile; run the command again");
         }
         fleets.put(fleet.name(), fleet);
     }
@@ -290,8 +324,10 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
 
     @Override
     public synchronized List<EnrollmentToken> tokens(String fleet) {
-        return tokens.values().stream().filter(t -> t.fleet().equals(fleet))
-                .sorted(Comparator.comparing(EnrollmentToken::createdAt).reversed()).toList();
+        return tokens.values().stream()
+                .filter(t -> t.fleet().equals(fleet))
+                .sorted(Comparator.comparing(EnrollmentToken::createdAt).reversed())
+                .toList();
     }
 
     @Override
@@ -300,15 +336,29 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
         if (token == null) {
             return false;
         }
-        tokens.put(tokenId, new EnrollmentToken(token.tokenId(), token.fleet(), token.secretHash(), token.maxUses(), token.uses(),
-                token.expiresAt(), token.sourceCidrs(), token.description(), true, token.createdAt()));
+        tokens.put(
+                tokenId,
+                new EnrollmentToken(
+                        token.tokenId(),
+                        token.fleet(),
+                        token.secretHash(),
+                        token.maxUses(),
+                        token.uses(),
+                        token.expiresAt(),
+                        token.sourceCidrs(),
+                        token.description(),
+                        true,
+                        token.createdAt()));
         return true;
     }
 
     @Override
     public synchronized List<EnrollmentRecord> enrollments(String fleet, Instant since, int limit) {
-        return enrollments.values().stream().filter(e -> e.fleet().equals(fleet) && !e.createdAt().isBefore(since))
-                .sorted(Comparator.comparing(EnrollmentRecord::createdAt).reversed()).limit(limit).toList();
+        return enrollments.values().stream()
+                .filter(e -> e.fleet().equals(fleet) && !e.createdAt().isBefore(since))
+                .sorted(Comparator.comparing(EnrollmentRecord::createdAt).reversed())
+                .limit(limit)
+                .toList();
     }
 
     @Override
@@ -318,8 +368,10 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
 
     @Override
     public synchronized List<ActivationRecord> activations(String fleet, Instant after) {
-        return activations.values().stream().filter(a -> a.fleet().equals(fleet) && !a.expiresAt().isBefore(after))
-                .sorted(Comparator.comparing(ActivationRecord::expiresAt)).toList();
+        return activations.values().stream()
+                .filter(a -> a.fleet().equals(fleet) && !a.expiresAt().isBefore(after))
+                .sorted(Comparator.comparing(ActivationRecord::expiresAt))
+                .toList();
     }
 
     // What tests look at
@@ -359,8 +411,17 @@ public final class InMemoryTable implements EnrollmentStore, SharedActivationSto
     }
 
     private static EnrollmentToken withUses(EnrollmentToken token, int uses) {
-        return new EnrollmentToken(token.tokenId(), token.fleet(), token.secretHash(), token.maxUses(), uses, token.expiresAt(),
-                token.sourceCidrs(), token.description(), token.revoked(), token.createdAt());
+        return new EnrollmentToken(
+                token.tokenId(),
+                token.fleet(),
+                token.secretHash(),
+                token.maxUses(),
+                uses,
+                token.expiresAt(),
+                token.sourceCidrs(),
+                token.description(),
+                token.revoked(),
+                token.createdAt());
     }
 
     private static String retryKey(String tokenId, String machineId) {

@@ -14,8 +14,7 @@ import java.util.Map;
 public final class RecordingQueue implements RegistrationQueue {
 
     /** A message and how long the queue holds it back. */
-    public record Sent(Map<String, Object> body, Duration delay) {
-    }
+    public record Sent(Map<String, Object> body, Duration delay) {}
 
     private final List<Sent> sent = new ArrayList<>();
 

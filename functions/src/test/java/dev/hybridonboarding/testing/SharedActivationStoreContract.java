@@ -31,7 +31,11 @@ public abstract class SharedActivationStoreContract {
     }
 
     private boolean install(String fleet, Optional<String> replaced, String id) {
-        return store().install(fleet, replaced, activation(id), ActivationRecord.shared(id, fleet, 10, NOW.plus(Duration.ofDays(7)), NOW));
+        return store().install(
+                        fleet,
+                        replaced,
+                        activation(id),
+                        ActivationRecord.shared(id, fleet, 10, NOW.plus(Duration.ofDays(7)), NOW));
     }
 
     @Test
@@ -39,9 +43,14 @@ public abstract class SharedActivationStoreContract {
         String fleet = uniqueFleet();
 
         assertThat(store().acquireLease(fleet, "a", NOW, NOW.plusSeconds(30))).isTrue();
-        assertThat(store().acquireLease(fleet, "a", NOW, NOW.plusSeconds(30))).as("the holder asking again").isTrue();
-        assertThat(store().acquireLease(fleet, "b", NOW.plusSeconds(10), NOW.plusSeconds(40))).isFalse();
-        assertThat(store().acquireLease(fleet, "b", NOW.plusSeconds(31), NOW.plusSeconds(61))).as("after it expired").isTrue();
+        assertThat(store().acquireLease(fleet, "a", NOW, NOW.plusSeconds(30)))
+                .as("the holder asking again")
+                .isTrue();
+        assertThat(store().acquireLease(fleet, "b", NOW.plusSeconds(10), NOW.plusSeconds(40)))
+                .isFalse();
+        assertThat(store().acquireLease(fleet, "b", NOW.plusSeconds(31), NOW.plusSeconds(61)))
+                .as("after it expired")
+                .isTrue();
     }
 
     @Test
@@ -80,10 +89,14 @@ public abstract class SharedActivationStoreContract {
         String second = UUID.randomUUID().toString();
         String third = UUID.randomUUID().toString();
         assertThat(install(fleet, Optional.empty(), first)).isTrue();
-        assertThat(install(fleet, Optional.empty(), second)).as("there is one already").isFalse();
+        assertThat(install(fleet, Optional.empty(), second))
+                .as("there is one already")
+                .isFalse();
         assertThat(install(fleet, Optional.of(first), second)).isTrue();
 
-        assertThat(install(fleet, Optional.of(first), third)).as("first was replaced meanwhile").isFalse();
+        assertThat(install(fleet, Optional.of(first), third))
+                .as("first was replaced meanwhile")
+                .isFalse();
 
         assertThat(store().current(fleet).orElseThrow().activationId()).isEqualTo(second);
         assertThat(store().activationRecorded(third)).isFalse();

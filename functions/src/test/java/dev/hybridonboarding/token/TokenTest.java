@@ -16,15 +16,19 @@ class TokenTest {
 
     @Test
     void anIssuedTokenParsesBackAndOnlyItsSecretMatchesTheStoredHash() {
-        TokenIssuer.Issued issued = issuer.issue("web-servers", 5, Duration.ofHours(24), List.of(), "golden image", NOW);
+        TokenIssuer.Issued issued =
+                issuer.issue("web-servers", 5, Duration.ofHours(24), List.of(), "golden image", NOW);
 
         BearerToken parsed = BearerToken.parse(issued.bearer().reveal()).orElseThrow();
 
         assertThat(parsed.fleet()).isEqualTo("web-servers");
         assertThat(parsed.tokenId()).isEqualTo(issued.token().tokenId()).matches("[a-z2-7]{12}");
         assertThat(parsed.secret().matches(issued.token().secretHash())).isTrue();
-        assertThat(issuer.issue("web-servers", 1, Duration.ofHours(1), List.of(), null, NOW).bearer().secret()
-                .matches(issued.token().secretHash())).isFalse();
+        assertThat(issuer.issue("web-servers", 1, Duration.ofHours(1), List.of(), null, NOW)
+                        .bearer()
+                        .secret()
+                        .matches(issued.token().secretHash()))
+                .isFalse();
         assertThat(issued.token().expiresAt()).isEqualTo(NOW.plus(Duration.ofHours(24)));
         assertThat(issued.token().uses()).isZero();
         assertThat(issued.token().maxUses()).isEqualTo(5);
@@ -33,7 +37,8 @@ class TokenTest {
     @Test
     void theSecretHasAtLeast128BitsAndIsNeverPrinted() {
         TokenIssuer.Issued issued = issuer.issue("default", 1, Duration.ofHours(1), List.of(), null, NOW);
-        String secret = issued.bearer().reveal().substring(issued.bearer().reveal().lastIndexOf('.') + 1);
+        String secret =
+                issued.bearer().reveal().substring(issued.bearer().reveal().lastIndexOf('.') + 1);
 
         assertThat(secret.length() * 6).isGreaterThanOrEqualTo(256);
         assertThat(issued.bearer().toString()).doesNotContain(secret);
@@ -43,7 +48,9 @@ class TokenTest {
 
     @Test
     void malformedTokensDoNotParse() {
-        String good = issuer.issue("default", 1, Duration.ofHours(1), List.of(), null, NOW).bearer().reveal();
+        String good = issuer.issue("default", 1, Duration.ofHours(1), List.of(), null, NOW)
+                .bearer()
+                .reveal();
         assertThat(BearerToken.parse(good)).isPresent();
         assertThat(BearerToken.parse(null)).isEmpty();
         assertThat(BearerToken.parse("")).isEmpty();
@@ -56,10 +63,14 @@ class TokenTest {
 
     @Test
     void issuingChecksThePolicy() {
-        assertThatThrownBy(() -> issuer.issue("default", 0, Duration.ofHours(1), List.of(), null, NOW)).hasMessageContaining("uses");
-        assertThatThrownBy(() -> issuer.issue("default", 1, Duration.ZERO, List.of(), null, NOW)).hasMessageContaining("lifetime");
-        assertThatThrownBy(() -> issuer.issue("default", 1, Duration.ofDays(366), List.of(), null, NOW)).hasMessageContaining("lifetime");
-        assertThatThrownBy(() -> issuer.issue("Bad_Fleet", 1, Duration.ofHours(1), List.of(), null, NOW)).hasMessageContaining("fleet name");
+        assertThatThrownBy(() -> issuer.issue("default", 0, Duration.ofHours(1), List.of(), null, NOW))
+                .hasMessageContaining("uses");
+        assertThatThrownBy(() -> issuer.issue("default", 1, Duration.ZERO, List.of(), null, NOW))
+                .hasMessageContaining("lifetime");
+        assertThatThrownBy(() -> issuer.issue("default", 1, Duration.ofDays(366), List.of(), null, NOW))
+                .hasMessageContaining("lifetime");
+        assertThatThrownBy(() -> issuer.issue("Bad_Fleet", 1, Duration.ofHours(1), List.of(), null, NOW))
+                .hasMessageContaining("fleet name");
         assertThatThrownBy(() -> issuer.issue("default", 1, Duration.ofHours(1), List.of("10.0.0.1"), null, NOW))
                 .hasMessageContaining("not a CIDR block");
         assertThatThrownBy(() -> issuer.issue("default", 1, Duration.ofHours(1), List.of("300.0.0.0/8"), null, NOW))
@@ -85,8 +96,10 @@ class TokenTest {
         EnrollmentToken token = issued.token();
 
         assertThat(token.rejection(issued.bearer(), NOW)).isEmpty();
-        assertThat(token.rejection(issued.bearer(), NOW.plus(Duration.ofHours(1)))).contains(TokenRejection.EXPIRED);
-        BearerToken otherFleet = new BearerToken("other", token.tokenId(), issued.bearer().secret());
+        assertThat(token.rejection(issued.bearer(), NOW.plus(Duration.ofHours(1))))
+                .contains(TokenRejection.EXPIRED);
+        BearerToken otherFleet =
+                new BearerToken("other", token.tokenId(), issued.bearer().secret());
         assertThat(token.rejection(otherFleet, NOW)).contains(TokenRejection.FLEET_MISMATCH);
         BearerToken wrongSecret = new BearerToken("default", token.tokenId(), TokenSecret.generate(new SecureRandom()));
         assertThat(token.rejection(wrongSecret, NOW)).contains(TokenRejection.WRONG_SECRET);

@@ -56,7 +56,9 @@ class AbuseIT {
     @Test
     void failuresFromASourceOverItsLimitAreSlowedDownButAValidTokenFromItStillEnrolls() {
         for (int i = 0; i < SOURCE_LIMIT; i++) {
-            ApiResponse failure = api.enrollFrom("127.0.0.2", guess(fleet, "abcdefghijk" + "mnpqrstuvwxyz".charAt(i % 13)),
+            ApiResponse failure = api.enrollFrom(
+                    "127.0.0.2",
+                    guess(fleet, "abcdefghijk" + "mnpqrstuvwxyz".charAt(i % 13)),
                     Api.body("web", null, null));
             assertThat(failure.status()).as(failure.toString()).isEqualTo(401);
         }
@@ -69,9 +71,12 @@ class AbuseIT {
         assertThat(slowedDown.status()).as(slowedDown.toString()).isEqualTo(429);
         assertThat(slowedDown.errorCode()).isEqualTo("too_many_failures");
         assertThat(Integer.parseInt(slowedDown.header("Retry-After"))).isBetween(1, 300);
-        assertThat(sameSiteValid.status()).as("a machine behind the same NAT: " + sameSiteValid).isEqualTo(201);
+        assertThat(sameSiteValid.status())
+                .as("a machine behind the same NAT: " + sameSiteValid)
+                .isEqualTo(201);
         assertThat(elsewhere.status()).as(elsewhere.toString()).isEqualTo(401);
-        assertThat(stack.store.token(valid.token().tokenId()).orElseThrow().uses()).isEqualTo(1);
+        assertThat(stack.store.token(valid.token().tokenId()).orElseThrow().uses())
+                .isEqualTo(1);
     }
 
     @Test
@@ -83,7 +88,8 @@ class AbuseIT {
             guesses.add(api.enrollFrom("127.0.1." + (10 + i), guess(fleet, tokenId), Api.body("web", null, null)));
         }
 
-        assertThat(guesses.subList(0, TOKEN_LIMIT)).allSatisfy(r -> assertThat(r.status()).as(r.toString()).isEqualTo(401));
+        assertThat(guesses.subList(0, TOKEN_LIMIT))
+                .allSatisfy(r -> assertThat(r.status()).as(r.toString()).isEqualTo(401));
         assertThat(guesses.subList(TOKEN_LIMIT, guesses.size())).allSatisfy(r -> {
             assertThat(r.status()).as(r.toString()).isEqualTo(429);
             assertThat(r.header("Retry-After")).isNotNull();
@@ -109,19 +115,24 @@ class AbuseIT {
             }
             double seconds = (System.nanoTime() - started) / 1e9;
 
-            List<ApiResponse> throttled = responses.stream().filter(r -> r.status() == 429).toList();
+            List<ApiResponse> throttled =
+                    responses.stream().filter(r -> r.status() == 429).toList();
             assertThat(throttled).allSatisfy(r -> {
                 assertThat(r.errorCode()).isEqualTo("too_many_requests");
                 assertThat(r.header("Retry-After")).isEqualTo("1");
             });
             // Past the throttle, the function's 415; on a loaded machine also an answer a client retries (an invocation
             // that waited too long for an environment), which counts as let through.
-            assertThat(responses).allSatisfy(r -> assertThat(r.status() == 415 || r.status() == 429 || Api.isBusy(r))
-                    .as(r.toString()).isTrue());
+            assertThat(responses)
+                    .allSatisfy(r -> assertThat(r.status() == 415 || r.status() == 429 || Api.isBusy(r))
+                            .as(r.toString())
+                            .isTrue());
             // A token bucket: however fast or slow this machine sends, no more than the burst plus what the rate
             // refilled meanwhile gets through; sent faster than that, the rest is throttled.
             int allowance = (int) Math.floor(STAGE_BURST + STAGE_RATE * seconds);
-            assertThat(requests - throttled.size()).as("let through in %.2f s", seconds).isLessThanOrEqualTo(allowance);
+            assertThat(requests - throttled.size())
+                    .as("let through in %.2f s", seconds)
+                    .isLessThanOrEqualTo(allowance);
         } finally {
             pool.shutdownNow();
             stack.refillApiThrottle();

@@ -10,7 +10,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +34,7 @@ final class Api {
 
     /** Longer than any outage a test provokes by load alone; a machine's install script waits as long. */
     private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(120);
+
     private static final Duration BACKOFF = Duration.ofMillis(500);
     /** The error codes of the API's 429s that ask a machine to come back, unlike too_many_failures. */
     private static final Set<String> EDGE_LIMITS = Set.of("too_many_requests", "source_rate_limited");
@@ -98,7 +98,9 @@ final class Api {
      * stage's limits (too_many_requests) or WAF's per-source limit (source_rate_limited).
      */
     static boolean isBusy(ApiResponse response) {
-        return response.status() == 502 || response.status() == 503 || response.status() == 504
+        return response.status() == 502
+                || response.status() == 503
+                || response.status() == 504
                 || (response.status() == 429 && EDGE_LIMITS.contains(String.valueOf(response.errorCode())));
     }
 
@@ -118,7 +120,8 @@ final class Api {
     /** Retry-After as the service asks, or a growing pause without one, with jitter so machines spread. */
     private static Duration waitBefore(ApiResponse response, int attempt) {
         String retryAfter = response.header("Retry-After");
-        Duration base = retryAfter != null ? Duration.ofSeconds(Long.parseLong(retryAfter))
+        Duration base = retryAfter != null
+                ? Duration.ofSeconds(Long.parseLong(retryAfter))
                 : BACKOFF.multipliedBy(Math.min(attempt, 8));
         return base.plusMillis(ThreadLocalRandom.current().nextLong(250));
     }
@@ -175,10 +178,11 @@ final class Api {
             socket.connect(new InetSocketAddress(api.getHost(), api.getPort()), 5000);
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
-            String head = "POST " + api.getRawPath() + " HTTP/1.1\r\nHost: " + api.getHost() + ":" + api.getPort() + "\r\n"
-                    + "Content-Type: " + contentType + "\r\nConnection: close\r\n"
-                    + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
-                    + "Content-Length: " + payload.length + "\r\n\r\n";
+            String head =
+                    "POST " + api.getRawPath() + " HTTP/1.1\r\nHost: " + api.getHost() + ":" + api.getPort() + "\r\n"
+                            + "Content-Type: " + contentType + "\r\nConnection: close\r\n"
+                            + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
+                            + "Content-Length: " + payload.length + "\r\n\r\n";
             out.write(head.getBytes(StandardCharsets.US_ASCII));
             out.write(payload);
             out.flush();
@@ -198,7 +202,9 @@ final class Api {
         Map<String, List<String>> headers = new HashMap<>();
         for (int i = 1; i < lines.length; i++) {
             int colon = lines[i].indexOf(':');
-            headers.put(lines[i].substring(0, colon).trim().toLowerCase(), List.of(lines[i].substring(colon + 1).trim()));
+            headers.put(
+                    lines[i].substring(0, colon).trim().toLowerCase(),
+                    List.of(lines[i].substring(colon + 1).trim()));
         }
         return response(status, headers, raw.substring(split + 4));
     }

@@ -13,7 +13,8 @@ record ApiResponse(int status, Map<String, List<String>> headers, Map<String, Ob
         return headers.entrySet().stream()
                 .filter(header -> header.getKey().equalsIgnoreCase(name))
                 .map(header -> header.getValue().get(0))
-                .findFirst().orElse(null);
+                .findFirst()
+                .orElse(null);
     }
 
     String field(String name) {

@@ -3,8 +3,8 @@ package dev.hybridonboarding.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hybridonboarding.activation.InstanceTags;
-import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.token.TokenIssuer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -91,7 +91,9 @@ class ConcurrencyIT {
     }
 
     private List<Activation> activationsInSsm(java.util.function.Predicate<Activation> which) {
-        return stack.ssm.describeActivationsPaginator(request -> { }).activationList().stream().filter(which).toList();
+        return stack.ssm.describeActivationsPaginator(request -> {}).activationList().stream()
+                .filter(which)
+                .toList();
     }
 
     @Test
@@ -106,18 +108,29 @@ class ConcurrencyIT {
         List<Machine> enrolled = machines.stream().filter(Machine::enrolled).toList();
         List<Machine> refused = machines.stream().filter(m -> !m.enrolled()).toList();
         assertThat(enrolled).as("machines enrolled: %s", machines).hasSize(usesLeft);
-        assertThat(refused).allSatisfy(m -> assertThat(m.outcome().errorCode()).as(m.toString()).isEqualTo("token_exhausted"));
+        assertThat(refused)
+                .allSatisfy(m ->
+                        assertThat(m.outcome().errorCode()).as(m.toString()).isEqualTo("token_exhausted"));
         assertThat(machines).noneMatch(Machine::answeredAsReplayOnItsFirstAttempt);
-        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).as("uses spent").isEqualTo(usesLeft);
+        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses())
+                .as("uses spent")
+                .isEqualTo(usesLeft);
         assertThat(stack.store.enrollments(fleet, Instant.EPOCH, 100)).hasSize(usesLeft);
-        assertThat(stack.store.activations(fleet, Instant.EPOCH)).extracting(ActivationRecord::activationId)
+        assertThat(stack.store.activations(fleet, Instant.EPOCH))
+                .extracting(ActivationRecord::activationId)
                 .as("activations kept, one per use spent, each the one a machine got")
-                .containsExactlyInAnyOrderElementsOf(enrolled.stream().map(Machine::activationId).toList());
-        Map<String, Activation> inSsm = activationsInSsm(a -> a.defaultInstanceName() != null && a.defaultInstanceName().startsWith(fleet + "-"))
-                .stream().collect(Collectors.toMap(Activation::activationId, a -> a));
+                .containsExactlyInAnyOrderElementsOf(
+                        enrolled.stream().map(Machine::activationId).toList());
+        Map<String, Activation> inSsm =
+                activationsInSsm(a -> a.defaultInstanceName() != null
+                                && a.defaultInstanceName().startsWith(fleet + "-"))
+                        .stream()
+                        .collect(Collectors.toMap(Activation::activationId, a -> a));
         assertThat(enrolled).allSatisfy(m -> {
             Activation activation = inSsm.get(m.activationId());
-            assertThat(activation).as("the activation %s handed to %s exists", m.activationId(), m.hostname()).isNotNull();
+            assertThat(activation)
+                    .as("the activation %s handed to %s exists", m.activationId(), m.hostname())
+                    .isNotNull();
             assertThat(activation.defaultInstanceName()).isEqualTo(m.hostname());
             assertThat(activation.registrationsCount()).isLessThan(activation.registrationLimit());
         });
@@ -132,19 +145,27 @@ class ConcurrencyIT {
 
         List<Machine> machines = bootAtOnce(issued.bearer().reveal(), fleet);
 
-        assertThat(machines).as("every machine enrolls: the token has a use for each").allMatch(Machine::enrolled);
+        assertThat(machines)
+                .as("every machine enrolls: the token has a use for each")
+                .allMatch(Machine::enrolled);
         assertThat(machines).noneMatch(Machine::answeredAsReplayOnItsFirstAttempt);
-        Map<String, Long> machinesPerActivation = machines.stream()
-                .collect(Collectors.groupingBy(Machine::activationId, Collectors.counting()));
-        assertThat(machinesPerActivation.values()).allSatisfy(handouts -> assertThat(handouts).isLessThanOrEqualTo(limit));
-        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).as("uses spent").isEqualTo(MACHINES);
+        Map<String, Long> machinesPerActivation =
+                machines.stream().collect(Collectors.groupingBy(Machine::activationId, Collectors.counting()));
+        assertThat(machinesPerActivation.values())
+                .allSatisfy(handouts -> assertThat(handouts).isLessThanOrEqualTo(limit));
+        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses())
+                .as("uses spent")
+                .isEqualTo(MACHINES);
         assertThat(stack.store.enrollments(fleet, Instant.EPOCH, 100)).hasSize(MACHINES);
-        assertThat(stack.store.activations(fleet, Instant.EPOCH)).extracting(ActivationRecord::activationId)
+        assertThat(stack.store.activations(fleet, Instant.EPOCH))
+                .extracting(ActivationRecord::activationId)
                 .as("activations kept: each one that machines got")
                 .containsExactlyInAnyOrderElementsOf(machinesPerActivation.keySet());
         Map<String, Activation> ofFleet = activationsInSsm(a -> a.tags().stream()
-                .anyMatch(tag -> tag.key().equals(InstanceTags.FLEET) && tag.value().equals(fleet)))
-                .stream().collect(Collectors.toMap(Activation::activationId, a -> a));
+                        .anyMatch(tag -> tag.key().equals(InstanceTags.FLEET)
+                                && tag.value().equals(fleet)))
+                .stream()
+                .collect(Collectors.toMap(Activation::activationId, a -> a));
         assertThat(machinesPerActivation.keySet()).allSatisfy(id -> {
             assertThat(ofFleet).as("the activation %s handed out exists", id).containsKey(id);
             assertThat(ofFleet.get(id).registrationLimit()).isEqualTo(limit);

@@ -34,7 +34,10 @@ class EnrollmentIT {
     void freshFleet() {
         stack.clearFailureCounters();
         fleet = LocalStack.uniqueFleet("enroll");
-        stack.fleets.create(fleet, FleetMode.SINGLE_USE, f -> f.withTags(Map.of("env", "test")).withAcceptedTagKeys(Set.of("rack")));
+        stack.fleets.create(
+                fleet,
+                FleetMode.SINGLE_USE,
+                f -> f.withTags(Map.of("env", "test")).withAcceptedTagKeys(Set.of("rack")));
     }
 
     @AfterEach
@@ -48,13 +51,14 @@ class EnrollmentIT {
     }
 
     /** What an enrollment can spend or create; a refused request must leave all of it unchanged. */
-    private record Ledger(long activations, int tokenUses, int enrollments) {
-    }
+    private record Ledger(long activations, int tokenUses, int enrollments) {}
 
     private Ledger ledger(EnrollmentToken token) {
-        long activations = stack.ssm.describeActivationsPaginator(request -> { }).activationList().stream().count();
+        long activations = stack.ssm.describeActivationsPaginator(request -> {}).activationList().stream()
+                .count();
         int uses = stack.store.token(token.tokenId()).map(EnrollmentToken::uses).orElse(0);
-        int enrollments = stack.store.enrollments(token.fleet(), Instant.EPOCH, 1000).size();
+        int enrollments =
+                stack.store.enrollments(token.fleet(), Instant.EPOCH, 1000).size();
         return new Ledger(activations, uses, enrollments);
     }
 
@@ -80,10 +84,13 @@ class EnrollmentIT {
             assertThat(first.status()).as(first.toString()).isEqualTo(201);
             assertThat(retry.status()).as(retry.toString()).isEqualTo(200);
             assertThat(retry.field("activationId")).isEqualTo(first.field("activationId"));
-            assertThat(retry.field("activationCode").equals(first.field("activationCode"))).as("same activation code").isTrue();
+            assertThat(retry.field("activationCode").equals(first.field("activationCode")))
+                    .as("same activation code")
+                    .isTrue();
             assertThat(retry.field("enrollmentId")).isEqualTo(first.field("enrollmentId"));
             assertThat(retry.field("expiresAt")).isEqualTo(first.field("expiresAt"));
-            assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo(1);
+            assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses())
+                    .isEqualTo(1);
 
             ApiResponse otherMachine = api.enroll(token, Api.body("db-02", "machine-other", Map.of()));
             assertThat(otherMachine.status()).as(otherMachine.toString()).isEqualTo(403);
@@ -91,7 +98,8 @@ class EnrollmentIT {
         }
 
         @Test
-        void aMachineResetAfterRegisteringGetsANewActivationForTheSameMachineId(@org.junit.jupiter.api.io.TempDir java.nio.file.Path agent) {
+        void aMachineResetAfterRegisteringGetsANewActivationForTheSameMachineId(
+                @org.junit.jupiter.api.io.TempDir java.nio.file.Path agent) {
             TokenIssuer.Issued issued = stack.token(fleet, 2);
             String token = issued.bearer().reveal();
             ApiResponse first = api.enroll(token, Api.body("kiosk-01", "machine-reset", Map.of()));
@@ -104,7 +112,8 @@ class EnrollmentIT {
 
             assertThat(again.status()).as(again.toString()).isEqualTo(201);
             assertThat(again.field("activationId")).isNotEqualTo(first.field("activationId"));
-            assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo(2);
+            assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses())
+                    .isEqualTo(2);
             FakeAgent.Registration reRegistered = new FakeAgent(stack, agent, "kiosk-01")
                     .register(again.field("activationId"), again.field("activationCode"));
             assertThat(reRegistered.succeeded()).as(reRegistered.output()).isTrue();
@@ -115,7 +124,8 @@ class EnrollmentIT {
             TokenIssuer.Issued issued = stack.token(fleet, 2);
             Instant before = Instant.now().minusSeconds(1);
 
-            ApiResponse response = api.enroll(issued.bearer().reveal(), Api.body("app-07", "machine-audit", Map.of("rack", "r12")));
+            ApiResponse response =
+                    api.enroll(issued.bearer().reveal(), Api.body("app-07", "machine-audit", Map.of("rack", "r12")));
 
             assertThat(response.status()).as(response.toString()).isEqualTo(201);
             List<EnrollmentRecord> records = stack.store.enrollments(fleet, before, 10);
@@ -133,15 +143,23 @@ class EnrollmentIT {
             assertThat(record.activationId()).isEqualTo(response.field("activationId"));
             assertThat(record.createdAt()).isAfter(before);
 
-            var activation = stack.ssm.describeActivations(request -> request.filters(filter -> filter
-                    .filterKey("ActivationIds").filterValues(response.field("activationId")))).activationList().get(0);
+            var activation = stack.ssm
+                    .describeActivations(request -> request.filters(
+                            filter -> filter.filterKey("ActivationIds").filterValues(response.field("activationId"))))
+                    .activationList()
+                    .get(0);
             assertThat(activation.registrationLimit()).isEqualTo(1);
             assertThat(activation.defaultInstanceName()).isEqualTo("app-07");
             assertThat(activation.iamRole()).isEqualTo(stack.templateFleet.instanceRole());
-            assertThat(activation.tags()).extracting(tag -> tag.key() + "=" + tag.value())
-                    .contains("env=test", "rack=r12", "hybrid-onboarding:fleet=" + fleet,
+            assertThat(activation.tags())
+                    .extracting(tag -> tag.key() + "=" + tag.value())
+                    .contains(
+                            "env=test",
+                            "rack=r12",
+                            "hybrid-onboarding:fleet=" + fleet,
                             "hybrid-onboarding:enrollment-id=" + response.field("enrollmentId"));
-            assertThat(Duration.between(Instant.now(), activation.expirationDate())).isBetween(Duration.ofMinutes(55), Duration.ofMinutes(61));
+            assertThat(Duration.between(Instant.now(), activation.expirationDate()))
+                    .isBetween(Duration.ofMinutes(55), Duration.ofMinutes(61));
         }
 
         @Test
@@ -149,10 +167,16 @@ class EnrollmentIT {
             TokenIssuer.Issued issued = stack.token(fleet, 1);
             String other = LocalStack.uniqueFleet("other");
             stack.fleets.create(other, FleetMode.SINGLE_USE, f -> f);
-            BearerToken forged = new BearerToken(other, issued.token().tokenId(), issued.bearer().secret());
+            BearerToken forged = new BearerToken(
+                    other, issued.token().tokenId(), issued.bearer().secret());
             Ledger before = ledger(issued.token());
 
-            assertRefused(api.enroll(forged.reveal(), Api.body("web", null, null)), 401, "invalid_token", before, issued.token());
+            assertRefused(
+                    api.enroll(forged.reveal(), Api.body("web", null, null)),
+                    401,
+                    "invalid_token",
+                    before,
+                    issued.token());
         }
 
         @Test
@@ -179,14 +203,26 @@ class EnrollmentIT {
 
         @Test
         void malformedJson() {
-            assertRefused(api.post("/v1/activations", issued.bearer().reveal(), "application/json", "{\"hostname\": "),
-                    400, "malformed_json", before, issued.token());
+            assertRefused(
+                    api.post("/v1/activations", issued.bearer().reveal(), "application/json", "{\"hostname\": "),
+                    400,
+                    "malformed_json",
+                    before,
+                    issued.token());
         }
 
         @Test
         void wrongContentType() {
-            assertRefused(api.post("/v1/activations", issued.bearer().reveal(), "text/plain", Api.json(Api.body("web", null, null))),
-                    415, "unsupported_media_type", before, issued.token());
+            assertRefused(
+                    api.post(
+                            "/v1/activations",
+                            issued.bearer().reveal(),
+                            "text/plain",
+                            Api.json(Api.body("web", null, null))),
+                    415,
+                    "unsupported_media_type",
+                    before,
+                    issued.token());
         }
 
         @Test
@@ -205,17 +241,41 @@ class EnrollmentIT {
 
         @Test
         void overlongHostname() {
-            assertRefused(api.enroll(issued.bearer().reveal(), Api.body("h".repeat(254), null, null)),
-                    400, "invalid_hostname", before, issued.token());
+            assertRefused(
+                    api.enroll(issued.bearer().reveal(), Api.body("h".repeat(254), null, null)),
+                    400,
+                    "invalid_hostname",
+                    before,
+                    issued.token());
         }
 
         @Test
         void tagsThatBreakAwsRules() {
             String token = issued.bearer().reveal();
-            assertRefused(api.enroll(token, Api.body("web", null, Map.of("aws:owner", "x"))), 400, "invalid_tags", before, issued.token());
-            assertRefused(api.enroll(token, Api.body("web", null, Map.of("k".repeat(129), "x"))), 400, "invalid_tags", before, issued.token());
-            assertRefused(api.enroll(token, Api.body("web", null, Map.of("rack", "v".repeat(257)))), 400, "invalid_tags", before, issued.token());
-            assertRefused(api.enroll(token, Api.body("web", null, Map.of("rack", "a;b"))), 400, "invalid_tags", before, issued.token());
+            assertRefused(
+                    api.enroll(token, Api.body("web", null, Map.of("aws:owner", "x"))),
+                    400,
+                    "invalid_tags",
+                    before,
+                    issued.token());
+            assertRefused(
+                    api.enroll(token, Api.body("web", null, Map.of("k".repeat(129), "x"))),
+                    400,
+                    "invalid_tags",
+                    before,
+                    issued.token());
+            assertRefused(
+                    api.enroll(token, Api.body("web", null, Map.of("rack", "v".repeat(257)))),
+                    400,
+                    "invalid_tags",
+                    before,
+                    issued.token());
+            assertRefused(
+                    api.enroll(token, Api.body("web", null, Map.of("rack", "a;b"))),
+                    400,
+                    "invalid_tags",
+                    before,
+                    issued.token());
             Map<String, String> many = new HashMap<>();
             for (int i = 0; i < 41; i++) {
                 many.put("k" + i, "v");
@@ -225,8 +285,12 @@ class EnrollmentIT {
 
         @Test
         void tagKeysTheFleetDoesNotAccept() {
-            assertRefused(api.enroll(issued.bearer().reveal(), Api.body("web", null, Map.of("owner", "me"))),
-                    403, "tag_not_accepted", before, issued.token());
+            assertRefused(
+                    api.enroll(issued.bearer().reveal(), Api.body("web", null, Map.of("owner", "me"))),
+                    403,
+                    "tag_not_accepted",
+                    before,
+                    issued.token());
         }
     }
 
@@ -248,11 +312,18 @@ class EnrollmentIT {
 
             assertInvalidToken(null, stored);
             assertInvalidToken("hob_" + fleet + ".abcdefghijkm." + "A".repeat(43), stored);
-            BearerToken wrongSecret = new BearerToken(fleet, stored.tokenId(), TokenSecret.generate(new SecureRandom()));
+            BearerToken wrongSecret =
+                    new BearerToken(fleet, stored.tokenId(), TokenSecret.generate(new SecureRandom()));
             assertInvalidToken(wrongSecret.reveal(), stored);
 
-            TokenIssuer.Issued expired = new TokenIssuer(new SecureRandom()).issue(fleet, 1, Duration.ofHours(1), List.of(), "expired",
-                    Instant.now().minus(Duration.ofHours(2)));
+            TokenIssuer.Issued expired = new TokenIssuer(new SecureRandom())
+                    .issue(
+                            fleet,
+                            1,
+                            Duration.ofHours(1),
+                            List.of(),
+                            "expired",
+                            Instant.now().minus(Duration.ofHours(2)));
             stack.store.putToken(expired.token());
             Secrets.remember(expired.bearer().reveal());
             assertInvalidToken(expired.bearer().reveal(), expired.token());
@@ -271,10 +342,16 @@ class EnrollmentIT {
         @Test
         void aTokenWithNoUsesLeftIsForbidden() {
             TokenIssuer.Issued issued = stack.token(fleet, 1);
-            assertThat(api.enroll(issued.bearer().reveal(), Api.body("web-a", null, null)).status()).isEqualTo(201);
+            assertThat(api.enroll(issued.bearer().reveal(), Api.body("web-a", null, null))
+                            .status())
+                    .isEqualTo(201);
             Ledger before = ledger(issued.token());
 
-            assertRefused(api.enroll(issued.bearer().reveal(), Api.body("web-b", null, null)), 403, "token_exhausted", before,
+            assertRefused(
+                    api.enroll(issued.bearer().reveal(), Api.body("web-b", null, null)),
+                    403,
+                    "token_exhausted",
+                    before,
                     issued.token());
         }
     }
@@ -284,13 +361,18 @@ class EnrollmentIT {
 
         @Test
         void aTokenOfAFleetThatDoesNotExist() {
-            TokenIssuer.Issued orphan = new TokenIssuer(new SecureRandom()).issue("no-such-fleet", 1, Duration.ofHours(1), List.of(),
-                    "orphan", Instant.now());
+            TokenIssuer.Issued orphan = new TokenIssuer(new SecureRandom())
+                    .issue("no-such-fleet", 1, Duration.ofHours(1), List.of(), "orphan", Instant.now());
             stack.store.putToken(orphan.token());
             Secrets.remember(orphan.bearer().reveal());
             Ledger before = ledger(orphan.token());
 
-            assertRefused(api.enroll(orphan.bearer().reveal(), Api.body("web", null, null)), 403, "fleet_not_found", before, orphan.token());
+            assertRefused(
+                    api.enroll(orphan.bearer().reveal(), Api.body("web", null, null)),
+                    403,
+                    "fleet_not_found",
+                    before,
+                    orphan.token());
         }
 
         @Test
@@ -299,10 +381,17 @@ class EnrollmentIT {
             stack.fleets.update(fleet, f -> f.withEnabled(false));
             Ledger before = ledger(issued.token());
 
-            assertRefused(api.enroll(issued.bearer().reveal(), Api.body("web", null, null)), 403, "fleet_disabled", before, issued.token());
+            assertRefused(
+                    api.enroll(issued.bearer().reveal(), Api.body("web", null, null)),
+                    403,
+                    "fleet_disabled",
+                    before,
+                    issued.token());
 
             stack.fleets.update(fleet, f -> f.withEnabled(true));
-            assertThat(api.enroll(issued.bearer().reveal(), Api.body("web", null, null)).status()).isEqualTo(201);
+            assertThat(api.enroll(issued.bearer().reveal(), Api.body("web", null, null))
+                            .status())
+                    .isEqualTo(201);
         }
     }
 
@@ -332,17 +421,35 @@ class EnrollmentIT {
             Ledger before = ledger(issued.token());
             // The table applies the commit and the answer is lost; the SDK's retry is then refused by the commit
             // it repeats.
-            stack.emulator("POST", "faults", Map.of("target", "dynamodb.TransactWriteItems", "error", "InternalServerError",
-                    "status", 500, "count", 1, "answerLost", true));
+            stack.emulator(
+                    "POST",
+                    "faults",
+                    Map.of(
+                            "target",
+                            "dynamodb.TransactWriteItems",
+                            "error",
+                            "InternalServerError",
+                            "status",
+                            500,
+                            "count",
+                            1,
+                            "answerLost",
+                            true));
 
             Api.Answers answers = api.enrollAsMachine(token, Api.body("web", "machine-lost-answer", null));
             ApiResponse first = answers.last();
 
-            assertThat(answers.enrolledAsANewMachine()).as("a first enrollment, not a replay: " + answers).isTrue();
-            assertThat(ledger(issued.token())).isEqualTo(new Ledger(before.activations() + 1, 1, before.enrollments() + 1));
-            assertThat(stack.ssm.describeActivations(request -> request.filters(filter -> filter
-                            .filterKey("ActivationIds").filterValues(first.field("activationId"))))
-                    .activationList()).as("the activation the machine got still exists").hasSize(1);
+            assertThat(answers.enrolledAsANewMachine())
+                    .as("a first enrollment, not a replay: " + answers)
+                    .isTrue();
+            assertThat(ledger(issued.token()))
+                    .isEqualTo(new Ledger(before.activations() + 1, 1, before.enrollments() + 1));
+            assertThat(stack.ssm
+                            .describeActivations(request -> request.filters(filter ->
+                                    filter.filterKey("ActivationIds").filterValues(first.field("activationId"))))
+                            .activationList())
+                    .as("the activation the machine got still exists")
+                    .hasSize(1);
             ApiResponse retry = api.enroll(token, Api.body("web", "machine-lost-answer", null));
             assertThat(retry.status()).isEqualTo(200);
             assertThat(retry.field("activationId")).isEqualTo(first.field("activationId"));
@@ -354,7 +461,11 @@ class EnrollmentIT {
             Ledger before = ledger(issued.token());
             stack.injectFault("ssm.CreateActivation", "InternalServerError", 500, -1);
 
-            assertRefused(api.enrollOnce(issued.bearer().reveal(), Api.body("web", null, null)), 503, "service_unavailable", before,
+            assertRefused(
+                    api.enrollOnce(issued.bearer().reveal(), Api.body("web", null, null)),
+                    503,
+                    "service_unavailable",
+                    before,
                     issued.token());
         }
 
@@ -364,7 +475,11 @@ class EnrollmentIT {
             Ledger before = ledger(issued.token());
             stack.injectFault("dynamodb.TransactWriteItems", "InternalServerError", 500, -1);
 
-            assertRefused(api.enrollOnce(issued.bearer().reveal(), Api.body("web", null, null)), 503, "service_unavailable", before,
+            assertRefused(
+                    api.enrollOnce(issued.bearer().reveal(), Api.body("web", null, null)),
+                    503,
+                    "service_unavailable",
+                    before,
                     issued.token());
         }
     }

@@ -27,7 +27,8 @@ final class FakeAgent implements MachineAgent {
 
     @Override
     public Registration register(String activationId, String activationCode) {
-        Process process = start(List.of("-register", "-code", activationCode, "-id", activationId, "-region", stack.region, "-y"),
+        Process process = start(
+                List.of("-register", "-code", activationCode, "-id", activationId, "-region", stack.region, "-y"),
                 ProcessBuilder.Redirect.PIPE);
         try {
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -36,8 +37,8 @@ final class FakeAgent implements MachineAgent {
                 throw new IllegalStateException("the fake agent did not finish");
             }
             Path registration = stateDir.resolve("registration");
-            return new Registration(process.exitValue(), output,
-                    Files.exists(registration) ? Files.readString(registration) : "");
+            return new Registration(
+                    process.exitValue(), output, Files.exists(registration) ? Files.readString(registration) : "");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -56,7 +57,9 @@ final class FakeAgent implements MachineAgent {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        service = start(List.of(), ProcessBuilder.Redirect.appendTo(stateDir.resolve("service.log").toFile()));
+        service = start(
+                List.of(),
+                ProcessBuilder.Redirect.appendTo(stateDir.resolve("service.log").toFile()));
     }
 
     @Override
@@ -77,8 +80,11 @@ final class FakeAgent implements MachineAgent {
 
     @Override
     public List<ProcessHandle> processes() {
-        return service == null ? List.of()
-                : Stream.concat(Stream.of(service.toHandle()), service.descendants()).filter(ProcessHandle::isAlive).toList();
+        return service == null
+                ? List.of()
+                : Stream.concat(Stream.of(service.toHandle()), service.descendants())
+                        .filter(ProcessHandle::isAlive)
+                        .toList();
     }
 
     @Override
@@ -92,9 +98,12 @@ final class FakeAgent implements MachineAgent {
     }
 
     private Process start(List<String> arguments, ProcessBuilder.Redirect output) {
-        List<String> command = new ArrayList<>(List.of(stack.projectRoot.resolve("local/fake-ssm-agent").toString()));
+        List<String> command = new ArrayList<>(
+                List.of(stack.projectRoot.resolve("local/fake-ssm-agent").toString()));
         command.addAll(arguments);
-        ProcessBuilder agent = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output)
+        ProcessBuilder agent = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(output)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         agent.environment().put("AWS_ENDPOINT_URL", stack.endpoint.toString());
         agent.environment().put("FAKE_SSM_AGENT_DIR", stateDir.toString());

@@ -42,7 +42,8 @@ class FirstEnrollmentIT {
         TokenIssuer.Issued issued = stack.token(stack.templateFleet.name(), 1);
         String hostname = "web-" + kind.name().toLowerCase(Locale.ROOT);
 
-        ApiResponse response = api.enroll(issued.bearer().reveal(), Api.body(hostname, "machine-0001-" + kind, Map.of()));
+        ApiResponse response =
+                api.enroll(issued.bearer().reveal(), Api.body(hostname, "machine-0001-" + kind, Map.of()));
 
         assertThat(response.status()).as(response.toString()).isEqualTo(201);
         assertThat(response.header("Cache-Control")).isEqualTo("no-store");
@@ -50,21 +51,26 @@ class FirstEnrollmentIT {
         assertThat(response.field("fleet")).isEqualTo(stack.templateFleet.name());
         assertThat(response.field("instanceName")).isEqualTo(hostname);
         assertThat(response.field("enrollmentId")).startsWith("enr-");
-        assertThat(response.field("activationId")).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+        assertThat(response.field("activationId"))
+                .matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
         assertThat(response.field("expiresAt")).isNotBlank();
 
         MachineAgent agent = kind.create(stack, agentDir, hostname);
         try (agent) {
-            MachineAgent.Registration registration = agent.register(response.field("activationId"), response.field("activationCode"));
+            MachineAgent.Registration registration =
+                    agent.register(response.field("activationId"), response.field("activationCode"));
 
             assertThat(registration.succeeded()).as(registration.output()).isTrue();
-            assertThat(registration.output().contains(response.field("activationCode"))).as("the agent printed the code").isFalse();
+            assertThat(registration.output().contains(response.field("activationCode")))
+                    .as("the agent printed the code")
+                    .isFalse();
             assertThat(registration.registrationFile()).contains("\"Region\":\"" + stack.region + "\"");
             String instanceId = registration.instanceId();
             assertThat(instanceId).startsWith("mi-");
 
             // Registered, not yet heard from: SSM knows the activation's side of the machine and nothing of its own.
-            InstanceInformation registered = MachineAgent.describe(stack, instanceId).orElseThrow();
+            InstanceInformation registered =
+                    MachineAgent.describe(stack, instanceId).orElseThrow();
             assertThat(registered.activationId()).isEqualTo(response.field("activationId"));
             assertThat(registered.name()).isEqualTo(hostname);
             assertThat(registered.iamRole()).isEqualTo(stack.templateFleet.instanceRole());
@@ -73,9 +79,15 @@ class FirstEnrollmentIT {
             assertThat(registered.ipAddress()).isNull();
             assertThat(registered.platformType()).isNull();
 
-            Map<String, String> tags = stack.ssm.listTagsForResource(request -> request.resourceType("ManagedInstance").resourceId(instanceId))
-                    .tagList().stream().collect(Collectors.toMap(Tag::key, Tag::value));
-            assertThat(tags).containsEntry("hybrid-onboarding:fleet", stack.templateFleet.name())
+            Map<String, String> tags = stack
+                    .ssm
+                    .listTagsForResource(
+                            request -> request.resourceType("ManagedInstance").resourceId(instanceId))
+                    .tagList()
+                    .stream()
+                    .collect(Collectors.toMap(Tag::key, Tag::value));
+            assertThat(tags)
+                    .containsEntry("hybrid-onboarding:fleet", stack.templateFleet.name())
                     .containsEntry("hybrid-onboarding:enrollment-id", response.field("enrollmentId"));
 
             agent.startService();
@@ -90,6 +102,8 @@ class FirstEnrollmentIT {
             assertThat(pinged.activationId()).isEqualTo(response.field("activationId"));
             assertThat(pinged.name()).isEqualTo(hostname);
         }
-        assertThat(agent.processes()).as("the agent's processes after it was stopped").isEmpty();
+        assertThat(agent.processes())
+                .as("the agent's processes after it was stopped")
+                .isEmpty();
     }
 }

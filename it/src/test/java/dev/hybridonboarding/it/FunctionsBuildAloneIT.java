@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FunctionsBuildAloneIT {
 
-    private final Path projectRoot = Path.of(System.getProperty("projectRoot", "..")).toAbsolutePath().normalize();
+    private final Path projectRoot =
+            Path.of(System.getProperty("projectRoot", "..")).toAbsolutePath().normalize();
 
     private static void copy(Path from, Path to) throws IOException {
         try (Stream<Path> files = Files.walk(from)) {
@@ -40,10 +41,15 @@ class FunctionsBuildAloneIT {
     private static void maven(Path dir, String... goals) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("mvn", "-B", "-q", "-ntp"));
         command.addAll(List.of(goals));
-        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(15, TimeUnit.MINUTES)).isTrue();
-        assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
+        assertThat(process.exitValue())
+                .as(String.join(" ", command) + "\n" + output)
+                .isZero();
     }
 
     @Test
@@ -55,20 +61,32 @@ class FunctionsBuildAloneIT {
         maven(functions, "dependency:copy-dependencies", "-DincludeScope=runtime", "-Dmdep.prependGroupId=true");
 
         List<String> handlers = Files.readAllLines(projectRoot.resolve("template.yaml")).stream()
-                .map(String::trim).filter(line -> line.startsWith("Handler: "))
-                .map(line -> line.substring("Handler: ".length()).split("::")[0]).toList();
-        assertThat(handlers).isNotEmpty().allSatisfy(handler ->
-                assertThat(functions.resolve("target/classes/" + handler.replace('.', '/') + ".class")).exists());
+                .map(String::trim)
+                .filter(line -> line.startsWith("Handler: "))
+                .map(line -> line.substring("Handler: ".length()).split("::")[0])
+                .toList();
+        assertThat(handlers)
+                .isNotEmpty()
+                .allSatisfy(handler -> assertThat(
+                                functions.resolve("target/classes/" + handler.replace('.', '/') + ".class"))
+                        .exists());
         List<String> jars;
         try (Stream<Path> listed = Files.list(functions.resolve("target/dependency"))) {
             jars = listed.map(path -> path.getFileName().toString()).toList();
         }
-        assertThat(jars).anyMatch(jar -> jar.contains("software.amazon.awssdk.ssm-"))
+        assertThat(jars)
+                .anyMatch(jar -> jar.contains("software.amazon.awssdk.ssm-"))
                 .anyMatch(jar -> jar.contains("software.amazon.awssdk.dynamodb-"))
                 .anyMatch(jar -> jar.contains("url-connection-client"))
                 .anyMatch(jar -> jar.contains("aws-lambda-java-events"));
-        assertThat(jars).as("one light HTTP client, no Netty or Apache").noneMatch(jar -> jar.contains("netty")
-                || jar.contains("apache-client") || jar.contains("apache5-client") || jar.contains("httpclient"));
-        assertThat(jars).as("no test libraries in the package").noneMatch(jar -> jar.contains("junit") || jar.contains("mockito"));
+        assertThat(jars)
+                .as("one light HTTP client, no Netty or Apache")
+                .noneMatch(jar -> jar.contains("netty")
+                        || jar.contains("apache-client")
+                        || jar.contains("apache5-client")
+                        || jar.contains("httpclient"));
+        assertThat(jars)
+                .as("no test libraries in the package")
+                .noneMatch(jar -> jar.contains("junit") || jar.contains("mockito"));
     }
 }

@@ -48,9 +48,11 @@ final class IamPolicy {
     }
 
     private static boolean applies(Map<String, Object> statement, Request request) {
-        boolean action = statement.containsKey("Action") ? anyMatches(statement.get("Action"), request.action(), true)
+        boolean action = statement.containsKey("Action")
+                ? anyMatches(statement.get("Action"), request.action(), true)
                 : !anyMatches(statement.get("NotAction"), request.action(), true);
-        boolean resource = statement.containsKey("Resource") ? anyMatches(statement.get("Resource"), request.resource(), false)
+        boolean resource = statement.containsKey("Resource")
+                ? anyMatches(statement.get("Resource"), request.resource(), false)
                 : !anyMatches(statement.get("NotResource"), request.resource(), false);
         return action && resource && conditionsHold(statement.get("Condition"), request.context());
     }
@@ -64,9 +66,12 @@ final class IamPolicy {
             for (Map.Entry<String, Object> test : ((Map<String, Object>) operator.getValue()).entrySet()) {
                 String value = context.get(test.getKey());
                 boolean holds = switch (operator.getKey()) {
-                    case "StringEquals" -> value != null && values(test.getValue()).contains(value);
+                    case "StringEquals" ->
+                        value != null && values(test.getValue()).contains(value);
                     case "StringLike", "ArnLike" -> value != null && anyMatches(test.getValue(), value, false);
-                    default -> throw new IllegalArgumentException("condition operator " + operator.getKey() + " is not modelled");
+                    default ->
+                        throw new IllegalArgumentException(
+                                "condition operator " + operator.getKey() + " is not modelled");
                 };
                 if (!holds) {
                     return false;
@@ -77,11 +82,15 @@ final class IamPolicy {
     }
 
     private static boolean anyMatches(Object patterns, String value, boolean ignoreCase) {
-        return values(patterns).stream().anyMatch(pattern -> wildcard(pattern, ignoreCase).matcher(value).matches());
+        return values(patterns).stream()
+                .anyMatch(
+                        pattern -> wildcard(pattern, ignoreCase).matcher(value).matches());
     }
 
     private static List<String> values(Object value) {
-        return value instanceof List<?> list ? list.stream().map(String::valueOf).toList() : List.of(String.valueOf(value));
+        return value instanceof List<?> list
+                ? list.stream().map(String::valueOf).toList()
+                : List.of(String.valueOf(value));
     }
 
     private static Pattern wildcard(String pattern, boolean ignoreCase) {

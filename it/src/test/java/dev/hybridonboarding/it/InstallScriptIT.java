@@ -25,8 +25,9 @@ class InstallScriptIT {
 
     @ParameterizedTest
     @CsvSource({
-            "/v1/install/linux, hybrid-onboarding-install.sh, API_URL='%s', REGION='%s'",
-            "/v1/install/windows, hybrid-onboarding-install.ps1, $ApiUrl = '%s', $Region = '%s'"})
+        "/v1/install/linux, hybrid-onboarding-install.sh, API_URL='%s', REGION='%s'",
+        "/v1/install/windows, hybrid-onboarding-install.ps1, $ApiUrl = '%s', $Region = '%s'"
+    })
     void eachScriptCarriesThisApiAndRegionAsPlainText(String path, String fileName, String apiLine, String regionLine)
             throws IOException, InterruptedException {
         HttpResponse<String> response = send(get(path));
@@ -34,7 +35,8 @@ class InstallScriptIT {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
         assertThat(response.headers().firstValue("Cache-Control")).hasValue("public, max-age=300");
-        assertThat(response.headers().firstValue("Content-Disposition")).hasValue("inline; filename=\"" + fileName + "\"");
+        assertThat(response.headers().firstValue("Content-Disposition"))
+                .hasValue("inline; filename=\"" + fileName + "\"");
         assertThat(response.headers().firstValue("ETag")).isPresent();
         assertThat(response.body())
                 .contains(String.format(apiLine, stack.apiUrl))
@@ -45,7 +47,8 @@ class InstallScriptIT {
 
     @Test
     void aCacheRevalidatesWithTheEtag() throws IOException, InterruptedException {
-        String etag = send(get("/v1/install/linux")).headers().firstValue("ETag").orElseThrow();
+        String etag =
+                send(get("/v1/install/linux")).headers().firstValue("ETag").orElseThrow();
 
         HttpResponse<String> revalidated = send(get("/v1/install/linux").header("If-None-Match", etag));
 
@@ -57,6 +60,8 @@ class InstallScriptIT {
     void onlyTheTwoScriptsAreServedAndOnlyToGet() throws IOException, InterruptedException {
         assertThat(send(get("/v1/install/macos")).statusCode()).isEqualTo(404);
         assertThat(send(HttpRequest.newBuilder(URI.create(stack.apiUrl + "/v1/install/linux"))
-                .POST(HttpRequest.BodyPublishers.ofString("{}"))).statusCode()).isEqualTo(404);
+                                .POST(HttpRequest.BodyPublishers.ofString("{}")))
+                        .statusCode())
+                .isEqualTo(404);
     }
 }

@@ -58,11 +58,14 @@ final class LocalStack {
     final DynamoAdminStore store;
     final FleetAdmin fleets;
     final TokenAdmin tokens;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @SuppressWarnings("unchecked")
     private LocalStack(Path stateFile) throws IOException {
-        projectRoot = Path.of(System.getProperty("projectRoot", "..")).toAbsolutePath().normalize();
+        projectRoot = Path.of(System.getProperty("projectRoot", ".."))
+                .toAbsolutePath()
+                .normalize();
         state = JSON.std.mapFrom(Files.readString(stateFile));
         apiUrl = URI.create((String) state.get("apiUrl"));
         endpoint = URI.create((String) state.get("endpointUrl"));
@@ -70,15 +73,23 @@ final class LocalStack {
         outputs = (Map<String, Object>) state.get("outputs");
         table = (String) outputs.get("TableName");
         Map<String, String> settings = new HashMap<>();
-        JSON.std.mapFrom((String) outputs.get("DefaultFleetSettings")).forEach((k, v) -> settings.put(k, String.valueOf(v)));
+        JSON.std
+                .mapFrom((String) outputs.get("DefaultFleetSettings"))
+                .forEach((k, v) -> settings.put(k, String.valueOf(v)));
         templateFleet = FleetDefaults.fromSettings(settings);
         templateFleetSettings = Map.copyOf(settings);
-        clients = new AwsClients(Region.of(region), StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+        clients = new AwsClients(
+                Region.of(region),
+                StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
                 Optional.of(endpoint));
-        // The tests' own SSM calls (activations made by hand, deregistrations) wait as an operator would: the emulator on
+        // The tests' own SSM calls (activations made by hand, deregistrations) wait as an operator would: the emulator
+        // on
         // a loaded machine can take longer than the functions' two-second attempts.
-        ssm = clients.configure(SsmClient.builder()).overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(90))
-                .apiCallAttemptTimeout(Duration.ofSeconds(30)).retryStrategy(AwsRetryStrategy.standardRetryStrategy())).build();
+        ssm = clients.configure(SsmClient.builder())
+                .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(90))
+                        .apiCallAttemptTimeout(Duration.ofSeconds(30))
+                        .retryStrategy(AwsRetryStrategy.standardRetryStrategy()))
+                .build();
         dynamo = clients.dynamoDb();
         store = new DynamoAdminStore(dynamo, table);
         fleets = new FleetAdmin(store, templateFleet, (String) outputs.get("InstanceRolePath"), Clock.systemUTC());
@@ -89,8 +100,10 @@ final class LocalStack {
         if (instance == null) {
             Path stateFile = Path.of(System.getProperty("localStackState", "../target/it-stack.json"));
             if (!Files.exists(stateFile)) {
-                throw new IllegalStateException("no local stack: " + stateFile + " does not exist. Run the tests with bin/test, "
-                        + "which starts the stack, or start it with `python3 -m hybrid_local up --state-file " + stateFile + "`");
+                throw new IllegalStateException(
+                        "no local stack: " + stateFile + " does not exist. Run the tests with bin/test, "
+                                + "which starts the stack, or start it with `python3 -m hybrid_local up --state-file "
+                                + stateFile + "`");
             }
             try {
                 instance = new LocalStack(stateFile);
@@ -117,12 +130,18 @@ final class LocalStack {
 
     /** A template parameter as the stack was deployed with it (its default, unless overridden). */
     String parameter(String name) {
-        try (CloudFormationClient cloudFormation = clients.configure(CloudFormationClient.builder()).build()) {
-            return cloudFormation.describeStacks(request -> request.stackName(String.valueOf(state.get("stackName"))))
-                    .stacks().get(0).parameters().stream()
+        try (CloudFormationClient cloudFormation =
+                clients.configure(CloudFormationClient.builder()).build()) {
+            return cloudFormation
+                    .describeStacks(request -> request.stackName(String.valueOf(state.get("stackName"))))
+                    .stacks()
+                    .get(0)
+                    .parameters()
+                    .stream()
                     .filter(parameter -> parameter.parameterKey().equals(name))
                     .map(Parameter::parameterValue)
-                    .findFirst().orElseThrow(() -> new IllegalStateException("the stack has no parameter " + name));
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalStateException("the stack has no parameter " + name));
         }
     }
 
@@ -138,7 +157,8 @@ final class LocalStack {
     /** A function's name as deployed, from its logical id in the template. */
     @SuppressWarnings("unchecked")
     String functionName(String logicalId) {
-        return (String) ((Map<String, Object>) ((Map<String, Object>) state.get("functions")).get(logicalId)).get("name");
+        return (String)
+                ((Map<String, Object>) ((Map<String, Object>) state.get("functions")).get(logicalId)).get("name");
     }
 
     /** A fleet name no other test uses. */
@@ -147,7 +167,8 @@ final class LocalStack {
     }
 
     String stateFile() {
-        return String.valueOf(state.get("stateFile") == null ? System.getProperty("localStackState") : state.get("stateFile"));
+        return String.valueOf(
+                state.get("stateFile") == null ? System.getProperty("localStackState") : state.get("stateFile"));
     }
 
     /** Issues a token and remembers its secret, so the log scan can prove it never reached a log. */
@@ -167,7 +188,8 @@ final class LocalStack {
                         .filterExpression("begins_with(pk, :failures)")
                         .expressionAttributeValues(Map.of(":failures", AttributeValue.fromS("FAILURES#"))))
                 .items()
-                .forEach(item -> dynamo.deleteItem(request -> request.tableName(table).key(TableItems.keyOf(item))));
+                .forEach(item ->
+                        dynamo.deleteItem(request -> request.tableName(table).key(TableItems.keyOf(item))));
     }
 
     /** A control call to the emulator ({@code /_hybrid/...}). */
@@ -175,11 +197,15 @@ final class LocalStack {
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve("/_hybrid/" + path))
                     .header("Content-Type", "application/json");
-            request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(JSON.std.asString(body)));
+            request.method(
+                    method,
+                    body == null
+                            ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofString(JSON.std.asString(body)));
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() >= 300) {
-                throw new IllegalStateException("emulator " + method + " " + path + " answered " + response.statusCode() + ": " + response.body());
+                throw new IllegalStateException("emulator " + method + " " + path + " answered " + response.statusCode()
+                        + ": " + response.body());
             }
             return response.body().isBlank() ? Map.of() : JSON.std.mapFrom(response.body());
         } catch (IOException e) {
@@ -205,7 +231,9 @@ final class LocalStack {
 
     /** Puts these addresses on the local model of AWS's IP reputation list (empty: none). */
     void listOnIpReputation(List<String> addresses) {
-        expectOk(controlCall("PUT", "waf/ip-reputation", Map.of("addresses", addresses)), "setting the IP reputation list");
+        expectOk(
+                controlCall("PUT", "waf/ip-reputation", Map.of("addresses", addresses)),
+                "setting the IP reputation list");
     }
 
     private static void expectOk(ControlAnswer answer, String what) {
@@ -222,8 +250,7 @@ final class LocalStack {
     }
 
     /** What the local stack's control endpoint answered: its status and JSON body. */
-    record ControlAnswer(int status, Map<String, Object> body) {
-    }
+    record ControlAnswer(int status, Map<String, Object> body) {}
 
     /** A call without a body to the local stack's own control endpoint (see local_stack.py). */
     ControlAnswer controlCall(String method, String path) {
@@ -232,10 +259,17 @@ final class LocalStack {
 
     private ControlAnswer controlCall(String method, String path, Map<String, Object> body) {
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/" + path))
-                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(JSON.std.asString(body)))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            return new ControlAnswer(response.statusCode(), response.body().isBlank() ? Map.of() : JSON.std.mapFrom(response.body()));
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/" + path))
+                            .method(
+                                    method,
+                                    body == null
+                                            ? HttpRequest.BodyPublishers.noBody()
+                                            : HttpRequest.BodyPublishers.ofString(JSON.std.asString(body)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new ControlAnswer(
+                    response.statusCode(), response.body().isBlank() ? Map.of() : JSON.std.mapFrom(response.body()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -247,13 +281,15 @@ final class LocalStack {
     /** A function's access key id: its calls to the emulator are told apart by it. */
     @SuppressWarnings("unchecked")
     String accessKeyOf(String functionLogicalId) {
-        return (String) ((Map<String, Object>) ((Map<String, Object>) state.get("functions")).get(functionLogicalId)).get("accessKeyId");
+        return (String) ((Map<String, Object>) ((Map<String, Object>) state.get("functions")).get(functionLogicalId))
+                .get("accessKeyId");
     }
 
     /** How many times each AWS call was made by one function since the stack started. */
     @SuppressWarnings("unchecked")
     Map<String, Integer> callsOf(String functionLogicalId) {
-        Map<String, Object> calls = (Map<String, Object>) emulator("GET", "calls-by-access-key", null).getOrDefault(accessKeyOf(functionLogicalId), Map.of());
+        Map<String, Object> calls = (Map<String, Object>)
+                emulator("GET", "calls-by-access-key", null).getOrDefault(accessKeyOf(functionLogicalId), Map.of());
         Map<String, Integer> counts = new HashMap<>();
         calls.forEach((call, count) -> counts.put(call, ((Number) count).intValue()));
         return counts;
@@ -288,9 +324,13 @@ final class LocalStack {
     /** A resource of the template as the stack was deployed from it (after the SAM transform), by its logical id. */
     @SuppressWarnings("unchecked")
     Map<String, Object> deployedResource(String logicalId) {
-        try (CloudFormationClient cloudFormation = clients.configure(CloudFormationClient.builder()).build()) {
-            String body = cloudFormation.getTemplate(request -> request.stackName(String.valueOf(state.get("stackName")))).templateBody();
-            return (Map<String, Object>) ((Map<String, Object>) JSON.std.mapFrom(body).get("Resources")).get(logicalId);
+        try (CloudFormationClient cloudFormation =
+                clients.configure(CloudFormationClient.builder()).build()) {
+            String body = cloudFormation
+                    .getTemplate(request -> request.stackName(String.valueOf(state.get("stackName"))))
+                    .templateBody();
+            return (Map<String, Object>)
+                    ((Map<String, Object>) JSON.std.mapFrom(body).get("Resources")).get(logicalId);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -306,10 +346,14 @@ final class LocalStack {
     @SuppressWarnings("unchecked")
     Map<String, Object> tick(String schedule) {
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/schedules/" + schedule + "/tick"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create(state.get("controlUrl") + "/schedules/" + schedule + "/tick"))
+                            .POST(HttpRequest.BodyPublishers.noBody())
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
-                throw new IllegalStateException("ticking " + schedule + " answered " + response.statusCode() + ": " + response.body());
+                throw new IllegalStateException(
+                        "ticking " + schedule + " answered " + response.statusCode() + ": " + response.body());
             }
             return (Map<String, Object>) JSON.std.mapFrom(response.body()).get("result");
         } catch (IOException e) {
@@ -323,6 +367,8 @@ final class LocalStack {
     @SuppressWarnings("unchecked")
     List<String> functionLogFiles() {
         Map<String, Object> functions = (Map<String, Object>) state.get("functions");
-        return functions.values().stream().map(f -> (String) ((Map<String, Object>) f).get("logFile")).toList();
+        return functions.values().stream()
+                .map(f -> (String) ((Map<String, Object>) f).get("logFile"))
+                .toList();
     }
 }

@@ -32,7 +32,8 @@ interface MachineAgent extends AutoCloseable {
 
     /** The agents a test can register machines with here. */
     enum Kind {
-        FAKE, REAL;
+        FAKE,
+        REAL;
 
         MachineAgent create(LocalStack stack, Path stateDir, String hostname) {
             return this == FAKE ? new FakeAgent(stack, stateDir, hostname) : new RealAgent(stack, stateDir, hostname);
@@ -74,8 +75,8 @@ interface MachineAgent extends AutoCloseable {
                 return instance.get();
             }
             if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("no report from " + instanceId + " within " + REPORT_BOUND + ": " + instance
-                        + "\n" + logs());
+                throw new AssertionError(
+                        "no report from " + instanceId + " within " + REPORT_BOUND + ": " + instance + "\n" + logs());
             }
             try {
                 Thread.sleep(250);
@@ -87,8 +88,12 @@ interface MachineAgent extends AutoCloseable {
     }
 
     static Optional<InstanceInformation> describe(LocalStack stack, String instanceId) {
-        return stack.ssm.describeInstanceInformationPaginator(request -> request.instanceInformationFilterList(filter -> filter
-                        .key(InstanceInformationFilterKey.INSTANCE_IDS).valueSet(instanceId)))
-                .instanceInformationList().stream().findFirst();
+        return stack
+                .ssm
+                .describeInstanceInformationPaginator(request -> request.instanceInformationFilterList(filter ->
+                        filter.key(InstanceInformationFilterKey.INSTANCE_IDS).valueSet(instanceId)))
+                .instanceInformationList()
+                .stream()
+                .findFirst();
     }
 }

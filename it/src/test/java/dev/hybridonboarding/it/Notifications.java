@@ -37,17 +37,24 @@ final class Notifications implements AutoCloseable {
         SqsClient sqs = stack.clients.configure(SqsClient.builder()).build();
         SnsClient sns = stack.clients.sns();
         String queueUrl = sqs.createQueue(request -> request.queueName(name)).queueUrl();
-        String queueArn = sqs.getQueueAttributes(request -> request.queueUrl(queueUrl).attributeNamesWithStrings("QueueArn"))
-                .attributesAsStrings().get("QueueArn");
-        String subscription = sns.subscribe(request -> request.topicArn(stack.output("NotificationTopicArn")).protocol("sqs")
-                .endpoint(queueArn).attributes(Map.of("RawMessageDelivery", "true"))).subscriptionArn();
+        String queueArn = sqs.getQueueAttributes(
+                        request -> request.queueUrl(queueUrl).attributeNamesWithStrings("QueueArn"))
+                .attributesAsStrings()
+                .get("QueueArn");
+        String subscription = sns.subscribe(request -> request.topicArn(stack.output("NotificationTopicArn"))
+                        .protocol("sqs")
+                        .endpoint(queueArn)
+                        .attributes(Map.of("RawMessageDelivery", "true")))
+                .subscriptionArn();
         return new Notifications(sqs, sns, queueUrl, subscription);
     }
 
     /** Every document received so far. */
     synchronized List<Map<String, Object>> all() {
         while (true) {
-            List<Message> messages = sqs.receiveMessage(request -> request.queueUrl(queueUrl).maxNumberOfMessages(10)).messages();
+            List<Message> messages = sqs.receiveMessage(
+                            request -> request.queueUrl(queueUrl).maxNumberOfMessages(10))
+                    .messages();
             if (messages.isEmpty()) {
                 return List.copyOf(received);
             }
@@ -77,7 +84,8 @@ final class Notifications implements AutoCloseable {
                 }
             }
             if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("no " + what + " about " + instanceId + " within " + bound + "; received about it: " + about(instanceId));
+                throw new AssertionError("no " + what + " about " + instanceId + " within " + bound
+                        + "; received about it: " + about(instanceId));
             }
             pause();
         }
@@ -100,7 +108,8 @@ final class Notifications implements AutoCloseable {
     static boolean names(Map<String, Object> document, String instanceId) {
         Map<String, String> context = context(document);
         return instanceId.equals(context.get("instanceId"))
-                || Arrays.asList(context.getOrDefault("instanceIds", "").split(",")).contains(instanceId);
+                || Arrays.asList(context.getOrDefault("instanceIds", "").split(","))
+                        .contains(instanceId);
     }
 
     private static void pause() {

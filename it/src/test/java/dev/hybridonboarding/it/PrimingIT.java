@@ -34,12 +34,17 @@ class PrimingIT {
 
     @SuppressWarnings("unchecked")
     private Map<String, Object> callsOfThisEnvironment() {
-        return (Map<String, Object>) stack.emulator("GET", "calls-by-access-key", null).getOrDefault(ACCESS_KEY, Map.of());
+        return (Map<String, Object>)
+                stack.emulator("GET", "calls-by-access-key", null).getOrDefault(ACCESS_KEY, Map.of());
     }
 
     private int itemsInTheTable() {
-        return stack.dynamo.scanPaginator(request -> request.tableName(stack.table).select(Select.COUNT)).stream()
-                .mapToInt(page -> page.count()).sum();
+        return stack
+                .dynamo
+                .scanPaginator(request -> request.tableName(stack.table).select(Select.COUNT))
+                .stream()
+                .mapToInt(page -> page.count())
+                .sum();
     }
 
     @Test
@@ -48,26 +53,35 @@ class PrimingIT {
         settings.put("TABLE_NAME", stack.table);
         settings.put("CODE_KEY_ID", stack.output("CodeKeyId"));
         settings.put("STACK_ID", stack.output("StackId"));
-        AwsClients clients = new AwsClients(Region.of(stack.region),
-                () -> StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, "priming-it")), Optional.of(stack.endpoint));
+        AwsClients clients = new AwsClients(
+                Region.of(stack.region),
+                () -> StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, "priming-it")),
+                Optional.of(stack.endpoint));
         EnrollmentEnvironment environment = new EnrollmentEnvironment(settings, clients);
         int items = itemsInTheTable();
 
         environment.beforeCheckpoint(null);
 
-        assertThat(callsOfThisEnvironment()).as("calls that reached the local AWS while priming").isEmpty();
+        assertThat(callsOfThisEnvironment())
+                .as("calls that reached the local AWS while priming")
+                .isEmpty();
         assertThat(itemsInTheTable()).as("items in the table").isEqualTo(items);
 
         environment.afterRestore(null);
         String fleet = LocalStack.uniqueFleet("primed");
         stack.fleets.create(fleet, FleetMode.SINGLE_USE, f -> f);
         TokenIssuer.Issued issued = stack.token(fleet, 1);
-        EnrollmentResult result = environment.service().enroll(new EnrollmentAttempt(issued.bearer().reveal(),
-                new Requester("192.0.2.50", "priming-it"), new EnrollmentRequest("primed-01", Platform.LINUX, Optional.empty(), Map.of()),
-                Instant.now().plusSeconds(29)));
+        EnrollmentResult result = environment
+                .service()
+                .enroll(new EnrollmentAttempt(
+                        issued.bearer().reveal(),
+                        new Requester("192.0.2.50", "priming-it"),
+                        new EnrollmentRequest("primed-01", Platform.LINUX, Optional.empty(), Map.of()),
+                        Instant.now().plusSeconds(29)));
         Secrets.remember(result.activationCode().reveal());
 
         assertThat(result.created()).isTrue();
-        assertThat(callsOfThisEnvironment()).containsKeys("dynamodb.BatchGetItem", "ssm.CreateActivation", "dynamodb.TransactWriteItems");
+        assertThat(callsOfThisEnvironment())
+                .containsKeys("dynamodb.BatchGetItem", "ssm.CreateActivation", "dynamodb.TransactWriteItems");
     }
 }

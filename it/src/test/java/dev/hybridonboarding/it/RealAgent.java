@@ -43,7 +43,8 @@ final class RealAgent implements MachineAgent {
         this.scratch = scratch;
         this.hostname = hostname;
         this.agentDir = scratch.resolve("agent");
-        Path binaries = binaries(stack.projectRoot).orElseThrow(() -> new IllegalStateException("no real SSM Agent here"));
+        Path binaries =
+                binaries(stack.projectRoot).orElseThrow(() -> new IllegalStateException("no real SSM Agent here"));
         try {
             for (String directory : List.of("agent/configuration", "varlib", "varlog", "home")) {
                 Files.createDirectories(scratch.resolve(directory));
@@ -54,7 +55,8 @@ final class RealAgent implements MachineAgent {
                 copy.toFile().setExecutable(true);
             }
             // The agent takes its SSM endpoint from this file only; it finds it beside its binary.
-            Files.writeString(agentDir.resolve("configuration/amazon-ssm-agent.json"),
+            Files.writeString(
+                    agentDir.resolve("configuration/amazon-ssm-agent.json"),
                     "{\"Ssm\": {\"Endpoint\": \"" + stack.endpoint + "\"}}");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -69,7 +71,11 @@ final class RealAgent implements MachineAgent {
     static Optional<Path> binaries(Path projectRoot) {
         String configured = System.getenv(BINARIES_VARIABLE);
         boolean named = configured != null && !configured.isBlank();
-        Path directory = named ? Path.of(configured) : projectRoot.resolve("../shared/tools/amazon-ssm-agent/linux_amd64").normalize();
+        Path directory = named
+                ? Path.of(configured)
+                : projectRoot
+                        .resolve("../shared/tools/amazon-ssm-agent/linux_amd64")
+                        .normalize();
         if (Files.isRegularFile(directory)) {
             directory = directory.getParent();
         }
@@ -77,14 +83,16 @@ final class RealAgent implements MachineAgent {
             return Optional.of(directory);
         }
         if (named) {
-            throw new IllegalStateException(BINARIES_VARIABLE + "=" + configured + " holds no " + AGENT + " and " + WORKER);
+            throw new IllegalStateException(
+                    BINARIES_VARIABLE + "=" + configured + " holds no " + AGENT + " and " + WORKER);
         }
         return Optional.empty();
     }
 
     @Override
     public Registration register(String activationId, String activationCode) {
-        Process process = start(List.of("-register", "-code", activationCode, "-id", activationId, "-region", stack.region, "-y"),
+        Process process = start(
+                List.of("-register", "-code", activationCode, "-id", activationId, "-region", stack.region, "-y"),
                 ProcessBuilder.Redirect.PIPE);
         try {
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -93,8 +101,8 @@ final class RealAgent implements MachineAgent {
                 throw new IllegalStateException("the real agent did not finish registering");
             }
             Path registration = scratch.resolve("varlib/amazon/ssm/registration");
-            return new Registration(process.exitValue(), output,
-                    Files.exists(registration) ? Files.readString(registration) : "");
+            return new Registration(
+                    process.exitValue(), output, Files.exists(registration) ? Files.readString(registration) : "");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -110,7 +118,9 @@ final class RealAgent implements MachineAgent {
         if (service != null) {
             throw new IllegalStateException("the service is already running");
         }
-        service = start(List.of(), ProcessBuilder.Redirect.appendTo(scratch.resolve("service.out").toFile()));
+        service = start(
+                List.of(),
+                ProcessBuilder.Redirect.appendTo(scratch.resolve("service.out").toFile()));
         RUNNING.add(this);
     }
 
@@ -119,7 +129,10 @@ final class RealAgent implements MachineAgent {
     public List<ProcessHandle> processes() {
         String binaries = agentDir.toString() + "/";
         return ProcessHandle.allProcesses()
-                .filter(process -> process.info().command().map(command -> command.startsWith(binaries)).orElse(false))
+                .filter(process -> process.info()
+                        .command()
+                        .map(command -> command.startsWith(binaries))
+                        .orElse(false))
                 .toList();
     }
 
@@ -141,7 +154,8 @@ final class RealAgent implements MachineAgent {
     @Override
     public String logs() {
         StringBuilder logs = new StringBuilder();
-        for (Path file : List.of(scratch.resolve("service.out"), scratch.resolve("varlog/amazon/ssm/amazon-ssm-agent.log"))) {
+        for (Path file :
+                List.of(scratch.resolve("service.out"), scratch.resolve("varlog/amazon/ssm/amazon-ssm-agent.log"))) {
             try {
                 if (Files.exists(file)) {
                     logs.append("== ").append(file).append('\n').append(Files.readString(file));
@@ -156,10 +170,25 @@ final class RealAgent implements MachineAgent {
     private Process start(List<String> arguments, ProcessBuilder.Redirect output) {
         String script = "hostname \"$1\" && mount --bind \"$2/varlib\" /var/lib && mount --bind \"$2/varlog\" /var/log"
                 + " && mount --bind \"$2/home\" /root && shift 2 && exec \"$@\"";
-        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child",
-                "--mount-proc", "sh", "-c", script, "sh", hostname, scratch.toString(), agentDir.resolve(AGENT).toString()));
+        List<String> command = new ArrayList<>(List.of(
+                "unshare",
+                "--mount",
+                "--uts",
+                "--pid",
+                "--fork",
+                "--kill-child",
+                "--mount-proc",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                hostname,
+                scratch.toString(),
+                agentDir.resolve(AGENT).toString()));
         command.addAll(arguments);
-        ProcessBuilder agent = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output)
+        ProcessBuilder agent = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(output)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         agent.environment().put("HOME", "/root");
         try {

@@ -33,8 +33,11 @@ final class RegisteredMachines {
     Map<String, String> tags(String instanceId) {
         Map<String, String> tags = new HashMap<>();
         try {
-            stack.ssm.listTagsForResource(request -> request.resourceType(ResourceTypeForTagging.MANAGED_INSTANCE).resourceId(instanceId))
-                    .tagList().forEach(tag -> tags.put(tag.key(), tag.value()));
+            stack.ssm
+                    .listTagsForResource(request -> request.resourceType(ResourceTypeForTagging.MANAGED_INSTANCE)
+                            .resourceId(instanceId))
+                    .tagList()
+                    .forEach(tag -> tags.put(tag.key(), tag.value()));
         } catch (InvalidResourceIdException gone) {
             // Deregistered: no tags.
         }
@@ -49,13 +52,21 @@ final class RegisteredMachines {
     /** AddTagsToResource calls that went through for the instance, as the emulator counted them. */
     @SuppressWarnings("unchecked")
     int tagUpdates(String instanceId) {
-        List<Map<String, Object>> instances = (List<Map<String, Object>>) stack.emulator("GET", "instances", null).get("instances");
-        return instances.stream().filter(i -> instanceId.equals(i.get("InstanceId")))
-                .map(i -> ((Number) i.get("TagUpdates")).intValue()).findFirst().orElse(-1);
+        List<Map<String, Object>> instances = (List<Map<String, Object>>)
+                stack.emulator("GET", "instances", null).get("instances");
+        return instances.stream()
+                .filter(i -> instanceId.equals(i.get("InstanceId")))
+                .map(i -> ((Number) i.get("TagUpdates")).intValue())
+                .findFirst()
+                .orElse(-1);
     }
 
     Map<String, AttributeValue> enrollment(String enrollmentId) {
-        return stack.dynamo.getItem(request -> request.tableName(stack.table).key(TableItems.enrollmentKey(enrollmentId)).consistentRead(true)).item();
+        return stack.dynamo
+                .getItem(request -> request.tableName(stack.table)
+                        .key(TableItems.enrollmentKey(enrollmentId))
+                        .consistentRead(true))
+                .item();
     }
 
     Map<String, AttributeValue> awaitEnrollment(String enrollmentId, Predicate<Map<String, AttributeValue>> expected) {
@@ -66,7 +77,8 @@ final class RegisteredMachines {
     long logged(String event, String instanceId) {
         try {
             return Files.readAllLines(Path.of(stack.functionLogFile("RegistrationFunction"))).stream()
-                    .filter(line -> line.contains("\"event\":\"" + event + "\"") && line.contains(instanceId)).count();
+                    .filter(line -> line.contains("\"event\":\"" + event + "\"") && line.contains(instanceId))
+                    .count();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -74,15 +86,19 @@ final class RegisteredMachines {
 
     /** Waits until both routes of the registration were handled, so that nothing more can come of them. */
     void awaitBothRoutes(String instanceId) {
-        await(() -> logged("registration.handled", instanceId) + logged("registration.duplicate", instanceId), count -> count >= 2,
+        await(
+                () -> logged("registration.handled", instanceId) + logged("registration.duplicate", instanceId),
+                count -> count >= 2,
                 "both routes of " + instanceId + " handled");
     }
 
     int deadLetters() {
         try (SqsClient sqs = stack.clients.configure(SqsClient.builder()).build()) {
-            Map<QueueAttributeName, String> attributes = sqs.getQueueAttributes(request -> request
-                    .queueUrl(stack.output("RegistrationDeadLetterQueueUrl"))
-                    .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
+            Map<QueueAttributeName, String> attributes = sqs.getQueueAttributes(
+                            request -> request.queueUrl(stack.output("RegistrationDeadLetterQueueUrl"))
+                                    .attributeNames(
+                                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
                     .attributes();
             return Integer.parseInt(attributes.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
                     + Integer.parseInt(attributes.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
@@ -97,11 +113,16 @@ final class RegisteredMachines {
     /** One tick of the sweep's schedule, now. */
     Map<String, Object> sweep() {
         String schedule;
-        try (CloudFormationClient cloudFormation = stack.clients.configure(CloudFormationClient.builder()).build()) {
-            schedule = cloudFormation.listStackResourcesPaginator(r -> r.stackName(String.valueOf(stack.state.get("stackName"))))
-                    .stackResourceSummaries().stream()
+        try (CloudFormationClient cloudFormation =
+                stack.clients.configure(CloudFormationClient.builder()).build()) {
+            schedule = cloudFormation
+                    .listStackResourcesPaginator(r -> r.stackName(String.valueOf(stack.state.get("stackName"))))
+                    .stackResourceSummaries()
+                    .stream()
                     .filter(resource -> "RegistrationFunctionSweep".equals(resource.logicalResourceId()))
-                    .findFirst().orElseThrow(() -> new AssertionError("the stack has no RegistrationFunctionSweep")).physicalResourceId();
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("the stack has no RegistrationFunctionSweep"))
+                    .physicalResourceId();
         }
         return stack.tick(schedule);
     }

@@ -48,7 +48,8 @@ class RegistrationBurstIT {
     }
 
     @Test
-    void everyMachineOfABurstIsTaggedOnceThoughTaggingIsThrottledAndTheTeamGetsDigests(@TempDir Path dir) throws IOException {
+    void everyMachineOfABurstIsTaggedOnceThoughTaggingIsThrottledAndTheTeamGetsDigests(@TempDir Path dir)
+            throws IOException {
         String burst = "burst-" + UUID.randomUUID().toString().substring(0, 8);
         TokenIssuer.Issued token = stack.token(stack.templateFleet.name(), MACHINES);
         List<Map<String, String>> enrolled = enrollAll(burst, token);
@@ -58,28 +59,47 @@ class RegistrationBurstIT {
         try (Notifications notifications = Notifications.subscribe(stack, burst)) {
             Map<String, String> instances = boot(enrolled, dir);
 
-            instances.forEach((hostname, instanceId) -> assertThat(machines.awaitTags(instanceId,
-                    tags -> tags.containsKey(InstanceTags.REGISTERED_AT))).containsEntry(InstanceTags.NAME, hostname));
+            instances.forEach((hostname, instanceId) -> assertThat(
+                            machines.awaitTags(instanceId, tags -> tags.containsKey(InstanceTags.REGISTERED_AT)))
+                    .containsEntry(InstanceTags.NAME, hostname));
             instances.values().forEach(machines::awaitBothRoutes);
-            instances.values().forEach(instanceId -> notifications.await(instanceId, document -> true, RegisteredMachines.BOUND, "announcement"));
+            instances
+                    .values()
+                    .forEach(instanceId -> notifications.await(
+                            instanceId, document -> true, RegisteredMachines.BOUND, "announcement"));
             Map<String, List<Map<String, Object>>> heard = new HashMap<>();
             instances.values().forEach(instanceId -> heard.put(instanceId, notifications.about(instanceId)));
 
-            assertThat(heard).allSatisfy((instanceId, documents) -> assertThat(documents).as("what was said of " + instanceId).hasSize(1));
-            List<Map<String, Object>> documents = heard.values().stream().flatMap(List::stream).distinct().toList();
-            assertThat(documents).as("messages about the burst").hasSizeLessThan(MACHINES).anyMatch(Notifications.ofType(WELCOMES));
+            assertThat(heard)
+                    .allSatisfy((instanceId, documents) -> assertThat(documents)
+                            .as("what was said of " + instanceId)
+                            .hasSize(1));
+            List<Map<String, Object>> documents =
+                    heard.values().stream().flatMap(List::stream).distinct().toList();
+            assertThat(documents)
+                    .as("messages about the burst")
+                    .hasSizeLessThan(MACHINES)
+                    .anyMatch(Notifications.ofType(WELCOMES));
             assertThat(machines.deadLetters()).isZero();
             for (Map<String, String> machine : enrolled) {
                 String instanceId = instances.get(machine.get("hostname"));
-                assertThat(machines.enrollment(machine.get("enrollmentId")).get("instanceId").s()).isEqualTo(instanceId);
-                // Tagged once: its own name and enrollment. A tagging call the loaded emulator answered too late for the
-                // SDK is sent again with the same tags, which changes nothing; RegistrationIT counts calls one machine at a time.
-                assertThat(machines.tags(instanceId)).as(instanceId).containsEntry(InstanceTags.NAME, machine.get("hostname"))
+                assertThat(machines.enrollment(machine.get("enrollmentId"))
+                                .get("instanceId")
+                                .s())
+                        .isEqualTo(instanceId);
+                // Tagged once: its own name and enrollment. A tagging call the loaded emulator answered too late for
+                // the
+                // SDK is sent again with the same tags, which changes nothing; RegistrationIT counts calls one machine
+                // at a time.
+                assertThat(machines.tags(instanceId))
+                        .as(instanceId)
+                        .containsEntry(InstanceTags.NAME, machine.get("hostname"))
                         .containsEntry(InstanceTags.ENROLLMENT_ID, machine.get("enrollmentId"));
             }
         }
         assertThat(stack.callsOf("RegistrationFunction").getOrDefault("ssm.AddTagsToResource", 0) - tagCallsBefore)
-                .as("AddTagsToResource calls, throttled ones included").isGreaterThan(MACHINES);
+                .as("AddTagsToResource calls, throttled ones included")
+                .isGreaterThan(MACHINES);
     }
 
     /** Enrolls every machine, a few at a time as first boots do; each its hostname, address, activation and enrollment. */
@@ -94,8 +114,17 @@ class RegistrationBurstIT {
                     ApiResponse answer = api.enroll(token.bearer().reveal(), Api.body(hostname, hostname, null));
                     assertThat(answer.status()).as(answer.toString()).isEqualTo(201);
                     Secrets.remember(answer.field("activationCode"));
-                    return Map.of("hostname", hostname, "ipAddress", ipAddress, "activationId", answer.field("activationId"),
-                            "activationCode", answer.field("activationCode"), "enrollmentId", answer.field("enrollmentId"));
+                    return Map.of(
+                            "hostname",
+                            hostname,
+                            "ipAddress",
+                            ipAddress,
+                            "activationId",
+                            answer.field("activationId"),
+                            "activationCode",
+                            answer.field("activationCode"),
+                            "enrollmentId",
+                            answer.field("enrollmentId"));
                 }));
             }
             List<Map<String, String>> enrolled = new ArrayList<>();
@@ -118,19 +147,38 @@ class RegistrationBurstIT {
 
     /** Registers every machine at once with local/fake-ssm-burst (the fake agent's code); their hostname → mi- id. */
     private Map<String, String> boot(List<Map<String, String>> enrolled, Path dir) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(stack.projectRoot.resolve("local/fake-ssm-burst").toString(), "--state-root",
-                dir.toString(), "--region", stack.region, "--workers", "4").redirectError(ProcessBuilder.Redirect.INHERIT);
+        ProcessBuilder builder = new ProcessBuilder(
+                        stack.projectRoot.resolve("local/fake-ssm-burst").toString(),
+                        "--state-root",
+                        dir.toString(),
+                        "--region",
+                        stack.region,
+                        "--workers",
+                        "4")
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
         builder.environment().put("AWS_ENDPOINT_URL", stack.endpoint.toString());
         Process process = builder.start();
         try (Writer stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8)) {
             for (Map<String, String> machine : enrolled) {
-                stdin.write(JSON.std.asString(Map.of("hostname", machine.get("hostname"), "ipAddress", machine.get("ipAddress"),
-                        "activationId", machine.get("activationId"), "activationCode", machine.get("activationCode"))) + "\n");
+                stdin.write(JSON.std.asString(Map.of(
+                                "hostname",
+                                machine.get("hostname"),
+                                "ipAddress",
+                                machine.get("ipAddress"),
+                                "activationId",
+                                machine.get("activationId"),
+                                "activationCode",
+                                machine.get("activationCode")))
+                        + "\n");
             }
         }
-        List<String> lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        List<String> lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                .lines()
+                .toList();
         try {
-            assertThat(process.waitFor(5, TimeUnit.MINUTES)).as("the burst finished").isTrue();
+            assertThat(process.waitFor(5, TimeUnit.MINUTES))
+                    .as("the burst finished")
+                    .isTrue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

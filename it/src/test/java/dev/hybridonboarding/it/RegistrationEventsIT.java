@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -51,13 +51,20 @@ class RegistrationEventsIT {
             throws IOException {
         String name = LocalStack.uniqueFleet("events");
         try (SqsClient sqs = stack.clients.configure(SqsClient.builder()).build();
-             EventBridgeClient events = stack.clients.configure(EventBridgeClient.builder()).build()) {
-            String queueUrl = sqs.createQueue(request -> request.queueName(name)).queueUrl();
-            String queueArn = sqs.getQueueAttributes(request -> request.queueUrl(queueUrl).attributeNamesWithStrings("QueueArn"))
-                    .attributesAsStrings().get("QueueArn");
-            events.putRule(request -> request.name(name).eventPattern(
-                    "{\"source\":[\"aws.ssm\"],\"detail-type\":[\"SSM Managed Instance Registration\",\"AWS API Call via CloudTrail\"]}"));
-            events.putTargets(request -> request.rule(name).targets(target -> target.id("queue").arn(queueArn)));
+                EventBridgeClient events =
+                        stack.clients.configure(EventBridgeClient.builder()).build()) {
+            String queueUrl =
+                    sqs.createQueue(request -> request.queueName(name)).queueUrl();
+            String queueArn = sqs.getQueueAttributes(
+                            request -> request.queueUrl(queueUrl).attributeNamesWithStrings("QueueArn"))
+                    .attributesAsStrings()
+                    .get("QueueArn");
+            events.putRule(
+                    request -> request.name(name)
+                            .eventPattern(
+                                    "{\"source\":[\"aws.ssm\"],\"detail-type\":[\"SSM Managed Instance Registration\",\"AWS API Call via CloudTrail\"]}"));
+            events.putTargets(request ->
+                    request.rule(name).targets(target -> target.id("queue").arn(queueArn)));
             try {
                 TokenIssuer.Issued issued = stack.token(stack.templateFleet.name(), 1);
                 ApiResponse enrolled = new Api(stack).enroll(issued.bearer().reveal(), Api.body("evt-01", null, null));
@@ -70,29 +77,44 @@ class RegistrationEventsIT {
 
                 List<Map<String, Object>> received = new ArrayList<>();
                 for (int attempt = 0; attempt < 10 && received.size() < 2; attempt++) {
-                    for (Message message : sqs.receiveMessage(request -> request.queueUrl(queueUrl).maxNumberOfMessages(10)
-                            .waitTimeSeconds(1)).messages()) {
+                    for (Message message : sqs.receiveMessage(request -> request.queueUrl(queueUrl)
+                                    .maxNumberOfMessages(10)
+                                    .waitTimeSeconds(1))
+                            .messages()) {
                         received.add(JSON.std.mapFrom(message.body()));
                     }
                 }
 
                 Map<String, Object> ssmEvent = received.stream()
-                        .filter(e -> "SSM Managed Instance Registration".equals(e.get("detail-type"))).findFirst().orElseThrow();
+                        .filter(e -> "SSM Managed Instance Registration".equals(e.get("detail-type")))
+                        .findFirst()
+                        .orElseThrow();
                 Map<String, Object> sample = fixture("ssm-managed-instance-registration.json");
                 assertThat(((Map<String, Object>) ssmEvent.get("detail")).keySet())
                         .isEqualTo(((Map<String, Object>) sample.get("detail")).keySet());
-                assertThat((List<String>) ssmEvent.get("resources")).singleElement().asString()
+                assertThat((List<String>) ssmEvent.get("resources"))
+                        .singleElement()
+                        .asString()
                         .endsWith(":managed-instance/" + registration.instanceId());
 
                 Map<String, Object> trail = received.stream()
-                        .filter(e -> "AWS API Call via CloudTrail".equals(e.get("detail-type"))).findFirst().orElseThrow();
+                        .filter(e -> "AWS API Call via CloudTrail".equals(e.get("detail-type")))
+                        .findFirst()
+                        .orElseThrow();
                 Map<String, Object> trailDetail = (Map<String, Object>) trail.get("detail");
-                Map<String, Object> trailSample = (Map<String, Object>) fixture("cloudtrail-register-managed-instance.json").get("detail");
+                Map<String, Object> trailSample = (Map<String, Object>)
+                        fixture("cloudtrail-register-managed-instance.json").get("detail");
                 assertThat(trailDetail.keySet()).containsAll(trailSample.keySet());
-                assertThat(trailDetail.get("responseElements")).isEqualTo(Map.of("instanceId", registration.instanceId()));
-                assertThat(JSON.std.asString(trail).contains(enrolled.field("activationCode"))).as("the event carries the code").isFalse();
+                assertThat(trailDetail.get("responseElements"))
+                        .isEqualTo(Map.of("instanceId", registration.instanceId()));
+                assertThat(JSON.std.asString(trail).contains(enrolled.field("activationCode")))
+                        .as("the event carries the code")
+                        .isFalse();
                 // A consumer of these events cannot read the machine's name from SSM yet: it comes with the first ping.
-                assertThat(MachineAgent.describe(stack, registration.instanceId()).orElseThrow().computerName()).isNull();
+                assertThat(MachineAgent.describe(stack, registration.instanceId())
+                                .orElseThrow()
+                                .computerName())
+                        .isNull();
             } finally {
                 events.removeTargets(request -> request.rule(name).ids("queue"));
                 events.deleteRule(request -> request.name(name));

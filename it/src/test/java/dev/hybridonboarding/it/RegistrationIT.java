@@ -95,8 +95,11 @@ class RegistrationIT {
             agent.awaitReport(stack, instanceId);
 
             Map<String, String> tags = machines.awaitTags(instanceId, t -> t.containsKey(InstanceTags.REGISTERED_AT));
-            assertThat(tags).containsEntry(InstanceTags.NAME, hostname).containsEntry(InstanceTags.ENROLLMENT_ID, enrolled.field("enrollmentId"));
-            Map<String, Object> announced = notifications.await(instanceId, ofType(WELCOME, WELCOMES), BOUND, "welcome");
+            assertThat(tags)
+                    .containsEntry(InstanceTags.NAME, hostname)
+                    .containsEntry(InstanceTags.ENROLLMENT_ID, enrolled.field("enrollmentId"));
+            Map<String, Object> announced =
+                    notifications.await(instanceId, ofType(WELCOME, WELCOMES), BOUND, "welcome");
             machines.awaitBothRoutes(instanceId);
 
             assertThat(notifications.about(instanceId)).containsExactly(announced);
@@ -104,8 +107,11 @@ class RegistrationIT {
             Map<String, String> context = Notifications.context(announced);
             assertThat(context).containsEntry("schema", NoticeBodies.SCHEMA);
             if (WELCOME.equals(Notifications.eventType(announced))) {
-                assertThat(context).containsEntry("hostname", hostname).containsEntry("computerName", hostname)
-                        .containsEntry("match", "sure").containsEntry("tag:Name", hostname)
+                assertThat(context)
+                        .containsEntry("hostname", hostname)
+                        .containsEntry("computerName", hostname)
+                        .containsEntry("match", "sure")
+                        .containsEntry("tag:Name", hostname)
                         .containsKeys("ipAddress", "platform", "registeredAt");
                 assertThat(context.get("consoleUrl")).contains("/managed-nodes/" + instanceId + "/");
             }
@@ -123,17 +129,22 @@ class RegistrationIT {
             String instanceId = register(agent, enrolled.field("activationId"), enrolled.field("activationCode"));
             agent.startService();
 
-            Map<String, Object> alert = notifications.await(instanceId, ofType("registration-mismatch"), BOUND, "mismatch alert");
+            Map<String, Object> alert =
+                    notifications.await(instanceId, ofType("registration-mismatch"), BOUND, "mismatch alert");
 
-            assertThat(Notifications.context(alert)).containsEntry("severity", "alert").containsEntry("computerName", intruder);
+            assertThat(Notifications.context(alert))
+                    .containsEntry("severity", "alert")
+                    .containsEntry("computerName", intruder);
             assertThat(machines.awaitTags(instanceId, t -> t.containsKey(InstanceTags.STATUS)))
-                    .containsEntry(InstanceTags.STATUS, "mismatch").doesNotContainKey(InstanceTags.NAME);
+                    .containsEntry(InstanceTags.STATUS, "mismatch")
+                    .doesNotContainKey(InstanceTags.NAME);
         }
     }
 
     @Test
     void aRegistrationWithAnActivationThisDeploymentDidNotIssueRaisesAnAlertAndIsTaggedUnmanaged(@TempDir Path dir) {
-        var created = stack.ssm.createActivation(request -> request.iamRole(stack.output("InstanceRoleName")).registrationLimit(1)
+        var created = stack.ssm.createActivation(request -> request.iamRole(stack.output("InstanceRoleName"))
+                .registrationLimit(1)
                 .description("made by hand, not by Hybrid Onboarding"));
         Secrets.remember(created.activationCode());
         String hostname = host("byhand");
@@ -141,11 +152,17 @@ class RegistrationIT {
             String instanceId = register(agent, created.activationId(), created.activationCode());
             agent.startService();
 
-            Map<String, Object> alert = notifications.await(instanceId, ofType("unmanaged-registration"), BOUND, "unmanaged alert");
+            Map<String, Object> alert =
+                    notifications.await(instanceId, ofType("unmanaged-registration"), BOUND, "unmanaged alert");
 
-            assertThat(Notifications.context(alert)).containsEntry("activationId", created.activationId()).containsEntry("computerName", hostname);
-            assertThat(machines.awaitTags(instanceId, t -> t.containsKey(InstanceTags.STATUS))).containsEntry(InstanceTags.STATUS, "unmanaged");
-            assertThat(MachineAgent.describe(stack, instanceId)).as("it stays registered: the template's option is off").isPresent();
+            assertThat(Notifications.context(alert))
+                    .containsEntry("activationId", created.activationId())
+                    .containsEntry("computerName", hostname);
+            assertThat(machines.awaitTags(instanceId, t -> t.containsKey(InstanceTags.STATUS)))
+                    .containsEntry(InstanceTags.STATUS, "unmanaged");
+            assertThat(MachineAgent.describe(stack, instanceId))
+                    .as("it stays registered: the template's option is off")
+                    .isPresent();
             stack.ssm.deregisterManagedInstance(request -> request.instanceId(instanceId));
         } finally {
             stack.ssm.deleteActivation(request -> request.activationId(created.activationId()));
@@ -164,7 +181,9 @@ class RegistrationIT {
             stack.ssm.deregisterManagedInstance(request -> request.instanceId(instanceId));
 
             notifications.await(instanceId, ofType(GOODBYE, GOODBYES), BOUND, "goodbye");
-            assertThat(machines.awaitEnrollment(enrolled.field("enrollmentId"), e -> e.containsKey("deregisteredAt")).get("instanceId").s())
+            assertThat(machines.awaitEnrollment(enrolled.field("enrollmentId"), e -> e.containsKey("deregisteredAt"))
+                            .get("instanceId")
+                            .s())
                     .isEqualTo(instanceId);
         }
     }
@@ -183,7 +202,8 @@ class RegistrationIT {
         stack.ssm.deregisterManagedInstance(request -> request.instanceId(instanceId));
 
         notifications.await(instanceId, ofType(GOODBYE, GOODBYES), BOUND, "goodbye");
-        Map<String, AttributeValue> enrollment = machines.awaitEnrollment(enrolled.field("enrollmentId"), e -> e.containsKey("deregisteredAt"));
+        Map<String, AttributeValue> enrollment =
+                machines.awaitEnrollment(enrolled.field("enrollmentId"), e -> e.containsKey("deregisteredAt"));
         assertThat(enrollment.get("instanceId").s()).isEqualTo(instanceId);
         assertThat(notifications.about(instanceId)).noneMatch(ofType(WELCOME, WELCOMES));
     }
@@ -198,14 +218,17 @@ class RegistrationIT {
             agent.startService();
             agent.awaitReport(stack, instanceId);
             machines.events(true);
-            // The sweep leaves registrations to their events for a few minutes; the functions run on the emulator clock.
+            // The sweep leaves registrations to their events for a few minutes; the functions run on the emulator
+            // clock.
             stack.emulator("POST", "clock", Map.of("advanceSeconds", 6 * 60));
 
             Map<String, Object> swept = machines.sweep();
 
             assertThat(((Number) swept.get("enqueued")).intValue()).isGreaterThanOrEqualTo(1);
-            assertThat(machines.awaitTags(instanceId, t -> t.containsKey(InstanceTags.REGISTERED_AT))).containsEntry(InstanceTags.NAME, hostname);
-            Map<String, Object> announced = notifications.await(instanceId, ofType(WELCOME, WELCOMES), BOUND, "welcome");
+            assertThat(machines.awaitTags(instanceId, t -> t.containsKey(InstanceTags.REGISTERED_AT)))
+                    .containsEntry(InstanceTags.NAME, hostname);
+            Map<String, Object> announced =
+                    notifications.await(instanceId, ofType(WELCOME, WELCOMES), BOUND, "welcome");
             if (WELCOME.equals(Notifications.eventType(announced))) {
                 assertThat(Notifications.context(announced)).containsEntry("heardThrough", "scheduled sweep");
             }
@@ -225,7 +248,8 @@ class RegistrationIT {
             String instanceId = register(agent, enrolled.field("activationId"), enrolled.field("activationCode"));
             agent.startService();
 
-            assertThat(machines.awaitTags(instanceId, t -> t.containsKey(InstanceTags.REGISTERED_AT))).containsEntry(InstanceTags.NAME, hostname);
+            assertThat(machines.awaitTags(instanceId, t -> t.containsKey(InstanceTags.REGISTERED_AT)))
+                    .containsEntry(InstanceTags.NAME, hostname);
             notifications.await(instanceId, ofType(WELCOME, WELCOMES), BOUND, "welcome");
             machines.awaitBothRoutes(instanceId);
 
@@ -239,15 +263,25 @@ class RegistrationIT {
     void aMessageNoRouteCouldHaveSentEndsInTheDeadLetterQueueAfterFiveReceives() {
         String marker = "i-" + UUID.randomUUID().toString().replace("-", "").substring(0, 17);
         try (SqsClient sqs = stack.clients.configure(SqsClient.builder()).build()) {
-            sqs.sendMessage(request -> request.queueUrl(stack.output("RegistrationQueueUrl")).messageBody(
-                    "{\"source\":\"aws.ssm\",\"detail-type\":\"SSM Managed Instance Registration\",\"detail\":{\"instance-id\":\"" + marker + "\"}}"));
+            sqs.sendMessage(request -> request.queueUrl(stack.output("RegistrationQueueUrl"))
+                    .messageBody(
+                            "{\"source\":\"aws.ssm\",\"detail-type\":\"SSM Managed Instance Registration\",\"detail\":{\"instance-id\":\""
+                                    + marker + "\"}}"));
 
-            Message dead = RegisteredMachines.await(() -> sqs.receiveMessage(request -> request
-                            .queueUrl(stack.output("RegistrationDeadLetterQueueUrl")).maxNumberOfMessages(10)
-                            .messageSystemAttributeNamesWithStrings("ApproximateReceiveCount")).messages().stream()
-                            .filter(message -> message.body().contains(marker)).findFirst().orElse(null),
-                    found -> found != null, "the unreadable message in the dead-letter queue");
-            sqs.deleteMessage(request -> request.queueUrl(stack.output("RegistrationDeadLetterQueueUrl")).receiptHandle(dead.receiptHandle()));
+            Message dead = RegisteredMachines.await(
+                    () -> sqs
+                            .receiveMessage(request -> request.queueUrl(stack.output("RegistrationDeadLetterQueueUrl"))
+                                    .maxNumberOfMessages(10)
+                                    .messageSystemAttributeNamesWithStrings("ApproximateReceiveCount"))
+                            .messages()
+                            .stream()
+                            .filter(message -> message.body().contains(marker))
+                            .findFirst()
+                            .orElse(null),
+                    found -> found != null,
+                    "the unreadable message in the dead-letter queue");
+            sqs.deleteMessage(request -> request.queueUrl(stack.output("RegistrationDeadLetterQueueUrl"))
+                    .receiptHandle(dead.receiptHandle()));
         }
         assertThat(machines.deadLetters()).isZero();
     }
@@ -257,14 +291,25 @@ class RegistrationIT {
     void theDeadLetterQueueIsWatchedByAnAlarmThatTellsTheTopic() {
         Map<String, Object> alarm = stack.deployedResource("RegistrationDeadLetterAlarm");
 
-        assertThat(alarm).as("the deployed stack's RegistrationDeadLetterAlarm").containsEntry("Type", "AWS::CloudWatch::Alarm");
+        assertThat(alarm)
+                .as("the deployed stack's RegistrationDeadLetterAlarm")
+                .containsEntry("Type", "AWS::CloudWatch::Alarm");
         Map<String, Object> properties = (Map<String, Object>) alarm.get("Properties");
-        assertThat(properties).containsEntry("Namespace", "AWS/SQS").containsEntry("MetricName", "ApproximateNumberOfMessagesVisible")
+        assertThat(properties)
+                .containsEntry("Namespace", "AWS/SQS")
+                .containsEntry("MetricName", "ApproximateNumberOfMessagesVisible")
                 .containsEntry("AlarmActions", List.of(Map.of("Ref", "NotificationTopic")));
-        assertThat(properties.get("Dimensions")).isEqualTo(List.of(Map.of("Name", "QueueName",
-                "Value", Map.of("Fn::GetAtt", List.of("RegistrationDeadLetterQueue", "QueueName")))));
-        Map<String, Object> queue = (Map<String, Object>) stack.deployedResource("RegistrationQueue").get("Properties");
-        assertThat((Map<String, Object>) queue.get("RedrivePolicy")).containsEntry("maxReceiveCount", 5)
-                .containsEntry("deadLetterTargetArn", Map.of("Fn::GetAtt", List.of("RegistrationDeadLetterQueue", "Arn")));
+        assertThat(properties.get("Dimensions"))
+                .isEqualTo(List.of(Map.of(
+                        "Name",
+                        "QueueName",
+                        "Value",
+                        Map.of("Fn::GetAtt", List.of("RegistrationDeadLetterQueue", "QueueName")))));
+        Map<String, Object> queue = (Map<String, Object>)
+                stack.deployedResource("RegistrationQueue").get("Properties");
+        assertThat((Map<String, Object>) queue.get("RedrivePolicy"))
+                .containsEntry("maxReceiveCount", 5)
+                .containsEntry(
+                        "deadLetterTargetArn", Map.of("Fn::GetAtt", List.of("RegistrationDeadLetterQueue", "Arn")));
     }
 }

@@ -47,10 +47,13 @@ class RotationFaultsIT {
                 Arguments.of("stopped after CreateActivation", stopAfter("ssm.CreateActivation")),
                 Arguments.of("stopped after sealing the code", stopAfter("kms.Encrypt")),
                 Arguments.of("stopped after the installation", stopAfter("dynamodb.TransactWriteItems")),
-                Arguments.of("CreateActivation throttled", failEvery("ssm.CreateActivation", "ThrottlingException", 400)),
+                Arguments.of(
+                        "CreateActivation throttled", failEvery("ssm.CreateActivation", "ThrottlingException", 400)),
                 Arguments.of("CreateActivation failing", failEvery("ssm.CreateActivation", "InternalServerError", 500)),
                 Arguments.of("the key service failing", failEvery("kms.Encrypt", "KMSInternalException", 500)),
-                Arguments.of("the installation failing", failEvery("dynamodb.TransactWriteItems", "InternalServerError", 500)),
+                Arguments.of(
+                        "the installation failing",
+                        failEvery("dynamodb.TransactWriteItems", "InternalServerError", 500)),
                 Arguments.of("the installation's answer lost", answerLost("dynamodb.TransactWriteItems")));
     }
 
@@ -65,14 +68,20 @@ class RotationFaultsIT {
         STACK.clearFaults();
 
         if (fault.containsKey("stopCaller")) {
-            assertThat(faulted.body().get("errorType")).as("the run was stopped: " + faulted).isEqualTo("Runtime.ExitError");
+            assertThat(faulted.body().get("errorType"))
+                    .as("the run was stopped: " + faulted)
+                    .isEqualTo("Runtime.ExitError");
         }
         WORLD.assertTheFleetCanEnroll(fleet);
         WORLD.moveClockAhead(WORLD.interval);
         WORLD.tickFor(fleet);
         WORLD.assertTheFleetCanEnroll(fleet);
-        assertThat(WORLD.current(fleet).activationId()).as("rotated, at the latest by the next run").isNotEqualTo(before);
-        assertThat(WORLD.inSsm(before)).as("the replaced activation, within its grace period").isPresent();
+        assertThat(WORLD.current(fleet).activationId())
+                .as("rotated, at the latest by the next run")
+                .isNotEqualTo(before);
+        assertThat(WORLD.inSsm(before))
+                .as("the replaced activation, within its grace period")
+                .isPresent();
         WORLD.assertNothingUnrecorded(fleet);
     }
 
@@ -88,13 +97,17 @@ class RotationFaultsIT {
             injectForTheRotationFunction(stopAfter(call));
             LocalStack.ControlAnswer stopped = WORLD.tick();
             STACK.clearFaults();
-            assertThat(stopped.body().get("errorType")).as("the run was stopped: " + stopped).isEqualTo("Runtime.ExitError");
+            assertThat(stopped.body().get("errorType"))
+                    .as("the run was stopped: " + stopped)
+                    .isEqualTo("Runtime.ExitError");
             WORLD.assertTheFleetCanEnroll(fleet);
         }
         WORLD.moveClockAhead(WORLD.interval);
         WORLD.tickFor(fleet);
 
-        assertThat(WORLD.inSsm(replaced)).as("the replaced activation, past its grace period").isEmpty();
+        assertThat(WORLD.inSsm(replaced))
+                .as("the replaced activation, past its grace period")
+                .isEmpty();
         WORLD.assertNothingUnrecorded(fleet);
         WORLD.assertTheFleetCanEnroll(fleet);
     }

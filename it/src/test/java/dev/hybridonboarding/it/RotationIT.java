@@ -45,11 +45,16 @@ class RotationIT {
     @BeforeAll
     static void subscribeAQueueToTheTopic() {
         sqs = STACK.clients.configure(SqsClient.builder()).build();
-        notices = sqs.createQueue(request -> request.queueName(LocalStack.uniqueFleet("rotation-notices"))).queueUrl();
-        String queueArn = sqs.getQueueAttributes(request -> request.queueUrl(notices).attributeNamesWithStrings("QueueArn"))
-                .attributesAsStrings().get("QueueArn");
+        notices = sqs.createQueue(request -> request.queueName(LocalStack.uniqueFleet("rotation-notices")))
+                .queueUrl();
+        String queueArn = sqs.getQueueAttributes(
+                        request -> request.queueUrl(notices).attributeNamesWithStrings("QueueArn"))
+                .attributesAsStrings()
+                .get("QueueArn");
         try (SnsClient sns = STACK.clients.configure(SnsClient.builder()).build()) {
-            sns.subscribe(request -> request.topicArn(STACK.output("NotificationTopicArn")).protocol("sqs").endpoint(queueArn));
+            sns.subscribe(request -> request.topicArn(STACK.output("NotificationTopicArn"))
+                    .protocol("sqs")
+                    .endpoint(queueArn));
         }
     }
 
@@ -68,10 +73,18 @@ class RotationIT {
     @Test
     void theTemplatesScheduleRunsTheRotationFunctionAndTheAdminCliShowsTheRun() throws IOException {
         GetScheduleResponse schedule = WORLD.theRotationSchedule();
-        try (CloudFormationClient cloudFormation = STACK.clients.configure(CloudFormationClient.builder()).build()) {
-            String declared = cloudFormation.describeStacks(request -> request.stackName(String.valueOf(STACK.state.get("stackName"))))
-                    .stacks().get(0).parameters().stream().filter(p -> p.parameterKey().equals("RotationSchedule"))
-                    .map(Parameter::parameterValue).findFirst().orElseThrow();
+        try (CloudFormationClient cloudFormation =
+                STACK.clients.configure(CloudFormationClient.builder()).build()) {
+            String declared = cloudFormation
+                    .describeStacks(request -> request.stackName(String.valueOf(STACK.state.get("stackName"))))
+                    .stacks()
+                    .get(0)
+                    .parameters()
+                    .stream()
+                    .filter(p -> p.parameterKey().equals("RotationSchedule"))
+                    .map(Parameter::parameterValue)
+                    .findFirst()
+                    .orElseThrow();
             assertThat(schedule.scheduleExpression()).isEqualTo(declared);
         }
         String fleet = WORLD.sharedFleet("tick", 10);
@@ -79,7 +92,9 @@ class RotationIT {
         WORLD.tickFor(fleet);
 
         SharedActivation first = WORLD.current(fleet);
-        assertThat(WORLD.inSsm(first.activationId())).as("a new fleet's first activation, ahead of its first machine").isPresent();
+        assertThat(WORLD.inSsm(first.activationId()))
+                .as("a new fleet's first activation, ahead of its first machine")
+                .isPresent();
         HobRun status = HobRun.of(STACK, "--json", "status", "--fleet", fleet);
         Map<String, Object> shown = status.json();
         assertThat(((List<?>) shown.get("fleets")).get(0)).asString().contains(first.activationId());
@@ -92,7 +107,8 @@ class RotationIT {
     }
 
     @Test
-    void aSharedFleetRotatesAheadOfExpiryAndEveryMachineEnrolledAcrossItRegisters(@TempDir Path agents) throws IOException {
+    void aSharedFleetRotatesAheadOfExpiryAndEveryMachineEnrolledAcrossItRegisters(@TempDir Path agents)
+            throws IOException {
         String fleet = WORLD.sharedFleet("days", 50);
         String token = WORLD.token(fleet, 10);
         ApiResponse first = WORLD.enroll(token, "days-1");
@@ -112,19 +128,26 @@ class RotationIT {
         assertThat(next).isNotEqualTo(old);
         ApiResponse after = WORLD.enroll(token, "days-3");
         assertThat(after.field("activationId")).isEqualTo(next);
-        assertThat(WORLD.createActivationsByTheEnrollmentFunction()).as("CreateActivation calls by enrollments")
+        assertThat(WORLD.createActivationsByTheEnrollmentFunction())
+                .as("CreateActivation calls by enrollments")
                 .isEqualTo(createdByEnrollments);
         String secondMachine = register(agents, "days-2", justBefore);
         String thirdMachine = register(agents, "days-3", after);
-        assertThat(awaitNotice("activations-rotated", fleet)).as("a message to the team").isNotNull();
+        assertThat(awaitNotice("activations-rotated", fleet))
+                .as("a message to the team")
+                .isNotNull();
 
         WORLD.moveClockAhead(WORLD.gracePeriod.plusMinutes(1));
         WORLD.tickFor(fleet);
 
-        assertThat(WORLD.inSsm(old)).as("the replaced activation, after its grace period").isEmpty();
+        assertThat(WORLD.inSsm(old))
+                .as("the replaced activation, after its grace period")
+                .isEmpty();
         assertThat(WORLD.liveRecords(fleet)).containsExactly(next);
-        assertThat(List.of(firstMachine, secondMachine, thirdMachine)).as("machines still registered")
-                .allSatisfy(instance -> assertThat(MachineAgent.describe(STACK, instance)).isPresent());
+        assertThat(List.of(firstMachine, secondMachine, thirdMachine))
+                .as("machines still registered")
+                .allSatisfy(instance ->
+                        assertThat(MachineAgent.describe(STACK, instance)).isPresent());
         WORLD.assertTheFleetCanEnroll(fleet);
     }
 
@@ -141,7 +164,9 @@ class RotationIT {
         ApiResponse twentieth = WORLD.enroll(WORLD.token(fleet, 1), fleet + "-20");
         assertThat(twentieth.field("activationId")).isEqualTo(next);
         assertThat(WORLD.createActivationsByTheEnrollmentFunction()).isEqualTo(createdByEnrollments);
-        assertThat(WORLD.inSsm(old)).as("kept for machines that received it just before").isPresent();
+        assertThat(WORLD.inSsm(old))
+                .as("kept for machines that received it just before")
+                .isPresent();
         WORLD.assertNothingUnrecorded(fleet);
     }
 
@@ -156,15 +181,23 @@ class RotationIT {
 
         WORLD.tickFor(fleet);
 
-        assertThat(WORLD.inSsm(used.field("activationId"))).as("the used activation").isEmpty();
-        assertThat(WORLD.inSsm(unused.field("activationId"))).as("the unused one, still valid").isPresent();
-        assertThat(MachineAgent.describe(STACK, machine)).as("the machine that used it").isPresent();
+        assertThat(WORLD.inSsm(used.field("activationId")))
+                .as("the used activation")
+                .isEmpty();
+        assertThat(WORLD.inSsm(unused.field("activationId")))
+                .as("the unused one, still valid")
+                .isPresent();
+        assertThat(MachineAgent.describe(STACK, machine))
+                .as("the machine that used it")
+                .isPresent();
         assertThat(WORLD.liveRecords(fleet)).containsExactly(unused.field("activationId"));
 
         WORLD.moveClockTo(Instant.parse(unused.field("expiresAt")).plus(WORLD.interval));
         WORLD.tickFor(fleet);
 
-        assertThat(WORLD.inSsm(unused.field("activationId"))).as("the expired activation").isEmpty();
+        assertThat(WORLD.inSsm(unused.field("activationId")))
+                .as("the expired activation")
+                .isEmpty();
         assertThat(WORLD.liveRecords(fleet)).isEmpty();
         WORLD.assertNothingUnrecorded(fleet);
     }
@@ -172,19 +205,30 @@ class RotationIT {
     @Test
     void activationsThisDeploymentDidNotCreateAreLeftAloneAndItsOwnLeftoversAreNot() {
         String role = STACK.templateFleet.instanceRole();
-        String handMade = STACK.ssm.createActivation(request -> request.iamRole(role).description("made by hand")).activationId();
-        String otherDeployment = STACK.ssm.createActivation(request -> request.iamRole(role).tags(
-                tag -> tag.key("hybrid-onboarding:stack").value("arn:aws:cloudformation:us-east-1:123456789012:stack/other/1"),
-                tag -> tag.key("hybrid-onboarding:fleet").value("default"))).activationId();
-        String crashLeftover = STACK.ssm.createActivation(request -> request.iamRole(role).tags(
-                tag -> tag.key("hybrid-onboarding:stack").value(WORLD.owner.stackId()),
-                tag -> tag.key("hybrid-onboarding:fleet").value("default"))).activationId();
+        String handMade = STACK.ssm
+                .createActivation(request -> request.iamRole(role).description("made by hand"))
+                .activationId();
+        String otherDeployment = STACK.ssm
+                .createActivation(request -> request.iamRole(role)
+                        .tags(
+                                tag -> tag.key("hybrid-onboarding:stack")
+                                        .value("arn:aws:cloudformation:us-east-1:123456789012:stack/other/1"),
+                                tag -> tag.key("hybrid-onboarding:fleet").value("default")))
+                .activationId();
+        String crashLeftover = STACK.ssm
+                .createActivation(request -> request.iamRole(role)
+                        .tags(
+                                tag -> tag.key("hybrid-onboarding:stack").value(WORLD.owner.stackId()),
+                                tag -> tag.key("hybrid-onboarding:fleet").value("default")))
+                .activationId();
         try {
             WORLD.moveClockAhead(Duration.ofDays(2));
             WORLD.tickFor();
 
             assertThat(WORLD.inSsm(handMade)).as("made by hand, expired").isPresent();
-            assertThat(WORLD.inSsm(otherDeployment)).as("another deployment's, expired").isPresent();
+            assertThat(WORLD.inSsm(otherDeployment))
+                    .as("another deployment's, expired")
+                    .isPresent();
             assertThat(WORLD.inSsm(crashLeftover)).as("ours, recorded nowhere").isEmpty();
             assertThat(WORLD.records.lastRun().orElseThrow().foreign()).isGreaterThanOrEqualTo(2);
         } finally {
@@ -209,7 +253,8 @@ class RotationIT {
             CompletableFuture<Void> run = CompletableFuture.runAsync(() -> WORLD.tickFor(fleet));
             for (int machine = 26; machine <= 45; machine++) {
                 String host = "storm-" + machine;
-                answers.add(machines.submit(() -> WORLD.api.enrollAsMachine(token, Api.body(host, "machine-" + host, null))));
+                answers.add(machines.submit(
+                        () -> WORLD.api.enrollAsMachine(token, Api.body(host, "machine-" + host, null))));
             }
             run.get();
         } finally {
@@ -219,11 +264,14 @@ class RotationIT {
         Set<String> handedOut = new HashSet<>();
         for (Future<Api.Answers> answer : answers) {
             Api.Answers machine = answer.get();
-            assertThat(machine.enrolledAsANewMachine()).as(machine.all().toString()).isTrue();
+            assertThat(machine.enrolledAsANewMachine())
+                    .as(machine.all().toString())
+                    .isTrue();
             handedOut.add(machine.last().field("activationId"));
         }
         assertThat(handedOut).as("activations the 20 machines got").hasSize(1).doesNotContain(full);
-        assertThat(WORLD.ourActivationsInSsm(fleet)).as("the full one and exactly one new one")
+        assertThat(WORLD.ourActivationsInSsm(fleet))
+                .as("the full one and exactly one new one")
                 .containsExactlyInAnyOrder(full, handedOut.iterator().next());
         WORLD.assertNothingUnrecorded(fleet);
     }
@@ -240,11 +288,14 @@ class RotationIT {
     private static Map<String, Object> awaitNotice(String eventType, String fleet) throws IOException {
         Instant giveUp = Instant.now().plus(Duration.ofMinutes(1));
         while (Instant.now().isBefore(giveUp)) {
-            for (Message message : sqs.receiveMessage(request -> request.queueUrl(notices).maxNumberOfMessages(10).waitTimeSeconds(1))
+            for (Message message : sqs.receiveMessage(request ->
+                            request.queueUrl(notices).maxNumberOfMessages(10).waitTimeSeconds(1))
                     .messages()) {
-                Map<String, Object> document = JSON.std.mapFrom((String) JSON.std.mapFrom(message.body()).get("Message"));
+                Map<String, Object> document = JSON.std.mapFrom(
+                        (String) JSON.std.mapFrom(message.body()).get("Message"));
                 Map<String, Object> metadata = (Map<String, Object>) document.get("metadata");
-                if (eventType.equals(metadata.get("eventType")) && String.valueOf(document.get("content")).contains(fleet)) {
+                if (eventType.equals(metadata.get("eventType"))
+                        && String.valueOf(document.get("content")).contains(fleet)) {
                     return document;
                 }
             }

@@ -10,8 +10,8 @@ import dev.hybridonboarding.aws.KmsCodeVault;
 import dev.hybridonboarding.fleet.FleetMode;
 import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.rotation.SharedActivation;
-import dev.hybridonboarding.token.TokenIssuer;
 import dev.hybridonboarding.support.DependencyUnavailableException;
+import dev.hybridonboarding.token.TokenIssuer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -37,6 +37,7 @@ final class RotationWorld {
     static final Duration TOKEN_LIFETIME = Duration.ofDays(120);
     /** Ticks a test waits through while AWS calls time out on a loaded machine, as the schedule would. */
     private static final int TICKS_WHILE_AWS_UNAVAILABLE = 5;
+
     private static final Pattern RATE = Pattern.compile("rate\\((\\d+) (minute|minutes|hour|hours)\\)");
 
     final LocalStack stack;
@@ -54,7 +55,8 @@ final class RotationWorld {
         this.records = new DynamoRotationStore(stack.dynamo, stack.table);
         this.owner = new ActivationOwner(stack.output("StackId"));
         this.vault = new KmsCodeVault(stack.clients::kms, stack.output("CodeKeyId"));
-        this.gracePeriod = Duration.parse(String.valueOf(stack.outputJson("RotationSettings").get("REPLACED_ACTIVATION_GRACE_PERIOD")));
+        this.gracePeriod = Duration.parse(
+                String.valueOf(stack.outputJson("RotationSettings").get("REPLACED_ACTIVATION_GRACE_PERIOD")));
         GetScheduleResponse schedule = theRotationSchedule();
         this.scheduleName = schedule.name();
         this.interval = RotationWorld.rate(schedule.scheduleExpression());
@@ -63,9 +65,11 @@ final class RotationWorld {
     /** The schedule the template declares for the rotation function, as deployed. */
     GetScheduleResponse theRotationSchedule() {
         String functionName = stack.functionName(FUNCTION);
-        try (SchedulerClient scheduler = stack.clients.configure(SchedulerClient.builder()).build()) {
-            List<GetScheduleResponse> schedules = scheduler.listSchedulesPaginator(request -> { }).schedules().stream()
-                    .map(summary -> scheduler.getSchedule(request -> request.name(summary.name()).groupName(summary.groupName())))
+        try (SchedulerClient scheduler =
+                stack.clients.configure(SchedulerClient.builder()).build()) {
+            List<GetScheduleResponse> schedules = scheduler.listSchedulesPaginator(request -> {}).schedules().stream()
+                    .map(summary -> scheduler.getSchedule(
+                            request -> request.name(summary.name()).groupName(summary.groupName())))
                     .filter(found -> (found.target().arn() + ":").contains(":function:" + functionName + ":"))
                     .toList();
             assertThat(schedules).as("schedules of the rotation function").hasSize(1);
@@ -99,14 +103,19 @@ final class RotationWorld {
             String failure = String.valueOf(answer.body().get("errorMessage"));
             assertThat(failure).as("the run failed: " + answer).startsWith("fleets not rotated:");
             for (String fleet : fleets) {
-                assertThat(List.of(failure.substring("fleets not rotated:".length()).split(","))).as(failure)
+                assertThat(List.of(failure.substring("fleets not rotated:".length())
+                                .split(",")))
+                        .as(failure)
                         .noneMatch(failed -> failed.trim().equals(fleet));
             }
         }
     }
 
     private static boolean awsWasUnavailable(LocalStack.ControlAnswer answer) {
-        return answer.status() != 200 && DependencyUnavailableException.class.getName().equals(answer.body().get("errorType"));
+        return answer.status() != 200
+                && DependencyUnavailableException.class
+                        .getName()
+                        .equals(answer.body().get("errorType"));
     }
 
     void moveClockAhead(Duration by) {
@@ -115,11 +124,15 @@ final class RotationWorld {
 
     /** Moves the emulator clock, and so SSM and the functions, to the given time. */
     void moveClockTo(Instant at) {
-        stack.emulator("POST", "clock", Map.of("offsetSeconds", Duration.between(Instant.now(), at).toSeconds()));
+        stack.emulator(
+                "POST",
+                "clock",
+                Map.of("offsetSeconds", Duration.between(Instant.now(), at).toSeconds()));
     }
 
     Instant now() {
-        return Instant.ofEpochMilli((long) (((Number) stack.emulator("GET", "clock", null).get("now")).doubleValue() * 1000));
+        return Instant.ofEpochMilli(
+                (long) (((Number) stack.emulator("GET", "clock", null).get("now")).doubleValue() * 1000));
     }
 
     String sharedFleet(String prefix, int registrationLimit) {
@@ -137,7 +150,9 @@ final class RotationWorld {
     /** A new machine's enrollment, retried as a machine does: it is enrolled, for the first time. */
     ApiResponse enroll(String token, String hostname) {
         Api.Answers answers = api.enrollAsMachine(token, Api.body(hostname, "machine-" + hostname, null));
-        assertThat(answers.enrolledAsANewMachine()).as(hostname + ": " + answers.all()).isTrue();
+        assertThat(answers.enrolledAsANewMachine())
+                .as(hostname + ": " + answers.all())
+                .isTrue();
         return answers.last();
     }
 
@@ -155,24 +170,33 @@ final class RotationWorld {
     }
 
     SharedActivation current(String fleet) {
-        return stack.store.sharedActivation(fleet).orElseThrow(() -> new AssertionError("fleet " + fleet + " has no activation"));
+        return stack.store
+                .sharedActivation(fleet)
+                .orElseThrow(() -> new AssertionError("fleet " + fleet + " has no activation"));
     }
 
     Optional<Activation> inSsm(String activationId) {
-        return stack.ssm.describeActivationsPaginator(request -> request.filters(filter -> filter.filterKey("ActivationIds")
-                .filterValues(activationId))).activationList().stream().findFirst();
+        return stack
+                .ssm
+                .describeActivationsPaginator(request -> request.filters(
+                        filter -> filter.filterKey("ActivationIds").filterValues(activationId)))
+                .activationList()
+                .stream()
+                .findFirst();
     }
 
     /** The activations in SSM that this deployment created for the fleet. */
     Set<String> ourActivationsInSsm(String fleet) {
-        return stack.ssm.describeActivationsPaginator(request -> { }).activationList().stream()
+        return stack.ssm.describeActivationsPaginator(request -> {}).activationList().stream()
                 .filter(activation -> fleet.equals(tag(activation, InstanceTags.FLEET)) && owner.owns(tags(activation)))
                 .map(Activation::activationId)
                 .collect(Collectors.toSet());
     }
 
     Set<String> liveRecords(String fleet) {
-        return records.liveActivations(fleet).stream().map(ActivationRecord::activationId).collect(Collectors.toSet());
+        return records.liveActivations(fleet).stream()
+                .map(ActivationRecord::activationId)
+                .collect(Collectors.toSet());
     }
 
     int createActivationsByTheEnrollmentFunction() {
@@ -183,17 +207,23 @@ final class RotationWorld {
     void assertTheFleetCanEnroll(String fleet) {
         SharedActivation current = current(fleet);
         Instant now = now();
-        assertThat(current.canHandOut(now, Handout.MARGIN)).as("fleet %s can hand out %s at %s", fleet, current.activationId(), now)
+        assertThat(current.canHandOut(now, Handout.MARGIN))
+                .as("fleet %s can hand out %s at %s", fleet, current.activationId(), now)
                 .isTrue();
-        Activation activation = inSsm(current.activationId()).orElseThrow(() -> new AssertionError("the current activation is gone"));
+        Activation activation =
+                inSsm(current.activationId()).orElseThrow(() -> new AssertionError("the current activation is gone"));
         assertThat(activation.expired()).as("the current activation expired").isFalse();
         assertThat(activation.registrationsCount()).as("registrations left").isLessThan(activation.registrationLimit());
-        assertThat(vault.open(current.sealedCode(), fleet, current.activationId()).reveal()).as("its code is not lost").isNotBlank();
+        assertThat(vault.open(current.sealedCode(), fleet, current.activationId())
+                        .reveal())
+                .as("its code is not lost")
+                .isNotBlank();
     }
 
     /** Everything of ours that SSM holds for the fleet is recorded: nothing was created twice, nothing left unknown. */
     void assertNothingUnrecorded(String fleet) {
-        assertThat(ourActivationsInSsm(fleet)).as("activations of fleet %s in SSM against its live records", fleet)
+        assertThat(ourActivationsInSsm(fleet))
+                .as("activations of fleet %s in SSM against its live records", fleet)
                 .isEqualTo(liveRecords(fleet));
     }
 

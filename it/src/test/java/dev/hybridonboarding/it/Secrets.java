@@ -18,8 +18,7 @@ final class Secrets {
 
     private static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
 
-    private Secrets() {
-    }
+    private Secrets() {}
 
     static void remember(String secret) {
         if (secret != null && !secret.isEmpty()) {

@@ -27,7 +27,8 @@ class SharedFleetIT {
     void sharedFleet() {
         stack.clearFailureCounters();
         fleet = LocalStack.uniqueFleet("shared");
-        stack.fleets.create(fleet, FleetMode.SHARED, f -> f.withRegistrationLimit(3).withTags(Map.of("site", "lab")));
+        stack.fleets.create(
+                fleet, FleetMode.SHARED, f -> f.withRegistrationLimit(3).withTags(Map.of("site", "lab")));
     }
 
     @AfterEach
@@ -59,13 +60,18 @@ class SharedFleetIT {
         assertThat(activationIds.subList(0, 3)).containsOnly(activationIds.get(0));
         assertThat(activationIds.subList(3, 6)).containsOnly(activationIds.get(3));
         assertThat(activationIds.get(6)).isNotIn(activationIds.get(0), activationIds.get(3));
-        var activation = stack.ssm.describeActivations(request -> request.filters(filter -> filter
-                .filterKey("ActivationIds").filterValues(activationIds.get(0)))).activationList().get(0);
+        var activation = stack.ssm
+                .describeActivations(request -> request.filters(
+                        filter -> filter.filterKey("ActivationIds").filterValues(activationIds.get(0))))
+                .activationList()
+                .get(0);
         assertThat(activation.registrationsCount()).isEqualTo(3);
         assertThat(activation.registrationLimit()).isEqualTo(3);
-        assertThat(activation.tags()).extracting(tag -> tag.key() + "=" + tag.value())
+        assertThat(activation.tags())
+                .extracting(tag -> tag.key() + "=" + tag.value())
                 .contains("site=lab", "hybrid-onboarding:fleet=" + fleet);
-        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo(7);
+        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses())
+                .isEqualTo(7);
     }
 
     @Test
@@ -77,7 +83,9 @@ class SharedFleetIT {
         assertThat(first.status()).as(first.toString()).isEqualTo(201);
 
         // Six days and 23h55m later, for SSM and the functions alike: the activation has five minutes left.
-        long ahead = Duration.between(Instant.now(), Instant.parse(first.field("expiresAt"))).minusMinutes(5).toSeconds();
+        long ahead = Duration.between(Instant.now(), Instant.parse(first.field("expiresAt")))
+                .minusMinutes(5)
+                .toSeconds();
         stack.emulator("POST", "clock", Map.of("offsetSeconds", ahead));
 
         ApiResponse second = api.enroll(issued.bearer().reveal(), Api.body("edge-b", null, null));
@@ -100,23 +108,41 @@ class SharedFleetIT {
         assertThat(first.status()).isEqualTo(201);
         assertThat(retry.status()).as(retry.toString()).isEqualTo(200);
         assertThat(retry.field("activationId")).isEqualTo(first.field("activationId"));
-        assertThat(stack.store.sharedActivation(fleet).orElseThrow().handedOut()).isEqualTo(1);
-        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo(1);
+        assertThat(stack.store.sharedActivation(fleet).orElseThrow().handedOut())
+                .isEqualTo(1);
+        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses())
+                .isEqualTo(1);
     }
 
     @Test
     void aHandoutWhoseAnswerIsLostIsStillAnsweredAsTheCreationItWas() {
         TokenIssuer.Issued issued = stack.token(fleet, 5);
         ApiResponse first = api.enroll(issued.bearer().reveal(), Api.body("edge-x", "machine-edge-x", null));
-        stack.emulator("POST", "faults", Map.of("target", "dynamodb.TransactWriteItems", "error", "InternalServerError",
-                "status", 500, "count", 1, "answerLost", true));
+        stack.emulator(
+                "POST",
+                "faults",
+                Map.of(
+                        "target",
+                        "dynamodb.TransactWriteItems",
+                        "error",
+                        "InternalServerError",
+                        "status",
+                        500,
+                        "count",
+                        1,
+                        "answerLost",
+                        true));
 
         Api.Answers answers = api.enrollAsMachine(issued.bearer().reveal(), Api.body("edge-y", "machine-edge-y", null));
         ApiResponse second = answers.last();
 
-        assertThat(answers.enrolledAsANewMachine()).as("a first enrollment, not a replay: " + answers).isTrue();
+        assertThat(answers.enrolledAsANewMachine())
+                .as("a first enrollment, not a replay: " + answers)
+                .isTrue();
         assertThat(second.field("activationId")).isEqualTo(first.field("activationId"));
-        assertThat(stack.store.sharedActivation(fleet).orElseThrow().handedOut()).isEqualTo(2);
-        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses()).isEqualTo(2);
+        assertThat(stack.store.sharedActivation(fleet).orElseThrow().handedOut())
+                .isEqualTo(2);
+        assertThat(stack.store.token(issued.token().tokenId()).orElseThrow().uses())
+                .isEqualTo(2);
     }
 }

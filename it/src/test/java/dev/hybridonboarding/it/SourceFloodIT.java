@@ -75,7 +75,9 @@ class SourceFloodIT {
             while (first < answers.size() && !blockedPerSource(answers.get(first))) {
                 first++;
             }
-            return answers.subList(first, answers.size()).stream().filter(answer -> !blockedPerSource(answer)).toList();
+            return answers.subList(first, answers.size()).stream()
+                    .filter(answer -> !blockedPerSource(answer))
+                    .toList();
         }
     }
 
@@ -97,7 +99,8 @@ class SourceFloodIT {
                     List<ApiResponse> answers = new ArrayList<>();
                     // Junk without a token, as the review's attacker sends it, until the machine is done, the flood is
                     // well past the limit and the web ACL has answered it (or the flood has gone on far too long).
-                    while (!(machineDone.get() && sent.get() >= floodAtLeast && blockSeen.get()) && Instant.now().isBefore(giveUp)) {
+                    while (!(machineDone.get() && sent.get() >= floodAtLeast && blockSeen.get())
+                            && Instant.now().isBefore(giveUp)) {
                         sent.incrementAndGet();
                         ApiResponse answer = api.postOnceFrom(FLOODER, null, "text/plain", "junk");
                         answers.add(answer);
@@ -112,31 +115,46 @@ class SourceFloodIT {
                 Thread.sleep(20);
             }
 
-            Api.Answers machine = api.enrollAsMachineFrom(MACHINE, token.bearer().reveal(), Api.body("flood-survivor", "machine-flood", null));
+            Api.Answers machine = api.enrollAsMachineFrom(
+                    MACHINE, token.bearer().reveal(), Api.body("flood-survivor", "machine-flood", null));
             machineDone.set(true);
             for (Future<Flooded> flooder : flooders) {
                 flood.add(flooder.get());
             }
 
-            assertThat(machine.last().status()).as("the machine's last answer, after %d attempts: %s", machine.all().size(), machine.last())
+            assertThat(machine.last().status())
+                    .as(
+                            "the machine's last answer, after %d attempts: %s",
+                            machine.all().size(), machine.last())
                     .isEqualTo(201);
-            assertThat(machine.all()).as("the machine's answers: the flood did not use up the stage's limits")
+            assertThat(machine.all())
+                    .as("the machine's answers: the flood did not use up the stage's limits")
                     .noneSatisfy(answer -> assertThat(answer.status()).isEqualTo(429));
-            assertThat(stack.store.token(token.token().tokenId()).orElseThrow().uses()).isEqualTo(1);
+            assertThat(stack.store.token(token.token().tokenId()).orElseThrow().uses())
+                    .isEqualTo(1);
         } finally {
             machineDone.set(true);
             pool.shutdownNow();
         }
 
-        List<ApiResponse> all = flood.stream().flatMap(f -> f.answers().stream()).toList();
+        List<ApiResponse> all =
+                flood.stream().flatMap(f -> f.answers().stream()).toList();
         assertThat(all.size()).as("requests the flooder sent").isGreaterThanOrEqualTo(floodAtLeast);
-        assertThat(all).as("the flooder's answers").filteredOn(SourceFloodIT::blockedPerSource)
+        assertThat(all)
+                .as("the flooder's answers")
+                .filteredOn(SourceFloodIT::blockedPerSource)
                 .isNotEmpty()
-                .allSatisfy(blocked -> assertThat(Integer.parseInt(blocked.header("Retry-After"))).isPositive());
-        assertThat(all).as("the flooder's answers: the function's 415 until the web ACL's 429; never the stage's throttle")
-                .allSatisfy(answer -> assertThat(answer.status() == 415 || blockedPerSource(answer)).as(answer.toString()).isTrue());
-        assertThat(flood).as("once blocked, a flooding connection gets nothing more through")
-                .allSatisfy(flooded -> assertThat(flooded.throughAfterTheFirstBlock()).isEmpty());
+                .allSatisfy(blocked -> assertThat(Integer.parseInt(blocked.header("Retry-After")))
+                        .isPositive());
+        assertThat(all)
+                .as("the flooder's answers: the function's 415 until the web ACL's 429; never the stage's throttle")
+                .allSatisfy(answer -> assertThat(answer.status() == 415 || blockedPerSource(answer))
+                        .as(answer.toString())
+                        .isTrue());
+        assertThat(flood)
+                .as("once blocked, a flooding connection gets nothing more through")
+                .allSatisfy(flooded ->
+                        assertThat(flooded.throughAfterTheFirstBlock()).isEmpty());
     }
 
     @Test
@@ -144,13 +162,18 @@ class SourceFloodIT {
         stack.listOnIpReputation(List.of(LISTED + "/32"));
         TokenIssuer.Issued token = stack.token(fleet, 1);
 
-        ApiResponse listed = api.postOnceFrom(LISTED, token.bearer().reveal(), "application/json",
+        ApiResponse listed = api.postOnceFrom(
+                LISTED,
+                token.bearer().reveal(),
+                "application/json",
                 Api.json(Api.body("listed", "machine-listed", null)));
-        ApiResponse elsewhere = api.enrollFrom(MACHINE, token.bearer().reveal(), Api.body("clean", "machine-clean", null));
+        ApiResponse elsewhere =
+                api.enrollFrom(MACHINE, token.bearer().reveal(), Api.body("clean", "machine-clean", null));
 
         assertThat(listed.status()).as(listed.toString()).isEqualTo(403);
         assertThat(listed.errorCode()).isEqualTo("source_blocked");
         assertThat(elsewhere.status()).as(elsewhere.toString()).isEqualTo(201);
-        assertThat(stack.store.token(token.token().tokenId()).orElseThrow().uses()).isEqualTo(1);
+        assertThat(stack.store.token(token.token().tokenId()).orElseThrow().uses())
+                .isEqualTo(1);
     }
 }

@@ -24,6 +24,7 @@ class TakeBackIT {
 
     private final LocalStack stack = LocalStack.get();
     private final Api api = new Api(stack);
+
     @TempDir
     Path agents;
 
@@ -60,9 +61,15 @@ class TakeBackIT {
         assertThat(takenBack.get("registeredAlready")).isEqualTo(List.of(registered.field("activationId")));
         assertThat(activationExists(unused.field("activationId"))).isFalse();
         assertThat(activationExists(registered.field("activationId"))).isTrue();
-        assertThat(MachineAgent.describe(stack, instanceId)).as("a registered machine stays registered").isPresent();
-        assertThat(register("rack-02", unused).succeeded()).as("the taken-back code registers nothing").isFalse();
-        assertThat(api.enroll(issued.bearer().reveal(), Api.body("rack-03", null, null)).status()).isEqualTo(401);
+        assertThat(MachineAgent.describe(stack, instanceId))
+                .as("a registered machine stays registered")
+                .isPresent();
+        assertThat(register("rack-02", unused).succeeded())
+                .as("the taken-back code registers nothing")
+                .isFalse();
+        assertThat(api.enroll(issued.bearer().reveal(), Api.body("rack-03", null, null))
+                        .status())
+                .isEqualTo(401);
     }
 
     @Test
@@ -79,7 +86,9 @@ class TakeBackIT {
         String old = received.field("activationId");
         assertThat(revoke.out()).contains("Deleted shared activation(s) " + old).contains("shared activation is now");
         assertThat(activationExists(old)).isFalse();
-        assertThat(register("edge-leak", received).succeeded()).as("the leaked code registers nothing").isFalse();
+        assertThat(register("edge-leak", received).succeeded())
+                .as("the leaked code registers nothing")
+                .isFalse();
 
         ApiResponse next = enroll(kept, "edge-next");
         assertThat(next.field("activationId")).isNotEqualTo(old);
@@ -100,9 +109,13 @@ class TakeBackIT {
         Map<String, Object> shown = disable.json();
         assertThat(shown).containsEntry("name", fleet).containsEntry("enabled", false);
         assertThat(takenBack(shown).get("deletedSharedActivations")).isEqualTo(List.of(before.field("activationId")));
-        assertThat(takenBack(shown).get("newSharedActivation")).as("a disabled fleet gets no new code").isNull();
+        assertThat(takenBack(shown).get("newSharedActivation"))
+                .as("a disabled fleet gets no new code")
+                .isNull();
         assertThat(activationExists(before.field("activationId"))).isFalse();
-        assertThat(api.enroll(issued.bearer().reveal(), Api.body("edge-while-off", null, null)).status()).isEqualTo(403);
+        assertThat(api.enroll(issued.bearer().reveal(), Api.body("edge-while-off", null, null))
+                        .status())
+                .isEqualTo(403);
 
         assertThat(hob("fleet", "enable", fleet).exitCode()).isZero();
         ApiResponse after = enroll(issued, "edge-after");
@@ -121,17 +134,21 @@ class TakeBackIT {
         }
         // One handout counted, three registrations in SSM: only SSM knows the code is used up. The enrollment
         // function trusts what it read from SSM for a minute, so a minute and a bit later it must know.
-        stack.emulator("POST", "clock", Map.of("offsetSeconds", Duration.ofSeconds(75).toSeconds()));
+        stack.emulator(
+                "POST", "clock", Map.of("offsetSeconds", Duration.ofSeconds(75).toSeconds()));
 
         ApiResponse next = enroll(issued, "edge-next");
 
         assertThat(next.field("activationId")).isNotEqualTo(handedOut.field("activationId"));
         stack.emulator("POST", "clock", Map.of("offsetSeconds", 0));
-        assertThat(register("edge-next", next).succeeded()).as("the next machine registers").isTrue();
+        assertThat(register("edge-next", next).succeeded())
+                .as("the next machine registers")
+                .isTrue();
     }
 
     private ApiResponse enroll(TokenIssuer.Issued issued, String hostname) {
-        Api.Answers answers = api.enrollAsMachine(issued.bearer().reveal(), Api.body(hostname, "machine-" + hostname, null));
+        Api.Answers answers =
+                api.enrollAsMachine(issued.bearer().reveal(), Api.body(hostname, "machine-" + hostname, null));
         assertThat(answers.enrolledAsANewMachine()).as(answers.toString()).isTrue();
         return answers.last();
     }
@@ -142,8 +159,11 @@ class TakeBackIT {
     }
 
     private boolean activationExists(String activationId) {
-        return !stack.ssm.describeActivations(request -> request.filters(filter -> filter
-                .filterKey("ActivationIds").filterValues(activationId))).activationList().isEmpty();
+        return !stack.ssm
+                .describeActivations(request -> request.filters(
+                        filter -> filter.filterKey("ActivationIds").filterValues(activationId)))
+                .activationList()
+                .isEmpty();
     }
 
     private HobRun hob(String... args) {

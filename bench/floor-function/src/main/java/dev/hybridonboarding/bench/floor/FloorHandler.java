@@ -38,13 +38,16 @@ public final class FloorHandler implements RequestHandler<APIGatewayProxyRequest
         this.dynamo = DynamoDbClient.builder()
                 .region(Region.of(System.getenv("AWS_REGION")))
                 .credentialsProvider(AwsCredentialsProviderChain.builder()
-                        .credentialsProviders(EnvironmentVariableCredentialsProvider.create(), ContainerCredentialsProvider.builder().build())
+                        .credentialsProviders(
+                                EnvironmentVariableCredentialsProvider.create(),
+                                ContainerCredentialsProvider.builder().build())
                         .build())
                 .httpClient(UrlConnectionHttpClient.builder()
                         .connectionTimeout(Duration.ofSeconds(1))
                         .socketTimeout(Duration.ofSeconds(2))
                         .build())
-                .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(4)).apiCallAttemptTimeout(Duration.ofSeconds(2))
+                .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(4))
+                        .apiCallAttemptTimeout(Duration.ofSeconds(2))
                         .retryStrategy(RetryMode.STANDARD))
                 .build();
         this.table = System.getenv("TABLE_NAME");
@@ -52,7 +55,9 @@ public final class FloorHandler implements RequestHandler<APIGatewayProxyRequest
 
     @Override
     public APIGatewayProxyResponseEvent handleRequest(APIGatewayProxyRequestEvent event, Context context) {
-        boolean found = dynamo.getItem(request -> request.tableName(table).key(KEY).consistentRead(true)).hasItem();
+        boolean found = dynamo.getItem(
+                        request -> request.tableName(table).key(KEY).consistentRead(true))
+                .hasItem();
         return new APIGatewayProxyResponseEvent()
                 .withStatusCode(200)
                 .withHeaders(Map.of("Content-Type", "application/json"))

@@ -5,15 +5,15 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent
 import com.amazonaws.services.lambda.runtime.tests.EventLoader;
 import dev.hybridonboarding.activation.ActivationOwner;
 import dev.hybridonboarding.activation.CachingCodeVault;
-import dev.hybridonboarding.function.EnrollmentHandler;
 import dev.hybridonboarding.enrollment.EnrollmentService;
 import dev.hybridonboarding.enrollment.EnrollmentSnapshot;
 import dev.hybridonboarding.enrollment.FailurePolicy;
-import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.fleet.Fleet;
 import dev.hybridonboarding.fleet.FleetDefaults;
 import dev.hybridonboarding.fleet.FleetMode;
+import dev.hybridonboarding.function.EnrollmentHandler;
 import dev.hybridonboarding.log.StructuredLog;
+import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.token.TokenIssuer;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -49,9 +49,17 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 3, jvmArgsAppend = {
-        "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto",
-        "-Xmx870m", "-XX:MaxMetaspaceSize=256m", "-XX:+UseSerialGC"})
+@Fork(
+        value = 3,
+        jvmArgsAppend = {
+            "-XX:+TieredCompilation",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:-UsePerfData",
+            "-Xshare:auto",
+            "-Xmx870m",
+            "-XX:MaxMetaspaceSize=256m",
+            "-XX:+UseSerialGC"
+        })
 @State(Scope.Benchmark)
 public class EnrollmentHandlerBenchmark {
 
@@ -73,27 +81,56 @@ public class EnrollmentHandlerBenchmark {
                 FleetDefaults.MODE, "single-use",
                 FleetDefaults.INSTANCE_ROLE, INSTANCE_ROLE,
                 FleetDefaults.REGISTRATION_LIMIT, "100"));
-        Fleet sharedFleet = Fleet.withDefaults(SHARED_FLEET, FleetMode.SHARED, INSTANCE_ROLE).withVersion(1);
+        Fleet sharedFleet = Fleet.withDefaults(SHARED_FLEET, FleetMode.SHARED, INSTANCE_ROLE)
+                .withVersion(1);
 
         TokenIssuer issuer = new TokenIssuer(random);
-        TokenIssuer.Issued singleUseToken = issuer.issue(templateFleet.name(), 100_000, Duration.ofDays(1), List.of(), "bench", now);
-        TokenIssuer.Issued sharedToken = issuer.issue(SHARED_FLEET, 100_000, Duration.ofDays(1), List.of(), "bench", now);
+        TokenIssuer.Issued singleUseToken =
+                issuer.issue(templateFleet.name(), 100_000, Duration.ofDays(1), List.of(), "bench", now);
+        TokenIssuer.Issued sharedToken =
+                issuer.issue(SHARED_FLEET, 100_000, Duration.ofDays(1), List.of(), "bench", now);
         InMemoryPorts.PlainVault vault = new InMemoryPorts.PlainVault();
-        SharedActivation sharedActivation = new SharedActivation(InMemoryPorts.FixedActivations.ACTIVATION_ID,
-                vault.seal(InMemoryPorts.FixedActivations.CODE, SHARED_FLEET, InMemoryPorts.FixedActivations.ACTIVATION_ID),
-                now.plus(Duration.ofDays(7)), 100, 0, now);
+        SharedActivation sharedActivation = new SharedActivation(
+                InMemoryPorts.FixedActivations.ACTIVATION_ID,
+                vault.seal(
+                        InMemoryPorts.FixedActivations.CODE,
+                        SHARED_FLEET,
+                        InMemoryPorts.FixedActivations.ACTIVATION_ID),
+                now.plus(Duration.ofDays(7)),
+                100,
+                0,
+                now);
 
         InMemoryPorts.Store store = new InMemoryPorts.Store(Map.of(
-                singleUseToken.token().tokenId(), new EnrollmentSnapshot(Optional.of(singleUseToken.token()),
-                        Optional.empty(), Optional.empty(), Optional.empty(), 0, 0),
-                sharedToken.token().tokenId(), new EnrollmentSnapshot(Optional.of(sharedToken.token()),
-                        Optional.of(sharedFleet), Optional.of(sharedActivation), Optional.empty(), 0, 0)));
+                singleUseToken.token().tokenId(),
+                        new EnrollmentSnapshot(
+                                Optional.of(singleUseToken.token()),
+                                Optional.empty(),
+                                Optional.empty(),
+                                Optional.empty(),
+                                0,
+                                0),
+                sharedToken.token().tokenId(),
+                        new EnrollmentSnapshot(
+                                Optional.of(sharedToken.token()),
+                                Optional.of(sharedFleet),
+                                Optional.of(sharedActivation),
+                                Optional.empty(),
+                                0,
+                                0)));
         StructuredLog log = new StructuredLog(new PrintStream(OutputStream.nullOutputStream()));
         // As EnrollmentEnvironment builds it, with the ports in memory; the caching vault is the product's own.
-        EnrollmentService service = new EnrollmentService(new EnrollmentService.Ports(store, new InMemoryPorts.NoInstallations(),
-                new InMemoryPorts.FixedActivations(), new CachingCodeVault(vault)),
-                new EnrollmentService.Settings(templateFleet, new ActivationOwner("bench"), "us-east-1", FailurePolicy.DEFAULT),
-                Clock.systemUTC(), random, log);
+        EnrollmentService service = new EnrollmentService(
+                new EnrollmentService.Ports(
+                        store,
+                        new InMemoryPorts.NoInstallations(),
+                        new InMemoryPorts.FixedActivations(),
+                        new CachingCodeVault(vault)),
+                new EnrollmentService.Settings(
+                        templateFleet, new ActivationOwner("bench"), "us-east-1", FailurePolicy.DEFAULT),
+                Clock.systemUTC(),
+                random,
+                log);
         // Lambda builds the handler once per execution environment and reuses it on every warm invocation.
         handler = new EnrollmentHandler(service, log);
 
@@ -126,7 +163,8 @@ public class EnrollmentHandlerBenchmark {
     /** Fails the run before measuring if the fixture took a refusal path instead of the one it names. */
     private static void requireCreated(APIGatewayProxyResponseEvent response, String path) {
         if (response.getStatusCode() != 201) {
-            throw new IllegalStateException("the " + path + " enrollment answered " + response.getStatusCode() + ", not 201");
+            throw new IllegalStateException(
+                    "the " + path + " enrollment answered " + response.getStatusCode() + ", not 201");
         }
     }
 }

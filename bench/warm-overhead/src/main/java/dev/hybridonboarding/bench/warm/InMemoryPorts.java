@@ -6,11 +6,11 @@ import dev.hybridonboarding.activation.ActivationStatus;
 import dev.hybridonboarding.activation.Activations;
 import dev.hybridonboarding.activation.IssuedActivation;
 import dev.hybridonboarding.activation.SharedCodeVault;
-import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.enrollment.CommitResult;
 import dev.hybridonboarding.enrollment.EnrollmentCommit;
 import dev.hybridonboarding.enrollment.EnrollmentSnapshot;
 import dev.hybridonboarding.enrollment.EnrollmentStore;
+import dev.hybridonboarding.rotation.ActivationRecord;
 import dev.hybridonboarding.rotation.SharedActivation;
 import dev.hybridonboarding.rotation.SharedActivationStore;
 import java.nio.charset.StandardCharsets;
@@ -25,8 +25,7 @@ import java.util.Optional;
  */
 final class InMemoryPorts {
 
-    private InMemoryPorts() {
-    }
+    private InMemoryPorts() {}
 
     /** Answers each token id with a fixed snapshot and accepts every write, without keeping it. */
     static final class Store implements EnrollmentStore {
@@ -48,7 +47,8 @@ final class InMemoryPorts {
 
         @Override
         public void recordFailure(String sourceIp, Optional<String> tokenId, Instant failureWindow, Instant expiresAt) {
-            throw new IllegalStateException("the benchmark only sends valid tokens; a failure means its fixture is wrong");
+            throw new IllegalStateException(
+                    "the benchmark only sends valid tokens; a failure means its fixture is wrong");
         }
 
         @Override
@@ -83,7 +83,8 @@ final class InMemoryPorts {
         }
 
         @Override
-        public boolean install(String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record) {
+        public boolean install(
+                String fleet, Optional<String> replaced, SharedActivation next, ActivationRecord record) {
             throw new IllegalStateException("the benchmark's shared activation never runs out");
         }
 
