@@ -22,6 +22,7 @@ import os
 import re
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -95,6 +96,10 @@ class AwsCall:
     @property
     def name(self) -> str:
         return f"{self.service}.{self.action}"
+
+
+# How long DynamoDB recognises a TransactWriteItems by its ClientRequestToken.
+TRANSACTION_TOKEN_LIFETIME_S = 600
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -295,6 +300,8 @@ class HybridMiddleware:
         # answering whether there was one.
         self.caller_stopper: Callable[[str], bool] | None = None
         self._dynamodb_lock = threading.Lock()
+        # ClientRequestToken of each TransactWriteItems that went through: what it wrote, and when.
+        self._transactions: dict[str, tuple[str, float]] = {}
         self._control_routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
             ("GET", "clock"): self._get_clock,
             ("POST", "clock"): self._set_clock,
@@ -351,8 +358,35 @@ class HybridMiddleware:
         if call.service == "dynamodb":
             # moto's conditional writes are check-then-act; one at a time makes them atomic.
             with self._dynamodb_lock:
+                if call.action == "TransactWriteItems":
+                    return self._idempotent_transaction(call, environ)
                 return Response.from_app(self._moto, environ, buffered=True)
         return self._moto
+
+    def _idempotent_transaction(self, call: AwsCall, environ: dict[str, Any]) -> Response:
+        """DynamoDB answers a TransactWriteItems sent again with the same ClientRequestToken within 10 minutes (the
+        SDKs fill one in and keep it across their retries) as a success without applying it again, when the first
+        went through; moto ignores the token, so a retry after a lost answer failed its own conditions here."""
+        params = self._json_params(environ) or {}
+        token = params.get("ClientRequestToken")
+        items = json.dumps(params.get("TransactItems"), sort_keys=True)
+        now = time.monotonic()
+        for expired in [t for t, (_, at) in self._transactions.items() if now - at > TRANSACTION_TOKEN_LIFETIME_S]:
+            del self._transactions[expired]
+        if isinstance(token, str) and token in self._transactions:
+            if self._transactions[token][0] != items:
+                return aws_error(
+                    call.error_format,
+                    "IdempotentParameterMismatchException",
+                    "The request uses the same client token as a previous, but non-identical request.",
+                    400,
+                    str(uuid.uuid4()),
+                )
+            return Response(b"{}", status=200, content_type="application/x-amz-json-1.0")
+        response = Response.from_app(self._moto, environ, buffered=True)
+        if isinstance(token, str) and response.status_code == 200:
+            self._transactions[token] = (items, now)
+        return response
 
     # -- AWS calls --------------------------------------------------------------
 
