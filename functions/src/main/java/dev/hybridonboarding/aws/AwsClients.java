@@ -38,6 +38,17 @@ public final class AwsClients {
     private static final Duration REPEATABLE_CALL_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(2);
 
+    /**
+     * How long one call may take. A function answers a machine within its budget; someone at a terminal (or a test
+     * checking what the functions did) would rather wait for a slow answer than retry by hand.
+     */
+    public record Patience(Duration apiCall, Duration attempt) {
+        public static final Patience FUNCTION = new Patience(API_CALL_TIMEOUT, ATTEMPT_TIMEOUT);
+        public static final Patience OPERATOR = new Patience(Duration.ofSeconds(90), Duration.ofSeconds(30));
+    }
+
+    private final Patience patience;
+
     private final Region region;
     private final Switchable.Credentials credentials;
     private final Supplier<AwsCredentialsProvider> freshCredentials;
@@ -50,6 +61,15 @@ public final class AwsClients {
 
     /** @param freshCredentials makes the credentials provider, again after every {@link #renew()} */
     public AwsClients(Region region, Supplier<AwsCredentialsProvider> freshCredentials, Optional<URI> endpoint) {
+        this(region, freshCredentials, endpoint, Patience.FUNCTION);
+    }
+
+    public AwsClients(
+            Region region,
+            Supplier<AwsCredentialsProvider> freshCredentials,
+            Optional<URI> endpoint,
+            Patience patience) {
+        this.patience = patience;
         this.region = region;
         this.freshCredentials = freshCredentials;
         this.credentials = new Switchable.Credentials(freshCredentials.get());
@@ -72,10 +92,10 @@ public final class AwsClients {
                 Optional.empty());
     }
 
-    private static SdkHttpClient newHttpClient() {
+    private SdkHttpClient newHttpClient() {
         return UrlConnectionHttpClient.builder()
                 .connectionTimeout(Duration.ofSeconds(1))
-                .socketTimeout(ATTEMPT_TIMEOUT)
+                .socketTimeout(patience.attempt())
                 .build();
     }
 
@@ -140,8 +160,11 @@ public final class AwsClients {
                         || error instanceof AwsServiceException service && service.isThrottlingException())
                 .build();
         return configure(SsmClient.builder(), adaptive)
-                .overrideConfiguration(c -> c.apiCallTimeout(REPEATABLE_CALL_TIMEOUT)
-                        .apiCallAttemptTimeout(ATTEMPT_TIMEOUT)
+                .overrideConfiguration(c -> c.apiCallTimeout(
+                                patience.apiCall().compareTo(REPEATABLE_CALL_TIMEOUT) > 0
+                                        ? patience.apiCall()
+                                        : REPEATABLE_CALL_TIMEOUT)
+                        .apiCallAttemptTimeout(patience.attempt())
                         .retryStrategy(adaptive))
                 .build();
     }
@@ -182,8 +205,8 @@ public final class AwsClients {
         builder.region(region)
                 .credentialsProvider(credentials)
                 .httpClient(http)
-                .overrideConfiguration(c -> c.apiCallTimeout(API_CALL_TIMEOUT)
-                        .apiCallAttemptTimeout(ATTEMPT_TIMEOUT)
+                .overrideConfiguration(c -> c.apiCallTimeout(patience.apiCall())
+                        .apiCallAttemptTimeout(patience.attempt())
                         .retryStrategy(retries));
         endpoint.ifPresent(builder::endpointOverride);
         return builder;

@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.Parameter;
@@ -78,18 +77,15 @@ final class LocalStack {
                 .forEach((k, v) -> settings.put(k, String.valueOf(v)));
         templateFleet = FleetDefaults.fromSettings(settings);
         templateFleetSettings = Map.copyOf(settings);
+        // The tests' own calls (setting up, checking what the functions did) wait as an operator would: the emulator
+        // on a loaded machine can take longer than the functions' budget.
         clients = new AwsClients(
                 Region.of(region),
-                StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
-                Optional.of(endpoint));
-        // The tests' own SSM calls (activations made by hand, deregistrations) wait as an operator would: the emulator
-        // on
-        // a loaded machine can take longer than the functions' two-second attempts.
-        ssm = clients.configure(SsmClient.builder())
-                .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(90))
-                        .apiCallAttemptTimeout(Duration.ofSeconds(30))
-                        .retryStrategy(AwsRetryStrategy.standardRetryStrategy()))
-                .build();
+                () -> StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+                Optional.of(endpoint),
+                AwsClients.Patience.OPERATOR);
+        // Retried on server errors as well: the tests' own calls may be repeated as they are.
+        ssm = clients.configure(SsmClient.builder()).build();
         dynamo = clients.dynamoDb();
         store = new DynamoAdminStore(dynamo, table);
         fleets = new FleetAdmin(store, templateFleet, (String) outputs.get("InstanceRolePath"), Clock.systemUTC());
